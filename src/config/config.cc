@@ -1,0 +1,326 @@
+#include "config/config.h"
+
+#include <charconv>
+#include <functional>
+#include <set>
+#include <toml++/toml.h>
+
+#include "common/log.h"
+
+extern char** environ;  // NOLINT
+
+namespace idscheme::config {
+namespace {
+
+// A raw value from one of the sources, before it is checked against the key's type.
+struct Raw {
+  std::string text;        // env/flags, or the TOML value rendered as text
+  bool from_string = true; // false: TOML gave a typed value already in `text`
+  std::string toml_type;   // "string", "integer", "boolean" when from TOML
+};
+
+using Setter = std::function<Status(Config&, const Raw&)>;
+using Getter = std::function<nlohmann::json(const Config&)>;
+
+struct Spec {
+  std::string key;
+  std::string description;
+  bool secret = false;
+  Setter set;
+  Getter get;
+};
+
+Status Bad(const std::string& key, const std::string& what) {
+  return Status::InvalidArgument(key + ": " + what);
+}
+
+template <typename Section>
+Spec StringKey(std::string key, std::string desc, Section Config::*section,
+               std::string Section::*field, bool secret = false) {
+  Spec s{key, std::move(desc), secret, nullptr, nullptr};
+  s.set = [key, section, field](Config& c, const Raw& raw) -> Status {
+    if (!raw.from_string && raw.toml_type != "string") return Bad(key, "must be a string");
+    (c.*section).*field = raw.text;
+    return Status::Ok();
+  };
+  s.get = [section, field](const Config& c) { return nlohmann::json((c.*section).*field); };
+  return s;
+}
+
+template <typename Section>
+Spec IntKey(std::string key, std::string desc, Section Config::*section, int Section::*field,
+            int min, int max) {
+  Spec s{key, std::move(desc), false, nullptr, nullptr};
+  s.set = [key, section, field, min, max](Config& c, const Raw& raw) -> Status {
+    if (!raw.from_string && raw.toml_type != "integer") return Bad(key, "must be an integer");
+    long long v = 0;
+    auto [ptr, ec] = std::from_chars(raw.text.data(), raw.text.data() + raw.text.size(), v);
+    if (ec != std::errc() || ptr != raw.text.data() + raw.text.size() || raw.text.empty())
+      return Bad(key, "must be an integer, got '" + raw.text + "'");
+    if (v < min || v > max)
+      return Bad(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    (c.*section).*field = static_cast<int>(v);
+    return Status::Ok();
+  };
+  s.get = [section, field](const Config& c) { return nlohmann::json((c.*section).*field); };
+  return s;
+}
+
+template <typename Section>
+Spec BoolKey(std::string key, std::string desc, Section Config::*section, bool Section::*field) {
+  Spec s{key, std::move(desc), false, nullptr, nullptr};
+  s.set = [key, section, field](Config& c, const Raw& raw) -> Status {
+    if (!raw.from_string && raw.toml_type != "boolean") return Bad(key, "must be true or false");
+    if (raw.text == "true" || raw.text == "1") {
+      (c.*section).*field = true;
+    } else if (raw.text == "false" || raw.text == "0") {
+      (c.*section).*field = false;
+    } else {
+      return Bad(key, "must be true or false, got '" + raw.text + "'");
+    }
+    return Status::Ok();
+  };
+  s.get = [section, field](const Config& c) { return nlohmann::json((c.*section).*field); };
+  return s;
+}
+
+const std::vector<Spec>& Specs() {
+  static const std::vector<Spec> specs = {
+      StringKey("server.listen", "HOST:PORT to listen on (port 0: any free port)",
+                &Config::server, &ServerConfig::listen),
+      StringKey("server.issuer", "the issuer URL (https; http only for localhost/127.0.0.1)",
+                &Config::server, &ServerConfig::issuer),
+      IntKey("server.threads", "worker threads (0: one per core)", &Config::server,
+             &ServerConfig::threads, 0, 256),
+      IntKey("server.max_connections", "open connections at most", &Config::server,
+             &ServerConfig::max_connections, 1, 1'000'000),
+      IntKey("server.header_limit_bytes", "largest request header block", &Config::server,
+             &ServerConfig::header_limit_bytes, 1024, 1 << 20),
+      IntKey("server.body_limit_bytes", "largest request body", &Config::server,
+             &ServerConfig::body_limit_bytes, 1024, 64 << 20),
+      IntKey("server.read_timeout_ms", "time a client has to send a whole request",
+             &Config::server, &ServerConfig::read_timeout_ms, 10, 600'000),
+      IntKey("server.idle_timeout_ms", "idle keep-alive connections are closed after this",
+             &Config::server, &ServerConfig::idle_timeout_ms, 10, 3'600'000),
+      IntKey("server.shutdown_grace_ms", "in-flight requests get this long on SIGTERM",
+             &Config::server, &ServerConfig::shutdown_grace_ms, 0, 600'000),
+      StringKey("server.tls_cert_file", "PEM certificate chain (serve HTTPS)", &Config::server,
+                &ServerConfig::tls_cert_file),
+      StringKey("server.tls_key_file", "PEM private key for the certificate", &Config::server,
+                &ServerConfig::tls_key_file),
+      BoolKey("server.behind_tls_proxy", "plain HTTP behind a TLS-terminating proxy",
+              &Config::server, &ServerConfig::behind_tls_proxy),
+      StringKey("store.data_dir", "data directory (SQLite file, generated secrets)",
+                &Config::store, &StoreConfig::data_dir),
+      StringKey("store.url", "postgresql://... (empty: SQLite in the data directory)",
+                &Config::store, &StoreConfig::url, /*secret=*/true),
+      IntKey("store.pool_size", "database connections at most", &Config::store,
+             &StoreConfig::pool_size, 1, 1000),
+      StringKey("keys.kek", "key-encryption key for private keys at rest (32 bytes base64url)",
+                &Config::keys, &KeysConfig::kek, /*secret=*/true),
+      StringKey("keys.kek_file", "file holding the key-encryption key", &Config::keys,
+                &KeysConfig::kek_file),
+      IntKey("keys.rsa_bits", "size of generated RSA keys", &Config::keys, &KeysConfig::rsa_bits,
+             2048, 8192),
+      IntKey("keys.retire_after_seconds", "a retired key stays published this long",
+             &Config::keys, &KeysConfig::retire_after_seconds, 60, 365 * 86'400),
+      IntKey("keys.reload_interval_seconds", "how often the key set is re-read from the store",
+             &Config::keys, &KeysConfig::reload_interval_seconds, 1, 3600),
+      StringKey("log.level", "debug, info, warn, error or off", &Config::log, &LogConfig::level),
+  };
+  return specs;
+}
+
+const Spec* FindSpec(std::string_view key) {
+  for (const auto& s : Specs())
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+std::string EnvName(const std::string& key) {
+  std::string env = "IDSCHEME_";
+  for (char c : key) env.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(c)));
+  return env;
+}
+
+Status ApplyToml(Config& c, const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return Status::InvalidArgument("config file " + path + " line " +
+                                   std::to_string(where.line) + ": " +
+                                   std::string(e.description()));
+  }
+  for (auto&& [section, node] : table) {
+    const auto* inner = node.as_table();
+    if (!inner)
+      return Status::InvalidArgument(std::string(section.str()) +
+                                     ": expected a [section] table");
+    for (auto&& [name, value] : *inner) {
+      std::string key = std::string(section.str()) + "." + std::string(name.str());
+      const Spec* spec = FindSpec(key);
+      if (!spec) return Bad(key, "unknown configuration key (file " + path + ")");
+      Raw raw{"", false, ""};
+      if (auto s = value.value<std::string>(); s && value.is_string()) {
+        raw.text = *s;
+        raw.toml_type = "string";
+      } else if (value.is_integer()) {
+        raw.text = std::to_string(*value.value<int64_t>());
+        raw.toml_type = "integer";
+      } else if (value.is_boolean()) {
+        raw.text = *value.value<bool>() ? "true" : "false";
+        raw.toml_type = "boolean";
+      } else {
+        raw.toml_type = "other";
+      }
+      IDS_RETURN_IF_ERROR(spec->set(c, raw));
+    }
+  }
+  return Status::Ok();
+}
+
+bool IsLoopbackHttp(std::string_view url) {
+  for (std::string_view prefix : {"http://localhost", "http://127.0.0.1", "http://[::1]"}) {
+    if (url.substr(0, prefix.size()) == prefix) {
+      char next = url.size() > prefix.size() ? url[prefix.size()] : '/';
+      if (next == ':' || next == '/') return true;
+    }
+  }
+  return false;
+}
+
+Status Validate(Config& c) {
+  // server.listen: HOST:PORT
+  auto colon = c.server.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return Bad("server.listen", "must be HOST:PORT, got '" + c.server.listen + "'");
+  int port = -1;
+  std::string_view port_text(c.server.listen.data() + colon + 1,
+                             c.server.listen.size() - colon - 1);
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 0 || port > 65535)
+    return Bad("server.listen", "port must be 0..65535, got '" + std::string(port_text) + "'");
+
+  if (c.server.issuer.empty()) c.server.issuer = "http://" + c.server.listen;
+  const std::string& iss = c.server.issuer;
+  // OIDC Discovery §3 / OIDC Core §2: the issuer is an https URL with no query or fragment.
+  if (iss.find('?') != std::string::npos || iss.find('#') != std::string::npos)
+    return Bad("server.issuer", "must not have a query or fragment");
+  if (!iss.empty() && iss.back() == '/')
+    return Bad("server.issuer", "must not end with '/'");
+  bool https = iss.rfind("https://", 0) == 0;
+  bool http = iss.rfind("http://", 0) == 0;
+  if (!https && !http) return Bad("server.issuer", "must be an https:// URL, got '" + iss + "'");
+  if (http && !IsLoopbackHttp(iss) && !c.server.behind_tls_proxy)
+    return Bad("server.issuer",
+               "plain http is allowed only for localhost/127.0.0.1, or with "
+               "server.behind_tls_proxy = true");
+  if (c.server.tls_cert_file.empty() != c.server.tls_key_file.empty())
+    return Bad("server.tls_key_file", "tls_cert_file and tls_key_file go together");
+  if (https && c.server.tls_cert_file.empty() && !c.server.behind_tls_proxy)
+    return Bad("server.tls_cert_file",
+               "an https issuer needs a certificate (or server.behind_tls_proxy = true)");
+
+  if (c.store.url.empty() && c.store.data_dir.empty())
+    return Bad("store.data_dir", "set a data directory (--data DIR) or a store URL (--store)");
+  if (!c.store.url.empty() && c.store.url.rfind("postgresql://", 0) != 0 &&
+      c.store.url.rfind("postgres://", 0) != 0 && c.store.url.rfind("sqlite:", 0) != 0)
+    return Bad("store.url", "must start with postgresql:// or sqlite:");
+
+  if (!c.keys.kek.empty()) {
+    size_t n = c.keys.kek.size();
+    if (n != 43) return Bad("keys.kek", "must be 32 bytes, base64url without padding (43 chars)");
+  }
+  log::Level level;
+  if (!log::ParseLevel(c.log.level, &level))
+    return Bad("log.level", "must be one of debug, info, warn, error, off");
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string Config::StoreUrl() const {
+  if (!store.url.empty()) return store.url;
+  return store.data_dir + "/idscheme.db";
+}
+
+nlohmann::json Config::ToJson(bool redact) const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& s : Specs()) {
+    auto dot = s.key.find('.');
+    std::string section = s.key.substr(0, dot), name = s.key.substr(dot + 1);
+    nlohmann::json v = s.get(*this);
+    if (redact && s.secret && v.is_string() && !v.get<std::string>().empty()) {
+      if (s.key == "store.url") {
+        // Keep the URL readable, drop only the password.
+        std::string url = v.get<std::string>();
+        auto scheme_end = url.find("://");
+        auto at = url.find('@');
+        if (scheme_end != std::string::npos && at != std::string::npos) {
+          auto colon = url.find(':', scheme_end + 3);
+          if (colon != std::string::npos && colon < at)
+            url = url.substr(0, colon + 1) + "<redacted>" + url.substr(at);
+        }
+        auto pw = url.find("password=");
+        if (pw != std::string::npos) url = url.substr(0, pw) + "password=<redacted>";
+        v = url;
+      } else {
+        v = "<redacted>";
+      }
+    }
+    out[section][name] = v;
+  }
+  return out;
+}
+
+Result<Config> Load(const LoadOptions& options) {
+  Config c;
+  if (options.file) IDS_RETURN_IF_ERROR(ApplyToml(c, *options.file));
+  for (const auto& spec : Specs()) {
+    auto it = options.env.find(EnvName(spec.key));
+    if (it != options.env.end())
+      IDS_RETURN_IF_ERROR(spec.set(c, Raw{it->second, true, ""})
+                              .WithContext("environment " + it->first));
+  }
+  for (const auto& [env, value] : options.env) {
+    if (env.rfind("IDSCHEME_", 0) != 0) continue;
+    bool known = false;
+    for (const auto& spec : Specs()) known = known || EnvName(spec.key) == env;
+    // Variables of the tools around the server (tests, scripts) share the prefix; only
+    // section-shaped names are checked.
+    static const std::set<std::string> kSections = {"SERVER", "STORE", "KEYS", "LOG"};
+    auto rest = env.substr(9);
+    auto us = rest.find('_');
+    if (!known && us != std::string::npos && kSections.count(rest.substr(0, us)))
+      return Status::InvalidArgument(env + ": unknown configuration variable");
+  }
+  for (const auto& [key, value] : options.overrides) {
+    const Spec* spec = FindSpec(key);
+    if (!spec) return Bad(key, "unknown configuration key");
+    IDS_RETURN_IF_ERROR(spec->set(c, Raw{value, true, ""}));
+  }
+  IDS_RETURN_IF_ERROR(Validate(c));
+  return c;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.rfind("IDSCHEME_", 0) != 0) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+std::vector<KeyInfo> Keys() {
+  std::vector<KeyInfo> out;
+  for (const auto& s : Specs()) out.push_back({s.key, EnvName(s.key), s.description, s.secret});
+  return out;
+}
+
+}  // namespace idscheme::config

@@ -1,0 +1,92 @@
+// The effective configuration of an idscheme node, and how it is assembled.
+//
+// Precedence, lowest first: built-in defaults, the TOML file (`--config FILE`), environment
+// variables (IDSCHEME_<SECTION>_<KEY>, e.g. IDSCHEME_SERVER_ISSUER), command-line flags. Every
+// key can be set at each level; the key names are the same everywhere (`server.issuer`).
+// A bad value is an error naming the key and what is wrong; unknown keys are errors too.
+//
+// Thread-safety: Config is a plain value; build it once at start-up and share it read-only.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace idscheme::config {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
+  std::string issuer;                     // default: http://<listen>
+  int threads = 0;                        // 0 = one per core
+  int max_connections = 10000;
+  int header_limit_bytes = 16 * 1024;
+  int body_limit_bytes = 1024 * 1024;
+  int read_timeout_ms = 10'000;   // headers and body must arrive within this
+  int idle_timeout_ms = 60'000;   // keep-alive connections idle longer are closed
+  int shutdown_grace_ms = 10'000;
+  std::string tls_cert_file;      // PEM; with tls_key_file, serve HTTPS
+  std::string tls_key_file;
+  bool behind_tls_proxy = false;  // plain HTTP allowed for an https issuer (proxy terminates TLS)
+};
+
+struct StoreConfig {
+  std::string data_dir;  // SQLite file and generated secrets live here
+  std::string url;       // postgresql://... ; empty = SQLite in data_dir
+  int pool_size = 8;
+};
+
+struct KeysConfig {
+  // Key-encryption key for private keys at rest: 32 bytes, base64url. Secret.
+  std::string kek;
+  // Or a file holding it; default <data_dir>/kek (created on first start when neither is set).
+  std::string kek_file;
+  int rsa_bits = 3072;
+  // How long a retired signing key stays published (>= the longest token lifetime).
+  int retire_after_seconds = 86'400;
+  // How often a node re-reads the key set from the store (rotation by another node).
+  int reload_interval_seconds = 30;
+};
+
+struct LogConfig {
+  std::string level = "info";
+};
+
+struct Config {
+  ServerConfig server;
+  StoreConfig store;
+  KeysConfig keys;
+  LogConfig log;
+
+  // The store URL to open: store.url, else the SQLite file in data_dir.
+  std::string StoreUrl() const;
+  // The effective configuration as JSON; secrets are replaced by "<redacted>" when `redact`.
+  nlohmann::json ToJson(bool redact = true) const;
+};
+
+struct LoadOptions {
+  std::optional<std::string> file;                 // TOML file
+  std::map<std::string, std::string> env;          // usually the process environment
+  std::map<std::string, std::string> overrides;    // from flags: key -> value
+};
+
+// Builds the configuration from the three sources and validates it.
+Result<Config> Load(const LoadOptions& options);
+
+// The process environment's IDSCHEME_* variables.
+std::map<std::string, std::string> ProcessEnvironment();
+
+// Every key, for documentation and `config check`: key, environment variable, description.
+struct KeyInfo {
+  std::string key;
+  std::string env;
+  std::string description;
+  bool secret;
+};
+std::vector<KeyInfo> Keys();
+
+}  // namespace idscheme::config
