@@ -2,16 +2,29 @@
 // one file in the data directory, WAL mode) and PostgreSQL (libpq, a connection pool).
 //
 // Everything above this layer writes its SQL once, in the subset both engines accept:
-//  - placeholders are `?` (the PostgreSQL backend renumbers them to $1, $2, ...);
-//  - types: BIGINT, TEXT, BLOB (PostgreSQL: BYTEA, see Migration), DOUBLE PRECISION;
+//  - placeholders are `?` (the PostgreSQL backend renumbers them to $1, $2, ... outside string
+//    literals, quoted identifiers, comments and dollar-quoted bodies; so PostgreSQL's jsonb `?`
+//    operators cannot be used);
+//  - types: BIGINT, TEXT, BLOB, DOUBLE PRECISION. Migrate() writes BLOB as BYTEA on PostgreSQL
+//    (see ForDialect() in migrations.h); a Migration may also carry its own PostgreSQL text;
 //  - `INSERT ... ON CONFLICT DO NOTHING`, `RETURNING`, and `UPDATE ... WHERE state = ?`
 //    (conditional updates) are the tools for "accepted once" values: the store decides, so the
-//    rule holds across several server processes.
+//    rule holds across several server processes (see once.h).
+// Values: TEXT must not contain a NUL byte (use a BLOB; both backends refuse it) and must be
+// UTF-8 (PostgreSQL refuses invalid UTF-8). PostgreSQL results read as: integer types, bool and
+// integral numeric -> int64; float4/float8 and other numeric -> double; text-like -> string;
+// bytea -> Blob; other types are refused (cast them in SQL).
+//
 // Failures are values: a unique-key violation is Status::AlreadyExists, a busy or lost
-// connection Status::Unavailable, bad SQL Status::Internal.
+// connection Status::Unavailable (IsTransient() tells whether retrying the transaction is safe),
+// bad SQL Status::Internal with the engine's message. Messages never carry parameter values.
+//
+// Inside a Transaction, a failed statement ends the transaction's usefulness on both backends
+// (PostgreSQL semantics): later statements and Commit() return that first error again, and the
+// transaction rolls back. Test-and-set with ON CONFLICT DO NOTHING or conditional updates.
 //
 // Thread-safety: a Database is safe to use from many threads (it pools connections). A
-// Transaction belongs to one thread at a time.
+// Transaction belongs to one thread at a time and must not outlive its Database.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +51,7 @@ using Value = std::variant<std::monostate, int64_t, double, std::string, Blob>;
 // Convenience constructors so call sites read naturally: {Int(5), Text("x"), Null()}.
 inline Value Null() { return std::monostate{}; }
 inline Value Int(int64_t v) { return v; }
+inline Value Real(double v) { return v; }
 inline Value Text(std::string v) { return v; }
 inline Value Bytes(std::vector<uint8_t> v) { return Blob{std::move(v)}; }
 
@@ -46,7 +60,8 @@ class Row {
   explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
   size_t size() const { return values_.size(); }
   bool IsNull(size_t i) const { return std::holds_alternative<std::monostate>(values_.at(i)); }
-  // Typed access; a NULL reads as 0 / "" / empty. Asserts on a type mismatch (a bug).
+  // Typed access; a NULL reads as 0 / "" / empty, and Real() also reads an integer. Asserts on
+  // any other type mismatch (a bug).
   int64_t Int(size_t i) const;
   double Real(size_t i) const;
   const std::string& Text(size_t i) const;
@@ -59,7 +74,7 @@ class Row {
 
 struct QueryResult {
   std::vector<Row> rows;
-  int64_t affected = 0;  // rows changed by INSERT/UPDATE/DELETE
+  int64_t affected = 0;  // rows changed by INSERT/UPDATE/DELETE (0 for anything else)
 };
 
 enum class Dialect { kSqlite, kPostgres };
@@ -68,7 +83,12 @@ enum class Dialect { kSqlite, kPostgres };
 class Executor {
  public:
   virtual ~Executor() = default;
+  // Runs exactly one statement; `params` fill its `?` placeholders in order (their number must
+  // match).
   virtual Result<QueryResult> Exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  // Runs a script of several `;`-separated statements without parameters or results, parsed by
+  // the engine itself (so trigger and function bodies are fine). Migrate() uses it.
+  virtual Status ExecScript(std::string_view sql) = 0;
   virtual Dialect dialect() const = 0;
 };
 
@@ -81,9 +101,11 @@ class Transaction : public Executor {
 
 class Database : public Executor {
  public:
-  // Opens "postgresql://..." / "postgres://..." with libpq, anything else as a SQLite file path
-  // ("sqlite:" prefix allowed). `pool_size` connections at most (PostgreSQL; SQLite keeps one
-  // writer and a few readers).
+  // Opens "postgresql://..." / "postgres://..." with libpq (any libpq URL parameter works, e.g.
+  // `?options=-csearch_path%3Dname`), anything else as a SQLite file path ("sqlite:" prefix
+  // allowed). `pool_size` (>= 1) connections at most. SQLite: WAL mode, foreign keys on,
+  // synchronous=NORMAL; readers run in parallel, writers of this process queue for one write
+  // slot and other processes are waited for (busy timeout).
   static Result<std::unique_ptr<Database>> Open(const std::string& url, int pool_size = 8);
 
   // Starts a read-write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: READ COMMITTED).
@@ -95,7 +117,12 @@ class Database : public Executor {
 };
 
 // Runs `fn` in a transaction and commits it; retries (a few times) when the backend reports a
-// transient conflict (SQLite busy, PostgreSQL serialization failure / deadlock).
+// transient conflict (SQLite busy, PostgreSQL serialization failure / deadlock, a connection
+// lost before COMMIT). `fn` may thus run more than once: keep it free of other side effects.
 Status InTransaction(Database& db, const std::function<Status(Transaction&)>& fn);
+
+// A Status::Unavailable that InTransaction retries: a conflict that a new attempt may not meet.
+Status TransientError(std::string message);
+bool IsTransient(const Status& status);
 
 }  // namespace idscheme::store

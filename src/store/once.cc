@@ -1,0 +1,26 @@
+#include "store/once.h"
+
+#include <string>
+
+#include "crypto/hash.h"
+
+namespace idscheme::store {
+
+Result<bool> AcceptOnce(Executor& db, std::string_view kind, std::string_view value,
+                        int64_t expires_at) {
+  if (kind.empty()) return Status::InvalidArgument("store: accepted-once values need a kind");
+  // Hashed: the table then holds nothing a thief could replay.
+  const crypto::Sha256Digest digest = crypto::Sha256(value);
+  IDS_ASSIGN_OR_RETURN(
+      QueryResult r,
+      db.Exec("INSERT INTO used_values (kind, value_hash, expires_at) VALUES (?, ?, ?)"
+              " ON CONFLICT DO NOTHING",
+              {Text(std::string(kind)), Bytes({digest.begin(), digest.end()}), Int(expires_at)}));
+  return r.affected == 1;
+}
+
+Status PurgeExpired(Executor& db, int64_t now) {
+  return db.Exec("DELETE FROM used_values WHERE expires_at < ?", {Int(now)}).status();
+}
+
+}  // namespace idscheme::store

@@ -1,0 +1,337 @@
+// The SQLite backend: a pool of connections to one file in WAL mode. Readers run in parallel;
+// this process's writers take turns through one write slot (so they queue here instead of
+// polling SQLite's lock), and other processes are waited for with SQLite's busy timeout.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <memory>
+#include <semaphore>
+#include <string>
+#include <utility>
+
+#include "store/database.h"
+#include "store/internal/backends.h"
+#include "store/internal/pool.h"
+
+namespace idscheme::store::internal {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr std::chrono::milliseconds kPoolWait{10000};
+
+Status SqliteError(sqlite3* db, int rc) {
+  std::string msg = std::string("sqlite: ") + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return Status::AlreadyExists(msg);
+    default:
+      break;
+  }
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return TransientError(msg);
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+      return Status::Unavailable(msg);
+    default:
+      return Status::Internal(msg);
+  }
+}
+
+struct StmtCloser {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtCloser>;
+
+class Conn {
+ public:
+  explicit Conn(sqlite3* db) : db_(db) {}
+  ~Conn() { sqlite3_close_v2(db_); }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  sqlite3* db() const { return db_; }
+  bool Alive() const { return true; }
+  // Back in the pool only outside a transaction.
+  bool Reusable() const { return sqlite3_get_autocommit(db_) != 0; }
+
+ private:
+  sqlite3* db_;
+};
+
+Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  auto conn = std::make_unique<Conn>(raw);  // closes `raw` on every path
+  if (rc != SQLITE_OK) {
+    return Status::Unavailable("sqlite: cannot open " + path + ": " +
+                               (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  rc = sqlite3_exec(raw,
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                    nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(raw, sqlite3_extended_errcode(raw));
+  return conn;
+}
+
+// Prepares exactly one statement.
+Result<Stmt> Prepare(sqlite3* db, std::string_view sql) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
+  Stmt stmt(raw);
+  if (rc != SQLITE_OK) return SqliteError(db, rc);
+  if (!stmt) return Status::Internal("sqlite: empty statement");
+  std::string_view rest(tail, sql.data() + sql.size() - tail);
+  sqlite3_stmt* extra = nullptr;
+  rc = sqlite3_prepare_v2(db, rest.data(), static_cast<int>(rest.size()), &extra, nullptr);
+  Stmt second(extra);
+  if (rc != SQLITE_OK || second) {
+    return Status::Internal("sqlite: Exec runs one statement (use ExecScript for several)");
+  }
+  return stmt;
+}
+
+bool IsReadOnly(const Stmt& stmt) { return sqlite3_stmt_readonly(stmt.get()) != 0; }
+
+Status Bind(sqlite3* db, sqlite3_stmt* stmt, const std::vector<Value>& params) {
+  const int want = sqlite3_bind_parameter_count(stmt);
+  if (want != static_cast<int>(params.size())) {
+    return Status::Internal("sqlite: statement has " + std::to_string(want) +
+                            " placeholders, got " + std::to_string(params.size()) + " values");
+  }
+  for (int i = 0; i < want; ++i) {
+    const Value& v = params[i];
+    int rc = SQLITE_OK;
+    if (const auto* n = std::get_if<int64_t>(&v)) {
+      rc = sqlite3_bind_int64(stmt, i + 1, *n);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+      rc = sqlite3_bind_double(stmt, i + 1, *d);
+    } else if (const auto* s = std::get_if<std::string>(&v)) {
+      if (s->find('\0') != std::string::npos) {
+        return Status::InvalidArgument("store: TEXT value holds a NUL byte (use a BLOB)");
+      }
+      rc = sqlite3_bind_text64(stmt, i + 1, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
+    } else if (const auto* b = std::get_if<Blob>(&v)) {
+      // An empty blob must stay a blob: a null pointer would bind NULL.
+      rc = b->bytes.empty()
+               ? sqlite3_bind_zeroblob(stmt, i + 1, 0)
+               : sqlite3_bind_blob64(stmt, i + 1, b->bytes.data(), b->bytes.size(), SQLITE_STATIC);
+    } else {
+      rc = sqlite3_bind_null(stmt, i + 1);
+    }
+    if (rc != SQLITE_OK) return SqliteError(db, rc);
+  }
+  return Status::Ok();
+}
+
+Value Column(sqlite3_stmt* stmt, int i) {
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER:
+      return static_cast<int64_t>(sqlite3_column_int64(stmt, i));
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, i);
+    case SQLITE_TEXT: {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+      return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt, i))) : std::string();
+    }
+    case SQLITE_BLOB: {
+      const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt, i));
+      const int n = sqlite3_column_bytes(stmt, i);
+      return Blob{n > 0 ? std::vector<uint8_t>(p, p + n) : std::vector<uint8_t>{}};
+    }
+    default:
+      return std::monostate{};
+  }
+}
+
+Result<QueryResult> Run(sqlite3* db, sqlite3_stmt* stmt, const std::vector<Value>& params) {
+  IDS_RETURN_IF_ERROR(Bind(db, stmt, params));
+  QueryResult result;
+  const int64_t changes_before = sqlite3_total_changes64(db);
+  const int columns = sqlite3_column_count(stmt);
+  for (;;) {
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return SqliteError(db, rc);
+    std::vector<Value> row;
+    row.reserve(columns);
+    for (int i = 0; i < columns; ++i) row.push_back(Column(stmt, i));
+    result.rows.emplace_back(std::move(row));
+  }
+  // sqlite3_changes64() keeps the count of the last data change, so ask only if there was one.
+  if (sqlite3_total_changes64(db) != changes_before) result.affected = sqlite3_changes64(db);
+  return result;
+}
+
+Status Script(sqlite3* db, std::string_view sql) {
+  std::string text(sql);
+  if (sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return SqliteError(db, sqlite3_extended_errcode(db));
+  }
+  return Status::Ok();
+}
+
+// This process's single write slot; taken for a write statement or a whole transaction.
+class WriteSlot {
+ public:
+  Status Take() {
+    if (!slot_.try_acquire_for(std::chrono::milliseconds(kBusyTimeoutMs))) {
+      return TransientError("sqlite: another writer held the database too long");
+    }
+    return Status::Ok();
+  }
+  void Give() { slot_.release(); }
+
+ private:
+  std::binary_semaphore slot_{1};
+};
+
+// Holds the slot until destroyed (a semaphore, so any thread may give it back).
+class SlotHold {
+ public:
+  SlotHold() = default;
+  explicit SlotHold(WriteSlot* slot) : slot_(slot) {}
+  SlotHold(SlotHold&& o) noexcept : slot_(std::exchange(o.slot_, nullptr)) {}
+  SlotHold& operator=(SlotHold&& o) noexcept {
+    Release();
+    slot_ = std::exchange(o.slot_, nullptr);
+    return *this;
+  }
+  ~SlotHold() { Release(); }
+  void Release() {
+    if (slot_) std::exchange(slot_, nullptr)->Give();
+  }
+
+ private:
+  WriteSlot* slot_ = nullptr;
+};
+
+using ConnPool = Pool<Conn>;
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SlotHold slot, ConnPool::Lease conn)
+      : slot_(std::move(slot)), conn_(std::move(conn)) {}
+  ~SqliteTransaction() override { Rollback(); }
+
+  Result<QueryResult> Exec(std::string_view sql, const std::vector<Value>& params) override {
+    IDS_RETURN_IF_ERROR(Usable());
+    Result<QueryResult> r = [&]() -> Result<QueryResult> {
+      IDS_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db(), sql));
+      return Run(db(), stmt.get(), params);
+    }();
+    if (!r.ok()) failed_ = r.status();
+    return r;
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    IDS_RETURN_IF_ERROR(Usable());
+    Status s = Script(db(), sql);
+    if (!s.ok()) failed_ = s;
+    return s;
+  }
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+  Status Commit() override {
+    IDS_RETURN_IF_ERROR(Usable());
+    Status s = Script(db(), "COMMIT");
+    Finish();
+    return s;
+  }
+
+  void Rollback() override {
+    if (done_) return;
+    Finish();
+  }
+
+ private:
+  sqlite3* db() const { return conn_->db(); }
+
+  Status Usable() const {
+    if (done_) return Status::Internal("store: transaction already finished");
+    if (!failed_.ok()) return failed_.WithContext("store: transaction aborted by an earlier error");
+    return Status::Ok();
+  }
+
+  // Rolls back whatever is still open (after a failed COMMIT too), then frees the write slot.
+  void Finish() {
+    done_ = true;
+    if (!sqlite3_get_autocommit(db())) sqlite3_exec(db(), "ROLLBACK", nullptr, nullptr, nullptr);
+    slot_.Release();
+  }
+
+  SlotHold slot_;
+  ConnPool::Lease conn_;
+  Status failed_;
+  bool done_ = false;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(std::string path, int pool_size)
+      : path_(std::move(path)),
+        pool_(pool_size, [this] { return OpenConn(path_); }, kPoolWait) {}
+
+  Result<QueryResult> Exec(std::string_view sql, const std::vector<Value>& params) override {
+    IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
+    SlotHold hold;  // outlives the statement
+    IDS_ASSIGN_OR_RETURN(Stmt stmt, Prepare(conn->db(), sql));
+    if (!IsReadOnly(stmt)) {
+      IDS_RETURN_IF_ERROR(slot_.Take());
+      hold = SlotHold(&slot_);
+    }
+    return Run(conn->db(), stmt.get(), params);
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
+    IDS_RETURN_IF_ERROR(slot_.Take());
+    SlotHold hold(&slot_);
+    return Script(conn->db(), sql);
+  }
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+  // Always the connection first, then the write slot: whoever holds the slot never waits for
+  // the pool.
+  Result<std::unique_ptr<Transaction>> Begin() override {
+    IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
+    IDS_RETURN_IF_ERROR(slot_.Take());
+    SlotHold hold(&slot_);
+    IDS_RETURN_IF_ERROR(Script(conn->db(), "BEGIN IMMEDIATE"));
+    return std::unique_ptr<Transaction>(
+        std::make_unique<SqliteTransaction>(std::move(hold), std::move(conn)));
+  }
+
+  Status Ping() override { return Exec("SELECT 1", {}).status(); }
+
+  std::string Describe() const override { return "sqlite:" + path_; }
+
+  // Opens the first connection now, so that a bad path fails at start-up.
+  Status Warm() { return pool_.Acquire().status(); }
+
+ private:
+  const std::string path_;
+  ConnPool pool_;
+  WriteSlot slot_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int pool_size) {
+  auto db = std::make_unique<SqliteDatabase>(path, pool_size);
+  IDS_RETURN_IF_ERROR(db->Warm());
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace idscheme::store::internal
