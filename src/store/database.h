@@ -24,7 +24,9 @@
 // transaction rolls back. Test-and-set with ON CONFLICT DO NOTHING or conditional updates.
 //
 // Thread-safety: a Database is safe to use from many threads (it pools connections). A
-// Transaction belongs to one thread at a time and must not outlive its Database.
+// Transaction belongs to one thread at a time and must not outlive its Database. While a thread
+// holds a Transaction, it should write through that Transaction only: on SQLite a write through
+// the Database waits for the transaction's write slot, and gives up (transient) after 5 s.
 #pragma once
 
 #include <cstdint>

@@ -95,9 +95,9 @@ Status Migrate(Database& db, const std::vector<Migration>& migrations) {
     if (applied.contains(m.version)) continue;
     Status s = InTransaction(db, [&](Transaction& tx) -> Status {
       IDS_RETURN_IF_ERROR(Lock(tx));
-      IDS_ASSIGN_OR_RETURN(QueryResult done,
-                           tx.Exec("SELECT 1 FROM schema_migrations WHERE version = ?",
-                                   {Int(m.version)}));
+      IDS_ASSIGN_OR_RETURN(
+          QueryResult done,
+          tx.Exec("SELECT 1 FROM schema_migrations WHERE version = ?", {Int(m.version)}));
       if (!done.rows.empty()) return Status::Ok();  // another process was first
       IDS_RETURN_IF_ERROR(tx.ExecScript(ForDialect(m, tx.dialect())));
       return tx

@@ -276,7 +276,8 @@ Result<std::unique_ptr<Conn>> Connect(const std::string& url) {
   auto conn = std::make_unique<Conn>(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (!conn->get()) return Status::Unavailable("postgres: out of memory");
   if (PQstatus(conn->get()) != CONNECTION_OK) {
-    return Status::Unavailable("postgres: cannot connect: " + FirstLine(PQerrorMessage(conn->get())));
+    return Status::Unavailable("postgres: cannot connect: " +
+                               FirstLine(PQerrorMessage(conn->get())));
   }
   PQsetNoticeProcessor(conn->get(), IgnoreNotice, nullptr);
   return conn;
@@ -374,7 +375,7 @@ class PostgresDatabase final : public Database {
   PostgresDatabase(std::string url, int pool_size)
       : url_(std::move(url)),
         description_(DescribeUrl(url_)),
-        pool_(pool_size, [this] { return Connect(url_); }, kPoolWait) {}
+        pool_(pool_size, kPoolWait, [this] { return Connect(url_); }) {}
 
   Result<QueryResult> Exec(std::string_view sql, const std::vector<Value>& params) override {
     IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());

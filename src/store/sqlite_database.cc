@@ -65,9 +65,9 @@ class Conn {
 
 Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   auto conn = std::make_unique<Conn>(raw);  // closes `raw` on every path
   if (rc != SQLITE_OK) {
     return Status::Unavailable("sqlite: cannot open " + path + ": " +
@@ -279,8 +279,7 @@ class SqliteTransaction final : public Transaction {
 class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(std::string path, int pool_size)
-      : path_(std::move(path)),
-        pool_(pool_size, [this] { return OpenConn(path_); }, kPoolWait) {}
+      : path_(std::move(path)), pool_(pool_size, kPoolWait, [this] { return OpenConn(path_); }) {}
 
   Result<QueryResult> Exec(std::string_view sql, const std::vector<Value>& params) override {
     IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());

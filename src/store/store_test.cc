@@ -2,6 +2,7 @@
 // IDSCHEME_TEST_PG_URL (each test in a schema of its own). Without that variable the PostgreSQL
 // half fails, unless IDSCHEME_ALLOW_NO_PG=1.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,8 +18,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/hex.h"
 #include "store/database.h"
@@ -38,14 +37,14 @@ Status StatusOf(const Result<T>& r) {
   return r.status();
 }
 
-#define ASSERT_OK(expr)                                  \
-  do {                                                   \
-    const ::idscheme::Status s_ = StatusOf(expr);        \
+#define ASSERT_OK(expr)                                     \
+  do {                                                      \
+    const ::idscheme::Status s_ = StatusOf(expr);           \
     ASSERT_TRUE(s_.ok()) << #expr << ": " << s_.ToString(); \
   } while (0)
-#define EXPECT_OK(expr)                                  \
-  do {                                                   \
-    const ::idscheme::Status s_ = StatusOf(expr);        \
+#define EXPECT_OK(expr)                                     \
+  do {                                                      \
+    const ::idscheme::Status s_ = StatusOf(expr);           \
     EXPECT_TRUE(s_.ok()) << #expr << ": " << s_.ToString(); \
   } while (0)
 
@@ -133,8 +132,9 @@ std::vector<uint8_t> Pattern(size_t n) {
 }
 
 TEST_P(StoreTest, EveryValueTypeRoundTrips) {
-  ASSERT_OK(Create("CREATE TABLE v (id BIGINT PRIMARY KEY, i BIGINT, d DOUBLE PRECISION, t TEXT,"
-                   " b BLOB)"));
+  ASSERT_OK(
+      Create("CREATE TABLE v (id BIGINT PRIMARY KEY, i BIGINT, d DOUBLE PRECISION, t TEXT,"
+             " b BLOB)"));
   const std::vector<std::vector<Value>> rows = {
       {Int(1), Null(), Null(), Null(), Null()},
       {Int(2), Int(std::numeric_limits<int64_t>::min()), Real(-1e300), Text(""), Bytes({})},
@@ -142,8 +142,7 @@ TEST_P(StoreTest, EveryValueTypeRoundTrips) {
        Text("žluťoučký kůň 🦊 日本語"), Bytes({0, 1, 0, 255, 0})},
       {Int(4), Int(0), Real(std::numeric_limits<double>::infinity()),
        Text("multi\nline\t'quoted' \"x\" ? $1 \\"), Bytes(Pattern(1 << 20))},
-      {Int(5), Int(-1), Real(std::numeric_limits<double>::denorm_min()), Text("?"),
-       Bytes({0})},
+      {Int(5), Int(-1), Real(std::numeric_limits<double>::denorm_min()), Text("?"), Bytes({0})},
   };
   for (const auto& row : rows) ASSERT_OK(db_->Exec("INSERT INTO v VALUES (?, ?, ?, ?, ?)", row));
   auto got = db_->Exec("SELECT id, i, d, t, b FROM v ORDER BY id");
@@ -161,8 +160,7 @@ TEST_P(StoreTest, EveryValueTypeRoundTrips) {
 }
 
 TEST_P(StoreTest, ParametersComeBackAsSent) {
-  const std::vector<Value> values = {Null(), Int(-42), Real(2.5), Text("héllo"),
-                                     Bytes({0, 0, 7})};
+  const std::vector<Value> values = {Null(), Int(-42), Real(2.5), Text("héllo"), Bytes({0, 0, 7})};
   for (const Value& v : values) {
     auto r = db_->Exec("SELECT ?", {v});
     ASSERT_OK(r);
@@ -301,19 +299,16 @@ TEST_P(StoreTest, FailedStatementEndsTheTransaction) {
   auto tx = db_->Begin();
   ASSERT_OK(tx);
   ASSERT_OK((*tx)->Exec("INSERT INTO t VALUES (1)"));
-  EXPECT_EQ((*tx)->Exec("INSERT INTO t VALUES (1)").status().code(),
-            Status::Code::kAlreadyExists);
-  EXPECT_EQ((*tx)->Exec("INSERT INTO t VALUES (2)").status().code(),
-            Status::Code::kAlreadyExists);
+  EXPECT_EQ((*tx)->Exec("INSERT INTO t VALUES (1)").status().code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ((*tx)->Exec("INSERT INTO t VALUES (2)").status().code(), Status::Code::kAlreadyExists);
   EXPECT_EQ((*tx)->Commit().code(), Status::Code::kAlreadyExists);
   EXPECT_EQ(Count("t"), 0);
 }
 
 TEST_P(StoreTest, InTransactionCommitsOrRollsBack) {
   ASSERT_OK(Create("CREATE TABLE t (x BIGINT)"));
-  EXPECT_OK(InTransaction(*db_, [](Transaction& tx) {
-    return tx.Exec("INSERT INTO t VALUES (1)").status();
-  }));
+  EXPECT_OK(InTransaction(
+      *db_, [](Transaction& tx) { return tx.Exec("INSERT INTO t VALUES (1)").status(); }));
   Status s = InTransaction(*db_, [](Transaction& tx) -> Status {
     IDS_RETURN_IF_ERROR(tx.Exec("INSERT INTO t VALUES (2)").status());
     return Status::NotFound("changed my mind");
@@ -362,8 +357,7 @@ TEST_P(StoreTest, InTransactionRetriesARealDeadlock) {
     bool first_try = true;
     *out = InTransaction(*db_, [&](Transaction& tx) -> Status {
       ++attempts;
-      IDS_RETURN_IF_ERROR(
-          tx.Exec("UPDATE d SET n = n + 1 WHERE id = ?", {Int(first)}).status());
+      IDS_RETURN_IF_ERROR(tx.Exec("UPDATE d SET n = n + 1 WHERE id = ?", {Int(first)}).status());
       if (std::exchange(first_try, false)) both_hold_one.arrive_and_wait();
       return tx.Exec("UPDATE d SET n = n + 1 WHERE id = ?", {Int(second)}).status();
     });
@@ -384,7 +378,8 @@ TEST_P(StoreTest, InTransactionRetriesARealDeadlock) {
 
 std::vector<Migration> TestMigrations() {
   std::vector<Migration> list = Migrations();
-  list.push_back({100, "counter", "CREATE TABLE counter (n BIGINT); INSERT INTO counter VALUES (1);"});
+  list.push_back(
+      {100, "counter", "CREATE TABLE counter (n BIGINT); INSERT INTO counter VALUES (1);"});
   list.push_back({101, "blobs", "CREATE TABLE blobs (b BLOB NOT NULL)"});
   return list;
 }
@@ -524,11 +519,12 @@ TEST_P(StoreTest, AcceptOnceAcceptsTheFirstTimeOnly) {
   EXPECT_EQ(AcceptOnce(*db_, "", "abc", 100).status().code(), Status::Code::kInvalidArgument);
 
   // Stored as SHA-256 (FIPS 180-2 B.1: "abc"), never as the value.
-  auto r = db_->Exec("SELECT value_hash FROM used_values WHERE kind = 'jti' AND expires_at = 100"
-                     " AND value_hash <> ?",
-                     {Bytes({0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
-                             0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
-                             0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55})});
+  auto r = db_->Exec(
+      "SELECT value_hash FROM used_values WHERE kind = 'jti' AND expires_at = 100"
+      " AND value_hash <> ?",
+      {Bytes({0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+              0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+              0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55})});
   ASSERT_OK(r);
   ASSERT_EQ(r->rows.size(), 1u);
   EXPECT_EQ(HexEncode(r->rows[0].Bytes(0)),
@@ -568,9 +564,8 @@ TEST_P(StoreTest, PoolServesManyThreads) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < kRounds; ++i) {
-        Status s = InTransaction(*db, [](Transaction& tx) {
-          return tx.Exec("UPDATE counter SET n = n + 1").status();
-        });
+        Status s = InTransaction(
+            *db, [](Transaction& tx) { return tx.Exec("UPDATE counter SET n = n + 1").status(); });
         if (!s.ok()) ++failures;
         if (!db->Exec("SELECT n FROM counter").ok()) ++failures;
         auto once = AcceptOnce(*db, "pool", "value-" + std::to_string(i), 100);
@@ -697,8 +692,9 @@ TEST_P(StoreTest, AcceptOnceHoldsAcrossProcesses) {
 }
 
 TEST_P(StoreTest, ConditionalUpdateHasOneWinnerAcrossProcesses) {
-  ASSERT_OK(Create("CREATE TABLE race_rows (id BIGINT PRIMARY KEY, state TEXT NOT NULL,"
-                   " winner TEXT)"));
+  ASSERT_OK(
+      Create("CREATE TABLE race_rows (id BIGINT PRIMARY KEY, state TEXT NOT NULL,"
+             " winner TEXT)"));
   constexpr int kRows = 1000;
   ASSERT_OK(InTransaction(*db_, [&](Transaction& tx) -> Status {
     for (int i = 0; i < kRows; ++i) {

@@ -44,7 +44,7 @@ class Pool {
     std::unique_ptr<Conn> conn_;
   };
 
-  Pool(int max_size, Factory factory, std::chrono::milliseconds max_wait)
+  Pool(int max_size, std::chrono::milliseconds max_wait, Factory factory)
       : max_size_(max_size), factory_(std::move(factory)), max_wait_(max_wait) {}
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;

@@ -37,8 +37,8 @@ size_t SkipNonCode(std::string_view s, size_t i) {
   const char next = i + 1 < s.size() ? s[i + 1] : '\0';
   if (c == '\'') {
     // E'...' strings take backslash escapes (standard_conforming_strings is on by default).
-    bool escape = i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
-                  (i < 2 || !IsIdentChar(s[i - 2]));
+    bool escape =
+        i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') && (i < 2 || !IsIdentChar(s[i - 2]));
     return QuotedEnd(s, i, '\'', escape);
   }
   if (c == '"') return QuotedEnd(s, i, '"', false);
