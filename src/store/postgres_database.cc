@@ -380,14 +380,14 @@ class PostgresDatabase final : public Database {
   Result<QueryResult> Exec(std::string_view sql, const std::vector<Value>& params) override {
     IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
     Result<QueryResult> r = conn->Exec(sql, params);
-    if (conn->Lost()) pool_.DiscardIdle();
+    if (!r.ok() && conn->Lost()) return Lost();
     return r;
   }
 
   Status ExecScript(std::string_view sql) override {
     IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
     Status s = conn->Script(sql);
-    if (conn->Lost()) pool_.DiscardIdle();
+    if (!s.ok() && conn->Lost()) return Lost();
     return s;
   }
 
@@ -406,7 +406,7 @@ class PostgresDatabase final : public Database {
   Status Ping() override {
     Status s = Exec("SELECT 1", {}).status();
     // A lost connection has dropped the idle ones with it; a second try opens a fresh one.
-    return IsTransient(s) ? Exec("SELECT 1", {}).status() : s;
+    return s.ok() ? s : Exec("SELECT 1", {}).status();
   }
 
   std::string Describe() const override { return description_; }
@@ -414,6 +414,13 @@ class PostgresDatabase final : public Database {
   Status Warm() { return pool_.Acquire().status(); }
 
  private:
+  // A statement outside a transaction whose connection died may or may not have run: not
+  // transient, unlike inside a transaction (which the server rolls back).
+  Status Lost() {
+    pool_.DiscardIdle();
+    return Status::Unavailable("postgres: connection lost; the statement may or may not have run");
+  }
+
   const std::string url_;
   const std::string description_;
   ConnPool pool_;

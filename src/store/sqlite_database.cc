@@ -63,25 +63,6 @@ class Conn {
   sqlite3* db_;
 };
 
-Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
-  sqlite3* raw = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  auto conn = std::make_unique<Conn>(raw);  // closes `raw` on every path
-  if (rc != SQLITE_OK) {
-    return Status::Unavailable("sqlite: cannot open " + path + ": " +
-                               (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-  }
-  sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
-  rc = sqlite3_exec(raw,
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-                    nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return SqliteError(raw, sqlite3_extended_errcode(raw));
-  return conn;
-}
-
 // Prepares exactly one statement.
 Result<Stmt> Prepare(sqlite3* db, std::string_view sql) {
   sqlite3_stmt* raw = nullptr;
@@ -178,6 +159,29 @@ Status Script(sqlite3* db, std::string_view sql) {
     return SqliteError(db, sqlite3_extended_errcode(db));
   }
   return Status::Ok();
+}
+
+Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  auto conn = std::make_unique<Conn>(raw);  // closes `raw` on every path
+  if (rc != SQLITE_OK) {
+    return Status::Unavailable("sqlite: cannot open " + path + ": " +
+                               (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  IDS_RETURN_IF_ERROR(Script(raw, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  // Without WAL, readers and the writer would block each other (and some file systems, e.g.
+  // network ones, cannot do it): refuse rather than run slowly.
+  IDS_ASSIGN_OR_RETURN(Stmt wal, Prepare(raw, "PRAGMA journal_mode=WAL"));
+  IDS_ASSIGN_OR_RETURN(QueryResult mode, Run(raw, wal.get(), {}));
+  if (mode.rows.size() != 1 || mode.rows[0].Text(0) != "wal") {
+    return Status::Unavailable("sqlite: " + path + " cannot use WAL mode");
+  }
+  return conn;
 }
 
 // This process's single write slot; taken for a write statement or a whole transaction.

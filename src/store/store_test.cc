@@ -762,6 +762,23 @@ TEST_P(StoreTest, ReconnectsAfterTheServerDropsConnections) {
   EXPECT_OK(InTransaction(db, [](Transaction& tx) { return tx.Exec("SELECT 1").status(); }));
 }
 
+TEST_P(StoreTest, ALostConnectionIsTransientOnlyInsideATransaction) {
+  if (!IsPg()) GTEST_SKIP() << "SQLite has no connection to lose";
+  constexpr char kSuicide[] = "SELECT pg_terminate_backend(pg_backend_pid())";
+  // On its own, the statement may or may not have run: retrying could apply it twice.
+  auto r = db_->Exec(kSuicide);
+  EXPECT_EQ(r.status().code(), Status::Code::kUnavailable);
+  EXPECT_FALSE(IsTransient(r.status())) << r.status().ToString();
+  EXPECT_OK(db_->Exec("SELECT 1"));
+  // In a transaction, the server rolls back what it did: safe to run the whole thing again.
+  auto tx = db_->Begin();
+  ASSERT_OK(tx);
+  auto in_tx = (*tx)->Exec(kSuicide);
+  EXPECT_TRUE(IsTransient(in_tx.status())) << in_tx.status().ToString();
+  EXPECT_FALSE((*tx)->Commit().ok());
+  EXPECT_OK(db_->Ping());
+}
+
 TEST_P(StoreTest, OpenFailsCleanly) {
   if (IsPg()) {
     auto r = Database::Open("postgresql://someone:s3cret-pw@127.0.0.1:1/nothing", 1);
