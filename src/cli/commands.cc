@@ -1,0 +1,304 @@
+#include "cli/commands.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "audit/audit_log.h"
+#include "common/log.h"
+#include "config/config.h"
+#include "server/node.h"
+#include "store/migrations.h"
+
+namespace idscheme::cli {
+namespace {
+
+// Flags shared by every command that reads the configuration.
+struct CommonFlags {
+  std::string config_file;
+  std::string data_dir;
+  std::string store_url;
+  std::string issuer;
+  std::string listen;
+  std::vector<std::string> sets;
+  bool json = false;
+
+  void AddStoreFlags(CLI::App* cmd) {
+    cmd->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
+    cmd->add_option("--data", data_dir, "data directory (SQLite store, generated secrets)");
+    cmd->add_option("--store", store_url, "store URL, e.g. postgresql://user@host/db");
+    cmd->add_option("--set", sets, "any configuration key, KEY=VALUE (repeatable)");
+  }
+  void AddServerFlags(CLI::App* cmd) {
+    cmd->add_option("--issuer", issuer, "issuer URL (https; http only for localhost)");
+    cmd->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)");
+  }
+  void AddJsonFlag(CLI::App* cmd) { cmd->add_flag("--json", json, "print JSON"); }
+
+  Result<config::Config> Load() const {
+    config::LoadOptions o;
+    if (!config_file.empty()) o.file = config_file;
+    o.env = config::ProcessEnvironment();
+    for (const auto& kv : sets) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return Status::InvalidArgument("--set wants KEY=VALUE, got '" + kv + "'");
+      o.overrides[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (!data_dir.empty()) o.overrides["store.data_dir"] = data_dir;
+    if (!store_url.empty()) o.overrides["store.url"] = store_url;
+    if (!issuer.empty()) o.overrides["server.issuer"] = issuer;
+    if (!listen.empty()) o.overrides["server.listen"] = listen;
+    return config::Load(o);
+  }
+};
+
+int Fail(const Status& s) {
+  std::cerr << "idscheme: " << s.message() << "\n";
+  return 1;
+}
+
+Result<std::unique_ptr<server::Node>> OpenNode(const CommonFlags& flags, bool migrate) {
+  IDS_ASSIGN_OR_RETURN(auto cfg, flags.Load());
+  log::Level level = log::Level::kWarn;
+  log::ParseLevel(cfg.log.level, &level);
+  log::SetLevel(std::max(level, log::Level::kWarn));  // tools print results, not chatter
+  return server::Node::Open(cfg, {.migrate = migrate, .init_keys = migrate});
+}
+
+int Serve(const CommonFlags& flags) {
+  auto cfg = flags.Load();
+  if (!cfg.ok()) return Fail(cfg.status());
+  Status s = server::Serve(*cfg);
+  return s.ok() ? 0 : Fail(s);
+}
+
+int Demo(CommonFlags flags) {
+  if (flags.data_dir.empty() && flags.store_url.empty()) flags.data_dir = "demo-data";
+  if (flags.listen.empty()) flags.listen = "127.0.0.1:8080";
+  auto cfg = flags.Load();
+  if (!cfg.ok()) return Fail(cfg.status());
+  std::cout << "idscheme demo: a local sandbox scheme on the embedded store ("
+            << cfg->store.data_dir << ")\n"
+            << "  issuer      " << cfg->server.issuer << "\n"
+            << "  JWKS        " << cfg->server.issuer << "/jwks\n"
+            << "  health      " << cfg->server.issuer << "/healthz\n"
+            << "  metrics     " << cfg->server.issuer << "/metrics\n"
+            << "Ctrl-C stops it.\n"
+            << std::flush;
+  Status s = server::Serve(*cfg);
+  return s.ok() ? 0 : Fail(s);
+}
+
+int Migrate(const CommonFlags& flags) {
+  auto cfg = flags.Load();
+  if (!cfg.ok()) return Fail(cfg.status());
+  auto node = server::Node::Open(*cfg, {.migrate = true, .init_keys = false});
+  if (!node.ok()) return Fail(node.status());
+  auto version = store::CurrentVersion((*node)->db());
+  if (!version.ok()) return Fail(version.status());
+  if (flags.json) {
+    std::cout << nlohmann::json{{"version", *version}}.dump() << "\n";
+  } else {
+    std::cout << "store " << (*node)->db().Describe() << " is at schema version " << *version
+              << "\n";
+  }
+  return 0;
+}
+
+int KeysList(const CommonFlags& flags) {
+  auto node = OpenNode(flags, /*migrate=*/true);
+  if (!node.ok()) return Fail(node.status());
+  auto records = (*node)->keys().Records();
+  if (flags.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : records)
+      out.push_back({{"kid", r.kid},
+                     {"slot", r.slot},
+                     {"use", r.use},
+                     {"state", keys::KeyStateName(r.state)},
+                     {"created_at", r.created_at},
+                     {"activated_at", r.activated_at},
+                     {"remove_after", r.remove_after}});
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%-14s %-9s %-4s %s\n", "SLOT", "STATE", "USE", "KID");
+  for (const auto& r : records)
+    std::printf("%-14s %-9s %-4s %s\n", r.slot.c_str(),
+                std::string(keys::KeyStateName(r.state)).c_str(), r.use.c_str(), r.kid.c_str());
+  return 0;
+}
+
+int KeysRotate(const CommonFlags& flags, const std::vector<std::string>& slots) {
+  auto node = OpenNode(flags, /*migrate=*/true);
+  if (!node.ok()) return Fail(node.status());
+  auto& n = **node;
+  auto report = n.key_store().Rotate(slots, n.clock().NowSeconds(),
+                                     n.config().keys.retire_after_seconds);
+  if (!report.ok()) return Fail(report.status());
+  if (flags.json) {
+    nlohmann::json out = {{"rotated", nlohmann::json::array()},
+                          {"removed", report->removed_kids}};
+    for (const auto& c : report->changes)
+      out["rotated"].push_back({{"slot", c.slot},
+                                {"active", c.active_kid},
+                                {"next", c.next_kid},
+                                {"retiring", c.retiring_kid}});
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& c : report->changes)
+    std::cout << c.slot << ": now signing with " << c.active_kid << " (published since the last "
+              << "rotation); next " << c.next_kid << "; " << c.retiring_kid
+              << " stays published for " << n.config().keys.retire_after_seconds << " s\n";
+  for (const auto& kid : report->removed_kids) std::cout << "removed " << kid << "\n";
+  std::cout << "Running nodes pick the change up within " << n.config().keys.reload_interval_seconds
+            << " s.\n";
+  return 0;
+}
+
+int AuditVerify(const CommonFlags& flags) {
+  auto node = OpenNode(flags, /*migrate=*/false);
+  if (!node.ok()) return Fail(node.status());
+  auto report = audit::Verify((*node)->db());
+  if (!report.ok()) return Fail(report.status());
+  if (flags.json) {
+    nlohmann::json out = {{"ok", report->ok}, {"entries", report->entries}};
+    if (report->first_bad) out["first_bad"] = *report->first_bad;
+    if (!report->reason.empty()) out["reason"] = report->reason;
+    std::cout << out.dump() << "\n";
+  } else if (report->ok) {
+    std::cout << "audit log OK: " << report->entries << " entries, chain intact\n";
+  } else {
+    std::cout << "audit log BROKEN at entry " << report->first_bad.value_or(0) << ": "
+              << report->reason << "\n";
+  }
+  return report->ok ? 0 : 1;
+}
+
+int AuditList(const CommonFlags& flags, int64_t after, int limit) {
+  auto node = OpenNode(flags, /*migrate=*/false);
+  if (!node.ok()) return Fail(node.status());
+  auto entries = audit::List((*node)->db(), after, limit);
+  if (!entries.ok()) return Fail(entries.status());
+  for (const auto& e : *entries) {
+    nlohmann::json line = {{"seq", e.seq},         {"time_ms", e.time_ms},
+                           {"actor", e.event.actor}, {"action", e.event.action},
+                           {"subject", e.event.subject}, {"details", e.event.details},
+                           {"hash", e.hash}};
+    std::cout << line.dump() << "\n";
+  }
+  return 0;
+}
+
+int AuditHead(const CommonFlags& flags) {
+  auto node = OpenNode(flags, /*migrate=*/false);
+  if (!node.ok()) return Fail(node.status());
+  auto head = (*node)->db().Exec("SELECT seq, hash FROM audit_head WHERE id = 1");
+  if (!head.ok()) return Fail(head.status());
+  if (head->rows.empty()) return Fail(Status::NotFound("no audit head"));
+  std::cout << nlohmann::json{{"seq", head->rows[0].Int(0)}, {"hash", head->rows[0].Text(1)}}.dump()
+            << "\n";
+  return 0;
+}
+
+int ConfigCheck(const CommonFlags& flags) {
+  auto cfg = flags.Load();
+  if (!cfg.ok()) {
+    std::cerr << "configuration error: " << cfg.status().message() << "\n";
+    return 1;
+  }
+  std::cout << cfg->ToJson(/*redact=*/true).dump(2) << "\n";
+  if (!flags.json) std::cerr << "configuration OK\n";
+  return 0;
+}
+
+int ConfigKeys() {
+  for (const auto& k : config::Keys())
+    std::printf("%-28s %-36s %s%s\n", k.key.c_str(), k.env.c_str(), k.description.c_str(),
+                k.secret ? " (secret)" : "");
+  return 0;
+}
+
+}  // namespace
+
+int Run(int argc, char** argv) {
+  CLI::App app{"idscheme — a digital identity scheme: OpenID Provider, member registry, "
+               "phone-app approvals"};
+  app.name("idscheme");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "idscheme 0.1.0");
+  app.footer("Run 'idscheme COMMAND --help' for a command's flags.");
+
+  CommonFlags flags;
+  int rc = 0;
+
+  auto* serve = app.add_subcommand("serve", "Run a node: the scheme's HTTP endpoints");
+  flags.AddStoreFlags(serve);
+  flags.AddServerFlags(serve);
+  serve->callback([&] { rc = Serve(flags); });
+
+  auto* demo = app.add_subcommand("demo", "Run a local sandbox scheme on the embedded store");
+  flags.AddStoreFlags(demo);
+  flags.AddServerFlags(demo);
+  demo->callback([&] { rc = Demo(flags); });
+
+  auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations to the store");
+  flags.AddStoreFlags(migrate);
+  flags.AddJsonFlag(migrate);
+  migrate->callback([&] { rc = Migrate(flags); });
+
+  auto* keys = app.add_subcommand("keys", "List and rotate the scheme's signing and encryption keys");
+  keys->require_subcommand(1);
+  auto* keys_list = keys->add_subcommand("list", "List the published keys and their states");
+  flags.AddStoreFlags(keys_list);
+  flags.AddJsonFlag(keys_list);
+  keys_list->callback([&] { rc = KeysList(flags); });
+  std::vector<std::string> slots;
+  auto* keys_rotate = keys->add_subcommand(
+      "rotate", "Promote next keys to active, retire the old ones (no downtime)");
+  flags.AddStoreFlags(keys_rotate);
+  flags.AddJsonFlag(keys_rotate);
+  keys_rotate->add_option("--slot", slots, "only these slots (ES256, PS256, RS256, EdDSA, "
+                                           "RSA-OAEP-256, ECDH-ES); default all");
+  keys_rotate->callback([&] { rc = KeysRotate(flags, slots); });
+
+  auto* audit = app.add_subcommand("audit", "Verify and read the hash-chained audit log");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand("verify", "Check the whole chain; name the first bad entry");
+  flags.AddStoreFlags(audit_verify);
+  flags.AddJsonFlag(audit_verify);
+  audit_verify->callback([&] { rc = AuditVerify(flags); });
+  int64_t after = 0;
+  int limit = 100;
+  auto* audit_list = audit->add_subcommand("list", "Print entries as JSON lines, oldest first");
+  flags.AddStoreFlags(audit_list);
+  audit_list->add_option("--after", after, "entries after this sequence number");
+  audit_list->add_option("--limit", limit, "at most this many entries")->check(CLI::Range(1, 100000));
+  audit_list->callback([&] { rc = AuditList(flags, after, limit); });
+  auto* audit_head = audit->add_subcommand(
+      "head", "Print the last sequence number and hash (record it elsewhere as a witness)");
+  flags.AddStoreFlags(audit_head);
+  audit_head->callback([&] { rc = AuditHead(flags); });
+
+  auto* config = app.add_subcommand("config", "Check and print the effective configuration");
+  config->require_subcommand(1);
+  auto* config_check = config->add_subcommand(
+      "check", "Validate the configuration and print it with secrets redacted");
+  flags.AddStoreFlags(config_check);
+  flags.AddServerFlags(config_check);
+  flags.AddJsonFlag(config_check);
+  config_check->callback([&] { rc = ConfigCheck(flags); });
+  auto* config_keys = config->add_subcommand("keys", "List every configuration key and its variable");
+  config_keys->callback([&] { rc = ConfigKeys(); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return rc;
+}
+
+}  // namespace idscheme::cli

@@ -1,0 +1,135 @@
+#include "keys/key_manager.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/base64url.h"
+#include "common/log.h"
+
+namespace idscheme::keys {
+
+KeyManager::KeyManager(KeyStore& store, const Clock& clock)
+    : store_(store), clock_(clock), snapshot_(std::make_shared<Snapshot>()) {}
+
+std::shared_ptr<const KeyManager::Snapshot> KeyManager::Current() const {
+  std::lock_guard lock(mu_);
+  return snapshot_;
+}
+
+Status KeyManager::Reload() {
+  IDS_ASSIGN_OR_RETURN(auto records, store_.LoadPublished());
+  const int64_t now = clock_.NowSeconds();
+  auto next = std::make_shared<Snapshot>();
+  nlohmann::json keys = nlohmann::json::array();
+  // JWKS order: by slot, then active, next, retiring — so the first key of a kind is the one
+  // in use, for clients that pick the first match.
+  for (KeyState state : {KeyState::kActive, KeyState::kNext, KeyState::kRetiring}) {
+    for (const auto& slot : AllSlots()) {
+      for (const auto& r : records) {
+        if (r.slot != slot.name || r.state != state) continue;
+        if (r.state == KeyState::kRetiring && r.remove_after <= now) continue;
+        auto jwk = r.key->ToJwk(/*include_private=*/false);
+        if (!jwk.ok()) return jwk.status();
+        keys.push_back(*jwk);
+      }
+    }
+  }
+  next->jwks = std::make_shared<const std::string>(nlohmann::json{{"keys", keys}}.dump());
+  next->records = std::move(records);
+  std::lock_guard lock(mu_);
+  snapshot_ = std::move(next);
+  return Status::Ok();
+}
+
+Result<crypto::KeyPtr> KeyManager::SigningKey(crypto::SigAlg alg) const {
+  auto snap = Current();
+  std::string_view name = crypto::SigAlgName(alg);
+  for (const auto& r : snap->records)
+    if (r.state == KeyState::kActive && r.use == "sig" && r.slot == name) return r.key;
+  return Status::NotFound("no active signing key for " + std::string(name));
+}
+
+crypto::KeyPtr KeyManager::FindByKid(std::string_view kid) const {
+  auto snap = Current();
+  for (const auto& r : snap->records)
+    if (r.kid == kid) return r.key;
+  return nullptr;
+}
+
+std::vector<crypto::KeyPtr> KeyManager::DecryptionKeys() const {
+  auto snap = Current();
+  std::vector<crypto::KeyPtr> out;
+  for (KeyState state : {KeyState::kActive, KeyState::kNext, KeyState::kRetiring})
+    for (const auto& r : snap->records)
+      if (r.use == "enc" && r.state == state) out.push_back(r.key);
+  return out;
+}
+
+std::shared_ptr<const std::string> KeyManager::JwksJson() const {
+  auto snap = Current();
+  if (!snap->jwks) return std::make_shared<const std::string>("{\"keys\":[]}");
+  return snap->jwks;
+}
+
+std::vector<std::string> KeyManager::SigningAlgNames() const {
+  auto snap = Current();
+  std::vector<std::string> out;
+  for (const auto& slot : AllSlots())
+    for (const auto& r : snap->records)
+      if (r.slot == slot.name && r.use == "sig" && r.state == KeyState::kActive)
+        out.push_back(slot.name);
+  return out;
+}
+
+std::vector<KeyRecord> KeyManager::Records() const { return Current()->records; }
+
+Result<std::vector<uint8_t>> LoadKek(const KekSource& source, Random& random) {
+  auto decode = [](std::string_view text, const std::string& where) -> Result<std::vector<uint8_t>> {
+    auto bytes = Base64UrlDecode(text);
+    if (!bytes.ok() || bytes->size() != 32)
+      return Status::InvalidArgument(where + ": must be 32 bytes, base64url without padding");
+    return bytes;
+  };
+  if (!source.kek_b64.empty()) return decode(source.kek_b64, "keys.kek");
+  std::string path = source.kek_file;
+  if (path.empty()) {
+    if (source.shared_store || source.data_dir.empty())
+      return Status::InvalidArgument(
+          "keys.kek or keys.kek_file is required with a PostgreSQL store (every node needs the "
+          "same key-encryption key)");
+    path = source.data_dir + "/kek";
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (!source.kek_file.empty())
+      return Status::InvalidArgument("keys.kek_file: " + path + " does not exist");
+    std::vector<uint8_t> kek(32);
+    random.Fill(kek);
+    std::filesystem::create_directories(source.data_dir, ec);
+    // Created with mode 0600 from the start: never readable by others, not even briefly.
+    std::string tmp = path + ".tmp";
+    mode_t old = ::umask(077);
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << Base64UrlEncode(kek) << "\n";
+      if (!out) {
+        ::umask(old);
+        return Status::Unavailable("cannot write " + tmp);
+      }
+    }
+    ::umask(old);
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) return Status::Unavailable("cannot create " + path + ": " + ec.message());
+    log::Info("created a key-encryption key", {{"file", path}});
+    return kek;
+  }
+  std::ifstream in(path);
+  std::string text;
+  std::getline(in, text);
+  if (!in && !in.eof()) return Status::Unavailable("cannot read " + path);
+  return decode(text, path);
+}
+
+}  // namespace idscheme::keys

@@ -1,0 +1,96 @@
+// Node: one running idscheme process's parts, opened from the configuration in dependency
+// order (store, migrations, key-encryption key, keys), and the HTTP routes they serve.
+//
+// Every node is stateless apart from caches it can rebuild from the store: several nodes on one
+// PostgreSQL serve the same scheme.
+//
+// Thread-safety: after Open(), the accessors are safe from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "config/config.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "keys/key_manager.h"
+#include "keys/key_store.h"
+#include "store/database.h"
+#include "store/migrations.h"
+
+namespace idscheme::server {
+
+// Every part's migrations, in version order.
+std::vector<store::Migration> AllMigrations();
+
+struct NodeOptions {
+  bool migrate = true;    // apply pending migrations (serve: yes; read-only tools: no)
+  bool init_keys = true;  // create the first keys of an empty store
+  const Clock* clock = nullptr;  // default: the system clock
+  Random* random = nullptr;      // default: OpenSSL's CSPRNG
+};
+
+class Node {
+ public:
+  static Result<std::unique_ptr<Node>> Open(const config::Config& config,
+                                            const NodeOptions& options = {});
+
+  const config::Config& config() const { return config_; }
+  store::Database& db() { return *db_; }
+  keys::KeyStore& key_store() { return *key_store_; }
+  keys::KeyManager& keys() { return *key_manager_; }
+  http::Metrics& metrics() { return metrics_; }
+  const Clock& clock() const { return *clock_; }
+  Random& random() { return *random_; }
+
+  // Registers the platform routes: /healthz, /readyz, /metrics, /jwks.
+  void AddRoutes(http::Router& router);
+
+ private:
+  Node() = default;
+  config::Config config_;
+  http::Metrics metrics_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<keys::DbKeyStore> key_store_;
+  std::unique_ptr<keys::KeyManager> key_manager_;
+  const Clock* clock_ = nullptr;
+  Random* random_ = nullptr;
+};
+
+// A started node: its HTTP server listening, its key set re-read from the store every
+// keys.reload_interval_seconds. Tests start one on port 0; `serve` starts one and waits.
+class Instance {
+ public:
+  static Result<std::unique_ptr<Instance>> Start(const config::Config& config,
+                                                 const NodeOptions& options = {});
+  ~Instance();  // stops the server (graceful, shutdown_grace_ms) and the key reloader
+
+  uint16_t port() const;
+  Node& node() { return *node_; }
+  http::Server& http() { return *http_; }
+  // Blocks until the server stops (SIGTERM/SIGINT after StopOnSignals, or Stop()).
+  void Wait();
+  void Stop();
+
+ private:
+  Instance() = default;
+  void StopReloader();
+
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<http::Server> http_;
+  std::thread reloader_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+// Runs a node until SIGTERM/SIGINT: the `serve` command. Logs one "ready" line with the bound
+// address and the start-up time; prints nothing secret.
+Status Serve(const config::Config& config);
+
+}  // namespace idscheme::server

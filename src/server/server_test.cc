@@ -1,0 +1,144 @@
+// Integration tests: a real node (store, keys, HTTP server on port 0) on both backends.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "audit/audit_log.h"
+#include "server/node.h"
+#include "testing/http_client.h"
+#include "testing/test_db.h"
+
+namespace idscheme::server {
+namespace {
+
+using testing::Backend;
+
+class NodeTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    IDS_REQUIRE_BACKEND(GetParam());
+    config::LoadOptions o;
+    o.overrides = {{"server.listen", "127.0.0.1:0"},
+                   {"keys.rsa_bits", "2048"},
+                   {"server.read_timeout_ms", "500"},
+                   {"server.threads", "2"},
+                   {"log.level", "warn"}};
+    if (GetParam() == Backend::kSqlite) {
+      o.overrides["store.data_dir"] = testing::TempDir();
+    } else {
+      o.overrides["store.url"] = testing::FreshDatabaseUrl(Backend::kPostgres);
+      o.overrides["keys.kek"] = std::string(43, 'Q');
+    }
+    auto cfg = config::Load(o);
+    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+    cfg_ = *cfg;
+    auto inst = Instance::Start(cfg_);
+    ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+    instance_ = std::move(inst).value();
+    port_ = instance_->port();
+  }
+
+  config::Config cfg_;
+  std::unique_ptr<Instance> instance_;
+  uint16_t port_ = 0;
+};
+
+TEST_P(NodeTest, HealthAndReadiness) {
+  auto h = testing::Get(port_, "/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(h.body)["status"], "ok");
+  auto r = testing::Get(port_, "/readyz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["store"], "ok");
+}
+
+TEST_P(NodeTest, JwksPublishesPublicKeysWithCaching) {
+  auto r = testing::Get(port_, "/jwks");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "application/jwk-set+json");
+  EXPECT_NE(r.headers["cache-control"].find("max-age=300"), std::string::npos);
+  auto jwks = nlohmann::json::parse(r.body);
+  EXPECT_EQ(jwks["keys"].size(), 12u);
+  EXPECT_EQ(r.body.find("\"d\""), std::string::npos);
+}
+
+TEST_P(NodeTest, MetricsCountRequestsAndStoreLatency) {
+  testing::Get(port_, "/healthz");
+  testing::Get(port_, "/readyz");
+  auto m = testing::Get(port_, "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.headers["content-type"].find("text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_NE(m.body.find("http_requests_total{route=\"healthz\""), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("http_request_duration_seconds_bucket{route=\"healthz\""),
+            std::string::npos);
+  EXPECT_NE(m.body.find("store_query_duration_seconds_count{op=\"exec\"}"), std::string::npos);
+  EXPECT_NE(m.body.find("http_open_connections"), std::string::npos);
+}
+
+TEST_P(NodeTest, BadInputGetsItsErrorAndTheServerKeepsServing) {
+  // Malformed request line.
+  EXPECT_EQ(testing::SendRaw(port_, "GARBAGE\r\n\r\n").status, 400);
+  // Malformed header.
+  EXPECT_EQ(testing::SendRaw(port_, "GET /healthz HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n").status,
+            400);
+  // Oversized header block.
+  std::string big = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') +
+                    "\r\n\r\n";
+  EXPECT_EQ(testing::SendRaw(port_, big).status, 431);
+  // Oversized body.
+  std::string body(2 * 1024 * 1024, 'x');
+  auto large = testing::SendRaw(
+      port_, "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 1000));
+  EXPECT_EQ(large.status, 413);
+  // Unknown route, wrong method.
+  auto unknown = testing::Get(port_, "/no/such/route");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(nlohmann::json::parse(unknown.body)["error"], "not_found");
+  auto wrong = testing::Post(port_, "/jwks", "application/json", "{}");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_NE(wrong.headers["allow"].find("GET"), std::string::npos);
+  // Still serving.
+  EXPECT_EQ(testing::Get(port_, "/healthz").status, 200);
+}
+
+TEST_P(NodeTest, ASlowClientIsCutOffWhileOthersAreServed) {
+  std::atomic<bool> closed{false};
+  std::thread slow([&] {
+    // One byte at a time, 200 ms apart: headers never complete within read_timeout (500 ms).
+    auto start = std::chrono::steady_clock::now();
+    auto reply = testing::SendRaw(port_, "G", 3000);
+    (void)reply;
+    closed = std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500);
+  });
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(testing::Get(port_, "/healthz").status, 200);
+  slow.join();
+  EXPECT_TRUE(closed.load()) << "the slow connection was not closed by the server";
+}
+
+TEST_P(NodeTest, RotationOnTheStoreReachesTheNode) {
+  auto before = nlohmann::json::parse(testing::Get(port_, "/jwks").body);
+  auto& node = instance_->node();
+  auto report = node.key_store().Rotate({"ES256"}, node.clock().NowSeconds(), 600);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_TRUE(node.keys().Reload().ok());  // what the periodic reloader does
+  auto after = nlohmann::json::parse(testing::Get(port_, "/jwks").body);
+  EXPECT_EQ(after["keys"].size(), before["keys"].size() + 1);  // + the new next key
+  EXPECT_TRUE(audit::Verify(node.db())->ok);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, NodeTest, testing::AllBackends(), testing::BackendName);
+
+TEST(NodeConfig, MissingKekWithPostgresIsAClearError) {
+  IDS_REQUIRE_BACKEND(Backend::kPostgres);
+  config::LoadOptions o;
+  o.overrides = {{"store.url", testing::FreshDatabaseUrl(Backend::kPostgres)}};
+  auto cfg = config::Load(o);
+  ASSERT_TRUE(cfg.ok());
+  auto node = Node::Open(*cfg);
+  ASSERT_FALSE(node.ok());
+  EXPECT_NE(node.status().message().find("keys.kek"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace idscheme::server
