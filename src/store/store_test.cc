@@ -668,7 +668,8 @@ std::vector<std::vector<int>> Race(const std::string& url, const std::string& mo
   return won;
 }
 
-// Every i in [0, n) won exactly once over all processes.
+// Every i in [0, n) won exactly once over all processes. (Not that each process won some:
+// SQLite's file lock is not fair, so one process may legitimately win every race.)
 void ExpectEachWonOnce(const std::vector<std::vector<int>>& won, int n) {
   std::vector<int> times(n, 0);
   for (const auto& list : won) {
@@ -680,7 +681,6 @@ void ExpectEachWonOnce(const std::vector<std::vector<int>>& won, int n) {
   int wrong = 0;
   for (int i = 0; i < n; ++i) wrong += times[i] != 1;
   EXPECT_EQ(wrong, 0);
-  for (const auto& list : won) EXPECT_GT(list.size(), 0u) << "one process never won: no race";
 }
 
 TEST_P(StoreTest, AcceptOnceHoldsAcrossProcesses) {
