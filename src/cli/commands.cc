@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/common_flags.h"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -11,59 +12,6 @@
 
 namespace idscheme::cli {
 namespace {
-
-// Flags shared by every command that reads the configuration.
-struct CommonFlags {
-  std::string config_file;
-  std::string data_dir;
-  std::string store_url;
-  std::string issuer;
-  std::string listen;
-  std::vector<std::string> sets;
-  bool json = false;
-
-  void AddStoreFlags(CLI::App* cmd) {
-    cmd->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
-    cmd->add_option("--data", data_dir, "data directory (SQLite store, generated secrets)");
-    cmd->add_option("--store", store_url, "store URL, e.g. postgresql://user@host/db");
-    cmd->add_option("--set", sets, "any configuration key, KEY=VALUE (repeatable)");
-  }
-  void AddServerFlags(CLI::App* cmd) {
-    cmd->add_option("--issuer", issuer, "issuer URL (https; http only for localhost)");
-    cmd->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)");
-  }
-  void AddJsonFlag(CLI::App* cmd) { cmd->add_flag("--json", json, "print JSON"); }
-
-  Result<config::Config> Load() const {
-    config::LoadOptions o;
-    if (!config_file.empty()) o.file = config_file;
-    o.env = config::ProcessEnvironment();
-    for (const auto& kv : sets) {
-      auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0)
-        return Status::InvalidArgument("--set wants KEY=VALUE, got '" + kv + "'");
-      o.overrides[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-    if (!data_dir.empty()) o.overrides["store.data_dir"] = data_dir;
-    if (!store_url.empty()) o.overrides["store.url"] = store_url;
-    if (!issuer.empty()) o.overrides["server.issuer"] = issuer;
-    if (!listen.empty()) o.overrides["server.listen"] = listen;
-    return config::Load(o);
-  }
-};
-
-int Fail(const Status& s) {
-  std::cerr << "idscheme: " << s.message() << "\n";
-  return 1;
-}
-
-Result<std::unique_ptr<server::Node>> OpenNode(const CommonFlags& flags, bool migrate) {
-  IDS_ASSIGN_OR_RETURN(auto cfg, flags.Load());
-  log::Level level = log::Level::kWarn;
-  log::ParseLevel(cfg.log.level, &level);
-  log::SetLevel(std::max(level, log::Level::kWarn));  // tools print results, not chatter
-  return server::Node::Open(cfg, {.migrate = migrate, .init_keys = migrate});
-}
 
 int Serve(const CommonFlags& flags) {
   auto cfg = flags.Load();
