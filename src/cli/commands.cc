@@ -2,6 +2,8 @@
 #include "cli/common_flags.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <tuple>
 #include <iostream>
 
 #include "audit/audit_log.h"
@@ -57,6 +59,9 @@ int KeysList(const CommonFlags& flags) {
   auto node = OpenNode(flags, /*migrate=*/true);
   if (!node.ok()) return Fail(node.status());
   auto records = (*node)->keys().Records();
+  std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.slot, a.state) < std::tie(b.slot, b.state);
+  });
   if (flags.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : records)
