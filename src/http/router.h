@@ -1,0 +1,91 @@
+// Router: maps (method, path) to a named handler.
+//
+// Paths are exact ("/token") or have whole-segment parameters ("/clients/{client_id}"); an exact
+// path wins over a pattern, patterns are tried in the order added. A HEAD request runs the GET
+// handler and the server drops the body. Unknown paths are 404 and a known path with another
+// method 405 with an Allow header (RFC 9110 §15.5.6), both as JSON errors.
+//
+// Two kinds of handlers:
+//   Handler       Response(Request&), run on a worker thread: the common case. It may block on
+//                 the store, so keep it bounded: a graceful stop waits for it.
+//   AsyncHandler  awaitable<Response>(Request&), a coroutine on the connection's executor, for
+//                 long-poll endpoints that wait on a timer or notification without holding a
+//                 thread. It may co_await anything bound to that executor
+//                 (co_await boost::asio::this_coro::executor gives it).
+// Either can return Response::ServerSentEvents(...) to stream events (sse.h).
+//
+// Thread-safety: add routes before Server::Start(); afterwards Find is safe from several threads.
+#pragma once
+
+// Boost 1.74's asio/awaitable.hpp misses this include under GCC 12: it must come first.
+// clang-format off
+#include <utility>
+// clang-format on
+
+#include <boost/asio/awaitable.hpp>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "http/request.h"
+#include "http/response.h"
+
+namespace idscheme::http {
+
+using Handler = std::function<Response(Request&)>;
+using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+struct RouteOptions {
+  // The largest body this route accepts; 0 takes ServerOptions::body_limit.
+  size_t body_limit = 0;
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  std::string name;  // metrics label and access log: keep it short and fixed ("token")
+  Handler handler;   // exactly one of handler / async_handler is set
+  AsyncHandler async_handler;
+  RouteOptions options;
+  size_t index = 0;  // dense, in the order added
+};
+
+class Router {
+ public:
+  // Registers a handler; throws std::logic_error on a malformed pattern or a (method, pattern)
+  // added twice (a start-up bug).
+  Router& Add(std::string_view method, std::string_view pattern, std::string name, Handler handler,
+              RouteOptions options = {});
+  Router& Add(std::string_view method, std::string_view pattern, std::string name,
+              AsyncHandler handler, RouteOptions options = {});
+
+  struct Match {
+    enum class Kind { kFound, kNotFound, kMethodNotAllowed };
+    Kind kind = Kind::kNotFound;
+    const Route* route = nullptr;  // kFound
+    std::string allow;             // kMethodNotAllowed: "GET, HEAD, POST"
+  };
+  // Looks `path` (decoded) up for `method`; on a pattern match, adds the path parameters to
+  // `request` (when not null).
+  Match Find(std::string_view method, std::string_view path, Request* request) const;
+
+  const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
+
+ private:
+  struct PathEntry {
+    std::vector<std::string> segments;  // patterns only; "{name}" for a parameter
+    std::vector<const Route*> routes;   // one per method
+  };
+  Router& AddRoute(std::unique_ptr<Route> route);
+  Match MatchMethod(const PathEntry& entry, std::string_view method) const;
+
+  std::vector<std::unique_ptr<Route>> routes_;
+  std::unordered_map<std::string, PathEntry> exact_;
+  std::vector<PathEntry> patterns_;
+};
+
+}  // namespace idscheme::http
