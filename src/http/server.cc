@@ -137,7 +137,10 @@ asio::awaitable<void> ServePlain(ServerCore& core, tcp::socket socket) {
 asio::awaitable<void> AcceptLoop(ServerCore& core) {
   boost::system::error_code ec;
   for (;;) {
-    tcp::socket socket(asio::make_strand(*core.ioc));
+    // One worker thread is an implicit strand: skip the explicit one's cost.
+    tcp::socket socket(core.options.worker_threads == 1
+                           ? asio::any_io_executor(core.ioc->get_executor())
+                           : asio::any_io_executor(asio::make_strand(*core.ioc)));
     co_await core.acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (core.stopping.load()) co_return;
     if (ec) {
