@@ -5,8 +5,8 @@
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 #include "crypto/internal/ossl.h"
 
@@ -75,8 +75,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return ConstantTimeEquals(AsBytes(a), AsBytes(b));
 }
 
-Result<std::vector<uint8_t>> HkdfSha256(std::span<const uint8_t> ikm,
-                                        std::span<const uint8_t> salt,
+Result<std::vector<uint8_t>> HkdfSha256(std::span<const uint8_t> ikm, std::span<const uint8_t> salt,
                                         std::span<const uint8_t> info, size_t length) {
   if (length == 0 || length > 255 * 32) return Status::InvalidArgument("HKDF: bad output length");
   internal::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr));

@@ -35,8 +35,7 @@ bool ConstantTimeEquals(std::span<const uint8_t> a, std::span<const uint8_t> b);
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // HKDF-SHA256 (RFC 5869), extract then expand to `length` bytes (at most 255 * 32).
-Result<std::vector<uint8_t>> HkdfSha256(std::span<const uint8_t> ikm,
-                                        std::span<const uint8_t> salt,
+Result<std::vector<uint8_t>> HkdfSha256(std::span<const uint8_t> ikm, std::span<const uint8_t> salt,
                                         std::span<const uint8_t> info, size_t length);
 
 }  // namespace idscheme::crypto

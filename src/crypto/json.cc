@@ -116,8 +116,8 @@ Result<json> ParseJsonStrict(std::string_view text, int max_depth) {
     ok = false;
   }
   if (!ok) {
-    return Status::InvalidArgument("JSON: " + (sax.error().empty() ? std::string("invalid")
-                                                                   : sax.error()));
+    return Status::InvalidArgument("JSON: " +
+                                   (sax.error().empty() ? std::string("invalid") : sax.error()));
   }
   return std::move(sax.root());
 }

@@ -21,8 +21,7 @@ inline constexpr int kMaxJsonDepth = 32;
 // Any JSON value, strictly.
 Result<nlohmann::json> ParseJsonStrict(std::string_view text, int max_depth = kMaxJsonDepth);
 // Same, and the top level must be an object (what every JOSE header and claims set is).
-Result<nlohmann::json> ParseJsonObjectStrict(std::string_view text,
-                                             int max_depth = kMaxJsonDepth);
+Result<nlohmann::json> ParseJsonObjectStrict(std::string_view text, int max_depth = kMaxJsonDepth);
 // Compact serialisation (no whitespace); an error instead of an exception on invalid UTF-8.
 Result<std::string> DumpJson(const nlohmann::json& value);
 

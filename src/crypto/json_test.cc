@@ -29,12 +29,12 @@ TEST(StrictJson, RejectsDuplicateMembersAtEveryLevel) {
 TEST(StrictJson, RejectsWhatIsNotExactlyJson) {
   EXPECT_FALSE(ParseJsonStrict("").ok());
   EXPECT_FALSE(ParseJsonStrict("{").ok());
-  EXPECT_FALSE(ParseJsonStrict("{} {}").ok());                  // trailing data
-  EXPECT_FALSE(ParseJsonStrict("{\"a\":1,}").ok());             // trailing comma
-  EXPECT_FALSE(ParseJsonStrict("{\"a\":1} // c").ok());         // comments
-  EXPECT_FALSE(ParseJsonStrict("\xEF\xBB\xBF{}").ok());         // byte-order mark
-  EXPECT_FALSE(ParseJsonStrict("{\"a\":\"\xC3\x28\"}").ok());   // invalid UTF-8
-  EXPECT_FALSE(ParseJsonStrict("{\"a\":1e400}").ok());          // not a finite number
+  EXPECT_FALSE(ParseJsonStrict("{} {}").ok());                 // trailing data
+  EXPECT_FALSE(ParseJsonStrict("{\"a\":1,}").ok());            // trailing comma
+  EXPECT_FALSE(ParseJsonStrict("{\"a\":1} // c").ok());        // comments
+  EXPECT_FALSE(ParseJsonStrict("\xEF\xBB\xBF{}").ok());        // byte-order mark
+  EXPECT_FALSE(ParseJsonStrict("{\"a\":\"\xC3\x28\"}").ok());  // invalid UTF-8
+  EXPECT_FALSE(ParseJsonStrict("{\"a\":1e400}").ok());         // not a finite number
   EXPECT_FALSE(ParseJsonStrict("{'a':1}").ok());
   EXPECT_FALSE(ParseJsonStrict(std::string("{\"a\":1}\0", 8)).ok());
 }

@@ -78,7 +78,7 @@ struct JweAlgorithms {
 struct EncryptOptions {
   std::vector<uint8_t> cek;  // not for dir / ECDH-ES, where the CEK is the key or derived
   std::vector<uint8_t> iv;
-  KeyPtr ephemeral_key;      // ECDH-ES*: private key on the recipient's curve
+  KeyPtr ephemeral_key;  // ECDH-ES*: private key on the recipient's curve
   // The protected header's exact JSON text, used instead of serialising `header` (which is then
   // ignored). With ECDH-ES it must already hold the `epk` of `ephemeral_key`.
   std::string header_text;
@@ -111,8 +111,7 @@ Result<ParsedJwe> ParseJwe(std::string_view compact, size_t max_size = kDefaultM
 
 // The plaintext, or InvalidArgument (refused algorithm, unsuitable key, malformed parts) or
 // Unauthenticated ("JWE: decryption failed", whatever the cryptographic cause).
-Result<std::string> DecryptJwe(const ParsedJwe& jwe, const Key& key,
-                               const JweAlgorithms& allowed);
+Result<std::string> DecryptJwe(const ParsedJwe& jwe, const Key& key, const JweAlgorithms& allowed);
 
 struct DecryptedJwe {
   nlohmann::json header;

@@ -93,9 +93,8 @@ TEST(JweKat, Rfc7520S51Rsa15IsRefused) {
   ASSERT_FALSE(jwe.ok());
   EXPECT_NE(jwe.status().message().find("RSA1_5"), std::string::npos);
   EXPECT_FALSE(ParseKeyMgmtAlg("RSA1_5").has_value());
-  EXPECT_FALSE(EncryptJwe({{"alg", "RSA1_5"}, {"enc", "A128CBC-HS256"}}, "x", *x.key,
-                          SystemRandom())
-                   .ok());
+  EXPECT_FALSE(
+      EncryptJwe({{"alg", "RSA1_5"}, {"enc", "A128CBC-HS256"}}, "x", *x.key, SystemRandom()).ok());
 }
 
 TEST(JweKat, Rfc7520S52RsaOaepA256Gcm) {
@@ -142,12 +141,18 @@ TEST(JweKat, Rfc7520S58A128KwA128GcmExact) {
 KeyPtr RecipientFor(KeyMgmtAlg alg, ContentEnc enc, KeyType ec_type = KeyType::kEcP256) {
   switch (alg) {
     case KeyMgmtAlg::kRsaOaep:
-    case KeyMgmtAlg::kRsaOaep256: return SharedKey(KeyType::kRsa);
-    case KeyMgmtAlg::kA128Kw: return MustKey(Key::GenerateOct(16));
-    case KeyMgmtAlg::kA192Kw: return MustKey(Key::GenerateOct(24));
-    case KeyMgmtAlg::kA256Kw: return MustKey(Key::GenerateOct(32));
-    case KeyMgmtAlg::kDir: return MustKey(Key::GenerateOct(ContentKeySize(enc)));
-    default: return SharedKey(ec_type);
+    case KeyMgmtAlg::kRsaOaep256:
+      return SharedKey(KeyType::kRsa);
+    case KeyMgmtAlg::kA128Kw:
+      return MustKey(Key::GenerateOct(16));
+    case KeyMgmtAlg::kA192Kw:
+      return MustKey(Key::GenerateOct(24));
+    case KeyMgmtAlg::kA256Kw:
+      return MustKey(Key::GenerateOct(32));
+    case KeyMgmtAlg::kDir:
+      return MustKey(Key::GenerateOct(ContentKeySize(enc)));
+    default:
+      return SharedKey(ec_type);
   }
 }
 
@@ -264,16 +269,15 @@ TEST(Jwe, RsaOaepTamperingAndWrongKeysFailAlike) {
   }
   // A short encrypted key is no different.
   std::vector<uint8_t> short_ek(ek.begin(), ek.end() - 1);
-  auto r4 = Decrypt(p[0] + "." + Base64UrlEncode(short_ek) + "." + p[2] + "." + p[3] + "." + p[4],
-                    *key);
+  auto r4 =
+      Decrypt(p[0] + "." + Base64UrlEncode(short_ek) + "." + p[2] + "." + p[3] + "." + p[4], *key);
   EXPECT_EQ(r4.status().message(), "JWE: decryption failed");
 }
 
 TEST(Jwe, WrongSymmetricKeyFails) {
   KeyPtr key = MustKey(Key::GenerateOct(16));
   KeyPtr other = MustKey(Key::GenerateOct(16));
-  std::string jwe =
-      *EncryptJwe({{"alg", "A128KW"}, {"enc", "A128GCM"}}, "x", *key, SystemRandom());
+  std::string jwe = *EncryptJwe({{"alg", "A128KW"}, {"enc", "A128GCM"}}, "x", *key, SystemRandom());
   auto r = Decrypt(jwe, *other);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "JWE: decryption failed");
@@ -290,8 +294,7 @@ std::string WithHeader(const std::string& jwe, std::string_view header) {
 
 TEST(Jwe, RefusesHeadersItDoesNotSupport) {
   KeyPtr key = MustKey(Key::GenerateOct(16));
-  std::string jwe =
-      *EncryptJwe({{"alg", "A128KW"}, {"enc", "A128GCM"}}, "x", *key, SystemRandom());
+  std::string jwe = *EncryptJwe({{"alg", "A128KW"}, {"enc", "A128GCM"}}, "x", *key, SystemRandom());
   std::vector<std::pair<std::string, std::string>> cases = {
       {"zip", R"({"alg":"A128KW","enc":"A128GCM","zip":"DEF"})"},
       {"crit", R"({"alg":"A128KW","enc":"A128GCM","crit":["x"],"x":1})"},
@@ -310,15 +313,14 @@ TEST(Jwe, RefusesHeadersItDoesNotSupport) {
     ASSERT_FALSE(r.ok()) << why;
     EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << why << r.status().ToString();
   }
-  EXPECT_FALSE(EncryptJwe({{"alg", "A128KW"}, {"enc", "A128GCM"}, {"zip", "DEF"}}, "x", *key,
-                          SystemRandom())
-                   .ok());
+  EXPECT_FALSE(
+      EncryptJwe({{"alg", "A128KW"}, {"enc", "A128GCM"}, {"zip", "DEF"}}, "x", *key, SystemRandom())
+          .ok());
 }
 
 TEST(Jwe, RejectsMalformedCompactSerialisation) {
   KeyPtr key = MustKey(Key::GenerateOct(16));
-  std::string jwe =
-      *EncryptJwe({{"alg", "A128KW"}, {"enc", "A128GCM"}}, "x", *key, SystemRandom());
+  std::string jwe = *EncryptJwe({{"alg", "A128KW"}, {"enc", "A128GCM"}}, "x", *key, SystemRandom());
   EXPECT_FALSE(Decrypt(jwe + ".", *key).ok());
   EXPECT_FALSE(Decrypt(jwe.substr(0, jwe.rfind('.')), *key).ok());
   EXPECT_FALSE(Decrypt(jwe + "=", *key).ok());
@@ -368,7 +370,7 @@ TEST(Jwe, EphemeralKeyMustBeAValidPointOnTheRecipientsCurve) {
   EXPECT_FALSE(with_epk(zero).ok());
   EXPECT_FALSE(with_epk(*SharedKey(KeyType::kEcP384)->ToJwk(false)).ok());  // other curve
   EXPECT_FALSE(with_epk(*SharedKey(KeyType::kX25519)->ToJwk(false)).ok());
-  EXPECT_FALSE(with_epk(*SharedKey(KeyType::kEcP256)->ToJwk(true)).ok());   // carries d
+  EXPECT_FALSE(with_epk(*SharedKey(KeyType::kEcP256)->ToJwk(true)).ok());  // carries d
   EXPECT_FALSE(with_epk("not a key").ok());
 
   ParsedJwe no_epk = parsed;
@@ -391,8 +393,8 @@ TEST(Jwe, KeyMustFitTheAlgorithm) {
                               ContentEnc::kA128Gcm, /*decrypting=*/true)
                    .ok());
   KeyPtr rsa = SharedKey(KeyType::kRsa);
-  EXPECT_FALSE(check(rsa->WithMetadata({"", "sig", "", {}}), KeyMgmtAlg::kRsaOaep,
-                     ContentEnc::kA128Gcm));
+  EXPECT_FALSE(
+      check(rsa->WithMetadata({"", "sig", "", {}}), KeyMgmtAlg::kRsaOaep, ContentEnc::kA128Gcm));
   EXPECT_FALSE(check(rsa->WithMetadata({"", "", "RSA-OAEP", {}}), KeyMgmtAlg::kRsaOaep256,
                      ContentEnc::kA128Gcm));
   EXPECT_TRUE(check(rsa->WithMetadata({"", "enc", "RSA-OAEP-256", {"wrapKey"}}),

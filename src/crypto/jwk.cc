@@ -78,8 +78,7 @@ Result<KeyPtr> JwkSet::FindUnique(std::string_view kid, Fits fits, std::string_v
     if (!kid.empty() && key->kid() != kid) continue;
     if (!fits(*key)) continue;
     if (found) {
-      return Status::InvalidArgument(std::string("JWK Set: several keys fit ") +
-                                     std::string(what) +
+      return Status::InvalidArgument(std::string("JWK Set: several keys fit ") + std::string(what) +
                                      (kid.empty() ? "; a kid is required" : " under one kid"));
     }
     found = key;
@@ -97,8 +96,7 @@ Result<KeyPtr> JwkSet::FindForVerify(std::string_view kid, SigAlg alg) const {
       kid, [&](const Key& k) { return CheckKeyForSigAlg(k, alg, false).ok(); }, SigAlgName(alg));
 }
 
-Result<KeyPtr> JwkSet::FindForDecrypt(std::string_view kid, KeyMgmtAlg alg,
-                                      ContentEnc enc) const {
+Result<KeyPtr> JwkSet::FindForDecrypt(std::string_view kid, KeyMgmtAlg alg, ContentEnc enc) const {
   return FindUnique(
       kid, [&](const Key& k) { return CheckKeyForJwe(k, alg, enc, true).ok(); },
       KeyMgmtAlgName(alg));

@@ -17,7 +17,9 @@ using testing::SharedKey;
 
 TEST(JwkSet, ParsesAndSkipsUnsupportedKinds) {
   json set = {{"keys",
-               {Rfc7520("3_1"), Rfc7520("3_3"), json::parse(testdata::kRfc8037PublicKey),
+               {Rfc7520("3_1"),
+                Rfc7520("3_3"),
+                json::parse(testdata::kRfc8037PublicKey),
                 {{"kty", "EC"}, {"crv", "secp256k1"}, {"x", "AA"}, {"y", "AA"}},
                 {{"kty", "OKP"}, {"crv", "Ed448"}, {"x", "AA"}},
                 {{"kty", "PQC"}, {"pub", "AAAA"}},
@@ -60,8 +62,8 @@ TEST(JwkSet, RejectsMalformedSets) {
 TEST(JwkSet, PrivateSetsWhenAllowed) {
   JwkSetOptions options;
   options.allow_private = true;
-  auto set = JwkSet::FromJson({{"keys", {Rfc7520("3_2"), Rfc7520("3_4"), Rfc7520("3_5")}}},
-                              options);
+  auto set =
+      JwkSet::FromJson({{"keys", {Rfc7520("3_2"), Rfc7520("3_4"), Rfc7520("3_5")}}}, options);
   ASSERT_TRUE(set.ok()) << set.status().ToString();
   EXPECT_EQ(set->keys().size(), 3u);
   // The published form has public members only and leaves the secret out.
@@ -89,8 +91,7 @@ TEST(JwkSet, FindsTheKeyForAnAlgorithm) {
   EXPECT_EQ(set.FindForVerify("ec1", SigAlg::kES384).status().code(), Status::Code::kNotFound);
   EXPECT_EQ(set.FindForVerify("rsa", SigAlg::kPS256).status().code(), Status::Code::kNotFound);
   // Without a kid, two keys fit ES256: ambiguous (OIDC Core §10.1).
-  EXPECT_EQ(set.FindForVerify("", SigAlg::kES256).status().code(),
-            Status::Code::kInvalidArgument);
+  EXPECT_EQ(set.FindForVerify("", SigAlg::kES256).status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(*set.FindForDecrypt("", KeyMgmtAlg::kRsaOaep256, ContentEnc::kA128Gcm), rsa);
   EXPECT_FALSE(set.FindForDecrypt("", KeyMgmtAlg::kRsaOaep, ContentEnc::kA128Gcm).ok());
   EXPECT_EQ(set.FindByAlgUse("ES256", "sig").size(), 2u);  // ec2 has neither member

@@ -26,7 +26,7 @@ struct AlgInfo {
   SigAlg alg;
   std::string_view name;
   enum Family { kHmac, kRsaPkcs1, kRsaPss, kEcdsa, kEdDsa } family;
-  int hash_bits;  // 0 for EdDSA
+  int hash_bits;    // 0 for EdDSA
   KeyType ec_type;  // for ECDSA
 };
 
@@ -55,18 +55,31 @@ const AlgInfo& Info(SigAlg alg) { return kAlgs[static_cast<size_t>(alg)]; }
 
 const EVP_MD* Md(int bits) {
   switch (bits) {
-    case 256: return EVP_sha256();
-    case 384: return EVP_sha384();
-    case 512: return EVP_sha512();
-    default: return nullptr;
+    case 256:
+      return EVP_sha256();
+    case 384:
+      return EVP_sha384();
+    case 512:
+      return EVP_sha512();
+    default:
+      return nullptr;
   }
 }
 
 Bytes Hmac(int bits, std::span<const uint8_t> key, std::span<const uint8_t> data) {
   switch (bits) {
-    case 256: { auto d = HmacSha256(key, data); return Bytes(d.begin(), d.end()); }
-    case 384: { auto d = HmacSha384(key, data); return Bytes(d.begin(), d.end()); }
-    default: { auto d = HmacSha512(key, data); return Bytes(d.begin(), d.end()); }
+    case 256: {
+      auto d = HmacSha256(key, data);
+      return Bytes(d.begin(), d.end());
+    }
+    case 384: {
+      auto d = HmacSha384(key, data);
+      return Bytes(d.begin(), d.end());
+    }
+    default: {
+      auto d = HmacSha512(key, data);
+      return Bytes(d.begin(), d.end());
+    }
   }
 }
 
@@ -124,6 +137,28 @@ Status InitDigestCtx(const AlgInfo& info, EVP_MD_CTX* ctx, EVP_PKEY* pkey, bool 
     }
   }
   return Status::Ok();
+}
+
+// A context ready for one sign or verify: a copy of the key's cached template for this
+// algorithm (EVP_MD_CTX_copy_ex leaves the template untouched, so threads may share it), or a
+// freshly initialised one should copying be impossible.
+Result<internal::EvpMdCtxPtr> OperationCtx(const AlgInfo& info, const Key& key, bool signing) {
+  EVP_PKEY* pkey = KeyAccess::Pkey(key);
+  const Key::Material& m = KeyAccess::Material(key);
+  const size_t slot = static_cast<size_t>(info.alg) * 2 + (signing ? 1 : 0);
+  static_assert(kAlgs.size() * 2 <= Key::Material::kCtxSlots);
+  std::call_once(m.ctx_once[slot], [&] {
+    internal::EvpMdCtxPtr t(EVP_MD_CTX_new());
+    if (t && InitDigestCtx(info, t.get(), pkey, signing).ok()) m.ctx[slot] = std::move(t);
+    internal::ClearOpenSslErrors();
+  });
+  internal::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) return OpenSslError("JWS context");
+  if (m.ctx[slot] && EVP_MD_CTX_copy_ex(ctx.get(), m.ctx[slot].get()) == 1) return ctx;
+  internal::ClearOpenSslErrors();
+  EVP_MD_CTX_reset(ctx.get());
+  IDS_RETURN_IF_ERROR(InitDigestCtx(info, ctx.get(), pkey, signing));
+  return ctx;
 }
 
 Result<std::string> SignWithHeaderText(std::string_view header_text, const json& header,
@@ -259,10 +294,7 @@ Result<Bytes> SignBytes(SigAlg alg, const Key& key, std::span<const uint8_t> dat
   const AlgInfo& info = Info(alg);
   if (info.family == AlgInfo::kHmac) return Hmac(info.hash_bits, KeyAccess::Secret(key), data);
 
-  EVP_PKEY* pkey = KeyAccess::Pkey(key);
-  internal::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx) return OpenSslError("JWS sign");
-  IDS_RETURN_IF_ERROR(InitDigestCtx(info, ctx.get(), pkey, /*signing=*/true));
+  IDS_ASSIGN_OR_RETURN(internal::EvpMdCtxPtr ctx, OperationCtx(info, key, /*signing=*/true));
   size_t len = 0;
   if (EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1) {
     return OpenSslError(std::string(info.name) + ": sign");
@@ -307,9 +339,7 @@ Status VerifyBytes(SigAlg alg, const Key& key, std::span<const uint8_t> data,
     // RFC 8017 §8.2.2 / §8.1.2 step 1: the signature is exactly as long as the modulus.
     return Status::Unauthenticated("JWS: " + name + " signature has the wrong length");
   }
-  internal::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx) return OpenSslError("JWS verify");
-  IDS_RETURN_IF_ERROR(InitDigestCtx(info, ctx.get(), pkey, /*signing=*/false));
+  IDS_ASSIGN_OR_RETURN(internal::EvpMdCtxPtr ctx, OperationCtx(info, key, /*signing=*/false));
   int rc = EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), data.data(), data.size());
   if (rc != 1) {
     return OpenSslError("JWS: " + name + " signature does not verify",

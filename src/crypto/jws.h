@@ -31,10 +31,18 @@
 namespace idscheme::crypto {
 
 enum class SigAlg {
-  kHS256, kHS384, kHS512,
-  kRS256, kRS384, kRS512,
-  kPS256, kPS384, kPS512,
-  kES256, kES384, kES512,
+  kHS256,
+  kHS384,
+  kHS512,
+  kRS256,
+  kRS384,
+  kRS512,
+  kPS256,
+  kPS384,
+  kPS512,
+  kES256,
+  kES384,
+  kES512,
   kEdDSA,
 };
 
@@ -71,15 +79,13 @@ Status VerifyJws(const ParsedJws& jws, const Key& key, std::initializer_list<Sig
 
 // Signs `payload` under `header`, which must hold "alg" (and may hold kid, typ, cty...). The
 // header is serialised compactly in nlohmann's member order (sorted).
-Result<std::string> SignJws(const nlohmann::json& header, std::string_view payload,
-                            const Key& key);
+Result<std::string> SignJws(const nlohmann::json& header, std::string_view payload, const Key& key);
 // Same with the header's exact JSON text (for known-answer tests and byte-exact protocols).
 Result<std::string> SignJwsWithHeaderText(std::string_view header_json, std::string_view payload,
                                           const Key& key);
 
 // The primitives underneath, over arbitrary bytes, with JOSE's signature formats.
-Result<std::vector<uint8_t>> SignBytes(SigAlg alg, const Key& key,
-                                       std::span<const uint8_t> data);
+Result<std::vector<uint8_t>> SignBytes(SigAlg alg, const Key& key, std::span<const uint8_t> data);
 Status VerifyBytes(SigAlg alg, const Key& key, std::span<const uint8_t> data,
                    std::span<const uint8_t> signature);
 

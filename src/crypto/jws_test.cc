@@ -131,14 +131,22 @@ TEST(JwsKat, Rfc8037A4EdDsaExact) {
 
 KeyPtr KeyFor(SigAlg alg) {
   switch (alg) {
-    case SigAlg::kHS256: return MustKey(Key::GenerateOct(32));
-    case SigAlg::kHS384: return MustKey(Key::GenerateOct(48));
-    case SigAlg::kHS512: return MustKey(Key::GenerateOct(64));
-    case SigAlg::kES256: return SharedKey(KeyType::kEcP256);
-    case SigAlg::kES384: return SharedKey(KeyType::kEcP384);
-    case SigAlg::kES512: return SharedKey(KeyType::kEcP521);
-    case SigAlg::kEdDSA: return SharedKey(KeyType::kEd25519);
-    default: return SharedKey(KeyType::kRsa);
+    case SigAlg::kHS256:
+      return MustKey(Key::GenerateOct(32));
+    case SigAlg::kHS384:
+      return MustKey(Key::GenerateOct(48));
+    case SigAlg::kHS512:
+      return MustKey(Key::GenerateOct(64));
+    case SigAlg::kES256:
+      return SharedKey(KeyType::kEcP256);
+    case SigAlg::kES384:
+      return SharedKey(KeyType::kEcP384);
+    case SigAlg::kES512:
+      return SharedKey(KeyType::kEcP521);
+    case SigAlg::kEdDSA:
+      return SharedKey(KeyType::kEd25519);
+    default:
+      return SharedKey(KeyType::kRsa);
   }
 }
 
@@ -247,12 +255,12 @@ TEST(Jws, KeyMustFitTheAlgorithm) {
   EXPECT_FALSE(SignJws({{"alg", "ES256"}}, "x", **SharedKey(KeyType::kEcP256)->PublicOnly()).ok());
   // The key's own JWK members restrict it.
   KeyPtr rsa = SharedKey(KeyType::kRsa);
-  EXPECT_FALSE(CheckKeyForSigAlg(*rsa->WithMetadata({"", "", "RS256", {}}), SigAlg::kPS256, false)
-                   .ok());
-  EXPECT_TRUE(CheckKeyForSigAlg(*rsa->WithMetadata({"", "", "PS256", {}}), SigAlg::kPS256, false)
-                  .ok());
-  EXPECT_FALSE(CheckKeyForSigAlg(*rsa->WithMetadata({"", "enc", "", {}}), SigAlg::kPS256, false)
-                   .ok());
+  EXPECT_FALSE(
+      CheckKeyForSigAlg(*rsa->WithMetadata({"", "", "RS256", {}}), SigAlg::kPS256, false).ok());
+  EXPECT_TRUE(
+      CheckKeyForSigAlg(*rsa->WithMetadata({"", "", "PS256", {}}), SigAlg::kPS256, false).ok());
+  EXPECT_FALSE(
+      CheckKeyForSigAlg(*rsa->WithMetadata({"", "enc", "", {}}), SigAlg::kPS256, false).ok());
   EXPECT_FALSE(
       CheckKeyForSigAlg(*rsa->WithMetadata({"", "", "", {"verify"}}), SigAlg::kPS256, true).ok());
   EXPECT_TRUE(

@@ -120,7 +120,8 @@ Result<std::string> SignJwt(const json& claims, const Key& key, SigAlg alg, std:
 Status CheckJwtClaims(const json& claims, const JwtVerifyOptions& options) {
   if (!claims.is_object()) return Status::InvalidArgument("JWT: claims are not a JSON object");
   if (options.clock == nullptr) return Status::Internal("JWT: no clock");
-  for (const char* name : {"iss", "sub", "jti"}) IDS_RETURN_IF_ERROR(CheckStringClaim(claims, name));
+  for (const char* name : {"iss", "sub", "jti"})
+    IDS_RETURN_IF_ERROR(CheckStringClaim(claims, name));
   IDS_ASSIGN_OR_RETURN(auto exp, NumericDate(claims, "exp"));
   IDS_ASSIGN_OR_RETURN(auto nbf, NumericDate(claims, "nbf"));
   IDS_ASSIGN_OR_RETURN(auto iat, NumericDate(claims, "iat"));
@@ -166,7 +167,8 @@ Status CheckJwtClaims(const json& claims, const JwtVerifyOptions& options) {
       if (aud->is_string()) {
         found = aud->get_ref<const std::string&>() == options.audience;
       } else {
-        for (const auto& v : *aud) found = found || v.get_ref<const std::string&>() == options.audience;
+        for (const auto& v : *aud)
+          found = found || v.get_ref<const std::string&>() == options.audience;
       }
     }
     if (!found) return Status::InvalidArgument("JWT: \"aud\" does not name this audience");

@@ -204,10 +204,10 @@ TEST_F(JwtTest, ClaimsMustBeAStrictJsonObject) {
   };
   EXPECT_FALSE(Verify(sign_payload("[]")).ok());
   EXPECT_FALSE(Verify(sign_payload("not json")).ok());
-  EXPECT_FALSE(Verify(sign_payload(
-                          R"({"iss":"https://op.example","aud":"client-1","exp":1700000300,)"
+  EXPECT_FALSE(
+      Verify(sign_payload(R"({"iss":"https://op.example","aud":"client-1","exp":1700000300,)"
                           R"("sub":"alice","sub":"mallory"})"))
-                   .ok());
+          .ok());
   EXPECT_TRUE(Verify(sign_payload(R"({"iss":"https://op.example","aud":"client-1",)"
                                   R"("exp":1700000300,"sub":"alice"})"))
                   .ok());
@@ -248,9 +248,9 @@ TEST_F(JwtTest, NestedJwt) {
   EXPECT_FALSE(
       DecryptAndVerifyJwt(*other, DecryptKeysFrom(decryption), allowed, resolver_, options_).ok());
   // A signed-only token is not accepted where encryption is required.
-  EXPECT_FALSE(DecryptAndVerifyJwt(signed_jwt, DecryptKeysFrom(decryption), allowed, resolver_,
-                                   options_)
-                   .ok());
+  EXPECT_FALSE(
+      DecryptAndVerifyJwt(signed_jwt, DecryptKeysFrom(decryption), allowed, resolver_, options_)
+          .ok());
 }
 
 }  // namespace

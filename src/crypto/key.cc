@@ -32,12 +32,17 @@ bool IsEc(KeyType type) {
 
 size_t CoordinateSize(KeyType type) {
   switch (type) {
-    case KeyType::kEcP256: return 32;
-    case KeyType::kEcP384: return 48;
-    case KeyType::kEcP521: return 66;
+    case KeyType::kEcP256:
+      return 32;
+    case KeyType::kEcP384:
+      return 48;
+    case KeyType::kEcP521:
+      return 66;
     case KeyType::kEd25519:
-    case KeyType::kX25519: return 32;
-    default: return 0;
+    case KeyType::kX25519:
+      return 32;
+    default:
+      return 0;
   }
 }
 
@@ -50,22 +55,32 @@ using internal::IsEc;
 
 const char* GroupName(KeyType type) {  // OpenSSL's names
   switch (type) {
-    case KeyType::kEcP256: return "prime256v1";
-    case KeyType::kEcP384: return "secp384r1";
-    case KeyType::kEcP521: return "secp521r1";
-    default: return nullptr;
+    case KeyType::kEcP256:
+      return "prime256v1";
+    case KeyType::kEcP384:
+      return "secp384r1";
+    case KeyType::kEcP521:
+      return "secp521r1";
+    default:
+      return nullptr;
   }
 }
 
 int BitsOf(KeyType type, EVP_PKEY* pkey, size_t secret_size) {
   switch (type) {
-    case KeyType::kEcP256: return 256;
-    case KeyType::kEcP384: return 384;
-    case KeyType::kEcP521: return 521;
+    case KeyType::kEcP256:
+      return 256;
+    case KeyType::kEcP384:
+      return 384;
+    case KeyType::kEcP521:
+      return 521;
     case KeyType::kEd25519:
-    case KeyType::kX25519: return 256;
-    case KeyType::kRsa: return EVP_PKEY_get_bits(pkey);
-    case KeyType::kOct: return static_cast<int>(secret_size * 8);
+    case KeyType::kX25519:
+      return 256;
+    case KeyType::kRsa:
+      return EVP_PKEY_get_bits(pkey);
+    case KeyType::kOct:
+      return static_cast<int>(secret_size * 8);
   }
   return 0;
 }
@@ -134,7 +149,7 @@ Result<KeyMetadata> ParseMetadata(const json& jwk) {
   // RFC 7517 §4.3: when both are present they must agree.
   if (!m.use.empty() && !m.key_ops.empty()) {
     static const std::set<std::string> kSig = {"sign", "verify"};
-    static const std::set<std::string> kEnc = {"encrypt", "decrypt",   "wrapKey",
+    static const std::set<std::string> kEnc = {"encrypt",   "decrypt",   "wrapKey",
                                                "unwrapKey", "deriveKey", "deriveBits"};
     const auto* allowed = m.use == "sig" ? &kSig : m.use == "enc" ? &kEnc : nullptr;
     if (allowed != nullptr) {
@@ -189,8 +204,8 @@ Result<EvpPkeyPtr> BuildEc(KeyType type, const Bytes& x, const Bytes& y, const B
   BignumPtr priv;
   if (d != nullptr) priv = internal::BytesToBn(*d);
   if (!bld ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, GroupName(type),
-                                      0) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, GroupName(type), 0) !=
+          1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1 ||
       (d != nullptr &&
@@ -220,8 +235,7 @@ Result<EvpPkeyPtr> BuildRsa(const RsaParts& r, bool is_private) {
   if (is_private) {
     ok = ok && push(OSSL_PKEY_PARAM_RSA_D, r.d) && push(OSSL_PKEY_PARAM_RSA_FACTOR1, r.p) &&
          push(OSSL_PKEY_PARAM_RSA_FACTOR2, r.q) && push(OSSL_PKEY_PARAM_RSA_EXPONENT1, r.dp) &&
-         push(OSSL_PKEY_PARAM_RSA_EXPONENT2, r.dq) &&
-         push(OSSL_PKEY_PARAM_RSA_COEFFICIENT1, r.qi);
+         push(OSSL_PKEY_PARAM_RSA_EXPONENT2, r.dq) && push(OSSL_PKEY_PARAM_RSA_COEFFICIENT1, r.qi);
   }
   if (!ok) return OpenSslError("JWK (RSA)");
   IDS_ASSIGN_OR_RETURN(EvpPkeyPtr pkey, FromData("RSA", bld.get(), is_private));
@@ -273,9 +287,12 @@ Result<Bytes> RawOkp(EVP_PKEY* pkey, bool priv) {
 // Which of our types an OpenSSL key is (keys from PEM); anything else is unsupported.
 Result<KeyType> Classify(EVP_PKEY* pkey) {
   switch (EVP_PKEY_get_base_id(pkey)) {
-    case EVP_PKEY_RSA: return KeyType::kRsa;
-    case EVP_PKEY_ED25519: return KeyType::kEd25519;
-    case EVP_PKEY_X25519: return KeyType::kX25519;
+    case EVP_PKEY_RSA:
+      return KeyType::kRsa;
+    case EVP_PKEY_ED25519:
+      return KeyType::kEd25519;
+    case EVP_PKEY_X25519:
+      return KeyType::kX25519;
     case EVP_PKEY_EC: {
       char name[64] = {0};
       size_t len = 0;
@@ -289,7 +306,8 @@ Result<KeyType> Classify(EVP_PKEY* pkey) {
       if (n == "secp521r1") return KeyType::kEcP521;
       return Status::InvalidArgument("EC curve " + std::string(n) + " is not supported");
     }
-    default: return Status::InvalidArgument("key type not supported");
+    default:
+      return Status::InvalidArgument("key type not supported");
   }
 }
 
@@ -361,8 +379,7 @@ Result<KeyPtr> ParseJwk(const json& jwk, bool require_public, bool* unsupported)
       type = KeyType::kEcP521;
     } else {
       *unsupported = true;
-      return Status::InvalidArgument("JWK: EC curve \"" + crv +
-                                     "\" not supported");
+      return Status::InvalidArgument("JWK: EC curve \"" + crv + "\" not supported");
     }
     const size_t size = CoordinateSize(type);
     IDS_ASSIGN_OR_RETURN(Bytes x, RequiredB64(jwk, kty, "x"));
@@ -434,8 +451,8 @@ Result<KeyPtr> ParseJwk(const json& jwk, bool require_public, bool* unsupported)
     auto material = std::make_shared<Key::Material>();
     int real_bits = EVP_PKEY_get_bits(pkey->get());
     material->pkey = std::move(pkey).value();
-    return KeyAccess::New(
-        KeyType::kRsa, std::move(material), any_private, real_bits, std::move(metadata));
+    return KeyAccess::New(KeyType::kRsa, std::move(material), any_private, real_bits,
+                          std::move(metadata));
   }
 
   if (kty == "OKP") {
@@ -447,8 +464,7 @@ Result<KeyPtr> ParseJwk(const json& jwk, bool require_public, bool* unsupported)
       type = KeyType::kX25519;
     } else {
       *unsupported = true;
-      return Status::InvalidArgument("JWK: OKP curve \"" + crv +
-                                     "\" not supported");
+      return Status::InvalidArgument("JWK: OKP curve \"" + crv + "\" not supported");
     }
     IDS_ASSIGN_OR_RETURN(Bytes x, RequiredB64(jwk, kty, "x"));
     if (x.size() != 32) {
@@ -474,8 +490,7 @@ Result<KeyPtr> ParseJwk(const json& jwk, bool require_public, bool* unsupported)
     auto material = std::make_shared<Key::Material>();
     material->secret = std::move(k);
     int bits = static_cast<int>(material->secret.size() * 8);
-    return KeyAccess::New(
-        KeyType::kOct, std::move(material), true, bits, std::move(metadata));
+    return KeyAccess::New(KeyType::kOct, std::move(material), true, bits, std::move(metadata));
   }
 
   *unsupported = true;
@@ -483,8 +498,7 @@ Result<KeyPtr> ParseJwk(const json& jwk, bool require_public, bool* unsupported)
   for (char& c : shown) {
     if (c < 0x20 || c > 0x7e) c = '?';
   }
-  return Status::InvalidArgument("JWK: kty \"" + shown +
-                                 "\" not supported");
+  return Status::InvalidArgument("JWK: kty \"" + shown + "\" not supported");
 }
 
 }  // namespace internal
@@ -493,13 +507,20 @@ Result<KeyPtr> ParseJwk(const json& jwk, bool require_public, bool* unsupported)
 
 std::string_view KeyTypeName(KeyType type) {
   switch (type) {
-    case KeyType::kEcP256: return "EC P-256";
-    case KeyType::kEcP384: return "EC P-384";
-    case KeyType::kEcP521: return "EC P-521";
-    case KeyType::kRsa: return "RSA";
-    case KeyType::kEd25519: return "OKP Ed25519";
-    case KeyType::kX25519: return "OKP X25519";
-    case KeyType::kOct: return "oct";
+    case KeyType::kEcP256:
+      return "EC P-256";
+    case KeyType::kEcP384:
+      return "EC P-384";
+    case KeyType::kEcP521:
+      return "EC P-521";
+    case KeyType::kRsa:
+      return "RSA";
+    case KeyType::kEd25519:
+      return "OKP Ed25519";
+    case KeyType::kX25519:
+      return "OKP X25519";
+    case KeyType::kOct:
+      return "oct";
   }
   return "?";
 }
@@ -516,38 +537,54 @@ std::string_view Key::kty() const {
   switch (type_) {
     case KeyType::kEcP256:
     case KeyType::kEcP384:
-    case KeyType::kEcP521: return "EC";
-    case KeyType::kRsa: return "RSA";
+    case KeyType::kEcP521:
+      return "EC";
+    case KeyType::kRsa:
+      return "RSA";
     case KeyType::kEd25519:
-    case KeyType::kX25519: return "OKP";
-    case KeyType::kOct: return "oct";
+    case KeyType::kX25519:
+      return "OKP";
+    case KeyType::kOct:
+      return "oct";
   }
   return "";
 }
 
 std::string_view Key::crv() const {
   switch (type_) {
-    case KeyType::kEcP256: return "P-256";
-    case KeyType::kEcP384: return "P-384";
-    case KeyType::kEcP521: return "P-521";
-    case KeyType::kEd25519: return "Ed25519";
-    case KeyType::kX25519: return "X25519";
-    default: return "";
+    case KeyType::kEcP256:
+      return "P-256";
+    case KeyType::kEcP384:
+      return "P-384";
+    case KeyType::kEcP521:
+      return "P-521";
+    case KeyType::kEd25519:
+      return "Ed25519";
+    case KeyType::kX25519:
+      return "X25519";
+    default:
+      return "";
   }
 }
 
 Result<KeyPtr> Key::Generate(KeyType type) {
   EVP_PKEY* raw = nullptr;
   switch (type) {
-    case KeyType::kRsa: return GenerateRsa(kDefaultRsaBits);
-    case KeyType::kOct: return GenerateOct(32);
+    case KeyType::kRsa:
+      return GenerateRsa(kDefaultRsaBits);
+    case KeyType::kOct:
+      return GenerateOct(32);
     case KeyType::kEcP256:
     case KeyType::kEcP384:
     case KeyType::kEcP521:
       raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", GroupName(type));
       break;
-    case KeyType::kEd25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
-    case KeyType::kX25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"); break;
+    case KeyType::kEd25519:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
+    case KeyType::kX25519:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519");
+      break;
   }
   if (raw == nullptr) return OpenSslError("key generation");
   return internal::KeyAccess::Make(type, EvpPkeyPtr(raw), true);
@@ -575,8 +612,8 @@ Result<KeyPtr> Key::FromOctets(std::span<const uint8_t> secret) {
   if (secret.empty()) return Status::InvalidArgument("oct key: empty");
   auto material = std::make_shared<Material>();
   material->secret.assign(secret.begin(), secret.end());
-  return KeyPtr(new Key(KeyType::kOct, std::move(material), true,
-                        static_cast<int>(secret.size() * 8), {}));
+  return KeyPtr(
+      new Key(KeyType::kOct, std::move(material), true, static_cast<int>(secret.size() * 8), {}));
 }
 
 Result<KeyPtr> Key::FromJwk(const json& jwk) {
@@ -691,12 +728,9 @@ Result<json> Key::ToJwk(bool include_private) const {
       jwk["e"] = B64(e);
       if (priv) {
         const std::pair<const char*, const char*> parts[] = {
-            {"d", OSSL_PKEY_PARAM_RSA_D},
-            {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
-            {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},
-            {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
-            {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2},
-            {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
+            {"d", OSSL_PKEY_PARAM_RSA_D},          {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
+            {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},    {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+            {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2}, {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
         for (const auto& [member, param] : parts) {
           IDS_ASSIGN_OR_RETURN(Bytes v, GetBn(pkey, param));
           jwk[member] = B64(v);
@@ -737,8 +771,7 @@ Result<std::string> Key::ToPem(bool include_private) const {
   EVP_PKEY* pkey = material_->pkey.get();
   int ok = 0;
   if (include_private && is_private_) {
-    ok = bio ? PEM_write_bio_PKCS8PrivateKey(bio.get(), pkey, nullptr, nullptr, 0, nullptr,
-                                             nullptr)
+    ok = bio ? PEM_write_bio_PKCS8PrivateKey(bio.get(), pkey, nullptr, nullptr, 0, nullptr, nullptr)
              : 0;
   } else {
     ok = bio ? PEM_write_bio_PUBKEY(bio.get(), pkey) : 0;
@@ -763,8 +796,12 @@ std::string Key::Rfc7638Thumbprint() const {
     return std::string("\"") + name + "\":\"" + j[name].get<std::string>() + "\"";
   };
   switch (type_) {
-    case KeyType::kRsa: canonical = "{" + m("e") + "," + m("kty") + "," + m("n") + "}"; break;
-    case KeyType::kOct: canonical = "{" + m("k") + "," + m("kty") + "}"; break;
+    case KeyType::kRsa:
+      canonical = "{" + m("e") + "," + m("kty") + "," + m("n") + "}";
+      break;
+    case KeyType::kOct:
+      canonical = "{" + m("k") + "," + m("kty") + "}";
+      break;
     case KeyType::kEd25519:
     case KeyType::kX25519:
       canonical = "{" + m("crv") + "," + m("kty") + "," + m("x") + "}";

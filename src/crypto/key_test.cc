@@ -227,7 +227,8 @@ TEST(Key, RejectsMalformedJwks) {
 
 TEST(Key, FromPublicJwkRefusesPrivateMembers) {
   EXPECT_TRUE(Key::FromPublicJwk(Rfc7520("3_1")).ok());
-  for (const char* s : {"3_2", "3_4", "3_5"}) EXPECT_FALSE(Key::FromPublicJwk(Rfc7520(s)).ok()) << s;
+  for (const char* s : {"3_2", "3_4", "3_5"})
+    EXPECT_FALSE(Key::FromPublicJwk(Rfc7520(s)).ok()) << s;
   json pub = Rfc7520("3_3");
   pub["dp"] = "AQAB";
   EXPECT_FALSE(Key::FromPublicJwk(pub).ok());

@@ -44,8 +44,9 @@ Status CheckHeaderMembers(const json& header, std::string_view what) {
   // RFC 7515 §4.1.11: an extension listed in crit that is not understood makes the JWS/JWE
   // invalid; this code understands none, and an empty or malformed crit is invalid anyway.
   if (header.contains("crit")) {
-    return Status::InvalidArgument(w + ": \"crit\" lists extensions this server does not "
-                                       "understand (RFC 7515 §4.1.11)");
+    return Status::InvalidArgument(w +
+                                   ": \"crit\" lists extensions this server does not "
+                                   "understand (RFC 7515 §4.1.11)");
   }
   // RFC 7797: unencoded payloads need crit; refuse b64 outright rather than guess.
   if (header.contains("b64")) {

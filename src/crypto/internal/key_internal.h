@@ -1,6 +1,8 @@
 // Internal to src/crypto: what a Key holds, for the JWS/JWE code that uses it.
 #pragma once
 
+#include <array>
+#include <mutex>
 #include <span>
 
 #include "crypto/internal/ossl.h"
@@ -12,6 +14,12 @@ struct Key::Material {
   internal::EvpPkeyPtr pkey;    // asymmetric keys
   std::vector<uint8_t> secret;  // oct keys
   ~Material() { internal::Cleanse(secret); }
+
+  // Signature contexts initialised once per (algorithm, sign|verify) and then only copied, so
+  // an operation skips OpenSSL's per-init algorithm fetch. Filled lazily; read-only after.
+  static constexpr size_t kCtxSlots = 32;
+  mutable std::array<std::once_flag, kCtxSlots> ctx_once;
+  mutable std::array<internal::EvpMdCtxPtr, kCtxSlots> ctx;
 };
 
 namespace internal {
@@ -19,6 +27,7 @@ namespace internal {
 struct KeyAccess {
   static EVP_PKEY* Pkey(const Key& key) { return key.material_->pkey.get(); }
   static std::span<const uint8_t> Secret(const Key& key) { return key.material_->secret; }
+  static const Key::Material& Material(const Key& key) { return *key.material_; }
   // Wraps an OpenSSL key that has already been checked.
   static KeyPtr Make(KeyType type, EvpPkeyPtr pkey, bool is_private, KeyMetadata metadata = {});
   static KeyPtr New(KeyType type, std::shared_ptr<const Key::Material> material, bool is_private,

@@ -39,8 +39,7 @@ using ParamPtr = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
 
 // Drains this thread's OpenSSL error queue into a Status: "<what>: <OpenSSL reason>".
-Status OpenSslError(std::string_view what,
-                    Status::Code code = Status::Code::kInternal);
+Status OpenSslError(std::string_view what, Status::Code code = Status::Code::kInternal);
 // Forgets whatever OpenSSL queued (after a failure that is reported without its reason).
 void ClearOpenSslErrors();
 

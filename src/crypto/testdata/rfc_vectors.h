@@ -17,7 +17,8 @@ inline constexpr std::string_view kRfc7515A1Key =
     R"({"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"})";
 inline constexpr std::string_view kRfc7515A1Jws =
     "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9."
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    "."
     "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 // A.2 RS256 (deterministic).
@@ -34,7 +35,8 @@ inline constexpr std::string_view kRfc7515A2Key = R"({"kty":"RSA",
 })";
 inline constexpr std::string_view kRfc7515A2Jws =
     "eyJhbGciOiJSUzI1NiJ9."
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    "."
     "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5"
     "jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1"
     "L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYE"
@@ -45,7 +47,8 @@ inline constexpr std::string_view kRfc7515A3Key =
     R"({"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"})";
 inline constexpr std::string_view kRfc7515A3Jws =
     "eyJhbGciOiJFUzI1NiJ9."
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    "."
     "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 
 // A.4 ES512 over "Payload" (randomised: verify only).
@@ -59,7 +62,8 @@ inline constexpr std::string_view kRfc7515A4Jws =
 // A.5 the unsecured JWS, which must be refused.
 inline constexpr std::string_view kRfc7515A5Jws =
     "eyJhbGciOiJub25lIn0."
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.";
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    ".";
 
 // RFC 7516 A.1: RSA-OAEP + A256GCM.
 inline constexpr std::string_view kRfc7516A1Key = R"({"kty":"RSA",
@@ -88,9 +92,9 @@ inline constexpr std::string_view kRfc7516A1Plaintext =
 inline constexpr std::string_view kRfc7516A3Key = R"({"kty":"oct","k":"GawgguFyGrWKav7AX4VKUg"})";
 inline constexpr std::string_view kRfc7516A3Header = R"({"alg":"A128KW","enc":"A128CBC-HS256"})";
 inline constexpr unsigned char kRfc7516A3Cek[] = {
-    4,   211, 31,  197, 84,  157, 252, 254, 11,  100, 157, 250, 63, 170, 106, 206,
+    4,   211, 31,  197, 84,  157, 252, 254, 11,  100, 157, 250, 63,  170, 106, 206,
     107, 124, 212, 45,  111, 107, 9,   219, 200, 177, 0,   240, 143, 156, 44,  207};
-inline constexpr unsigned char kRfc7516A3Iv[] = {3,   22, 60,  12,  43,  67,  104, 105,
+inline constexpr unsigned char kRfc7516A3Iv[] = {3,   22,  60,  12, 43,  67,  104, 105,
                                                  108, 108, 105, 99, 111, 116, 104, 101};
 inline constexpr std::string_view kRfc7516A3Plaintext = "Live long and prosper.";
 inline constexpr std::string_view kRfc7516A3Jwe =
@@ -103,14 +107,16 @@ inline constexpr std::string_view kRfc7516A3Jwe =
 // RFC 7638 §3.1.
 inline constexpr std::string_view kRfc7638Key =
     R"({"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"})";
-inline constexpr std::string_view kRfc7638Thumbprint = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+inline constexpr std::string_view kRfc7638Thumbprint =
+    "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
 
 // RFC 8037 A.1 (private), A.2 (public), A.3 (thumbprint), A.4 (EdDSA signature, deterministic).
 inline constexpr std::string_view kRfc8037PrivateKey =
     R"({"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})";
 inline constexpr std::string_view kRfc8037PublicKey =
     R"({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})";
-inline constexpr std::string_view kRfc8037Thumbprint = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+inline constexpr std::string_view kRfc8037Thumbprint =
+    "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
 inline constexpr std::string_view kRfc8037Payload = "Example of Ed25519 signing";
 inline constexpr std::string_view kRfc8037Header = R"({"alg":"EdDSA"})";
 inline constexpr std::string_view kRfc8037Jws =
