@@ -1,0 +1,37 @@
+#include "oauth/grants/client_credentials.h"
+
+namespace idscheme::oauth {
+
+Result<TokenResponse> ClientCredentialsGrant::Handle(const TokenRequest& request) {
+  const ClientAuthRecord& client = request.client.record;
+  // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential
+  // clients."
+  if (request.client.method == ClientAuthMethod::kNone) {
+    return Status::OAuth("unauthorized_client",
+                         "client_credentials needs an authenticated (confidential) client");
+  }
+  std::vector<std::string> scopes;
+  if (auto scope = request.params.Get("scope")) {
+    auto parsed = ParseScope(*scope);
+    if (!parsed.ok()) return Status::OAuth("invalid_scope", parsed.status().message());
+    scopes = std::move(parsed).value();
+    // RFC 6749 §5.2 invalid_scope: a scope the client may not have is refused, not dropped.
+    for (const auto& s : scopes) {
+      if (!client.AllowsScope(s))
+        return Status::OAuth("invalid_scope", "scope not allowed for this client: " + s);
+    }
+  }
+  AccessTokenRequest token_request;
+  token_request.subject = client.client_id;  // RFC 9068 §2.2: sub is the client itself here
+  token_request.client_id = client.client_id;
+  token_request.member_id = client.member_id;
+  token_request.scope = JoinScope(scopes);
+  IDS_ASSIGN_OR_RETURN(auto issued, tokens_.Issue(token_request));
+  TokenResponse response;
+  response.access_token = std::move(issued.token);
+  response.expires_in = issued.expires_in;
+  response.scope = std::move(token_request.scope);
+  return response;
+}
+
+}  // namespace idscheme::oauth

@@ -1,0 +1,96 @@
+// OAuthContext: the OAuth part of a node, built once at start-up from the node's parts and the
+// configuration, and the routes it serves.
+//
+// It owns the long-lived pieces (the client key cache and its HTTPS fetcher, client
+// authentication, the access token service, the bearer check, the token endpoint and its grant
+// handlers) and borrows the rest from the node, which must outlive it.
+//
+// Thread-safety: after Create, every accessor and every route is safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/status.h"
+#include "http/router.h"
+#include "keys/key_manager.h"
+#include "oauth/access_token.h"
+#include "oauth/bearer.h"
+#include "oauth/client_auth.h"
+#include "oauth/client_directory.h"
+#include "oauth/https_fetch.h"
+#include "oauth/jwks_cache.h"
+#include "oauth/token_endpoint.h"
+#include "store/database.h"
+
+namespace idscheme::oauth {
+
+inline constexpr std::string_view kTokenPath = "/token";
+
+// The configuration keys (section [oauth]) are named after these members.
+struct OAuthConfig {
+  std::string issuer;  // server.issuer: required, no trailing '/'
+  std::string access_token_format = "jwt";         // oauth.access_token_format: jwt | opaque
+  int64_t access_token_ttl_seconds = 600;          // oauth.access_token_ttl_seconds
+  std::string access_token_signing_alg = "ES256";  // oauth.access_token_signing_alg
+  std::string access_token_audience;               // oauth.access_token_audience ("" = issuer)
+  int64_t client_assertion_max_lifetime_seconds = 300;  // oauth.client_assertion_max_lifetime_seconds
+  int64_t clock_leeway_seconds = 30;                    // oauth.clock_leeway_seconds
+  int64_t jwks_fetch_timeout_ms = 5000;                 // oauth.jwks_fetch_timeout_ms
+  int64_t jwks_max_bytes = 64 * 1024;                   // oauth.jwks_max_bytes
+  int64_t jwks_cache_min_seconds = 60;                  // oauth.jwks_cache_min_seconds
+  int64_t jwks_cache_max_seconds = 24 * 3600;           // oauth.jwks_cache_max_seconds
+  int64_t jwks_cache_default_seconds = 300;             // oauth.jwks_cache_default_seconds
+  int64_t jwks_refetch_interval_seconds = 10;           // oauth.jwks_refetch_interval_seconds
+  bool jwks_allow_loopback_http = false;                // oauth.jwks_allow_loopback_http
+  std::string jwks_ca_file;                             // oauth.jwks_ca_file
+};
+
+// What the node lends.
+struct OAuthDeps {
+  store::Database& db;
+  keys::KeyManager& keys;
+  const Clock& clock;
+  Random& random;
+  ClientDirectory& clients;
+};
+
+class OAuthContext {
+ public:
+  // InvalidArgument naming the configuration key when a value is out of range.
+  static Result<std::unique_ptr<OAuthContext>> Create(OAuthDeps deps, OAuthConfig config);
+
+  const OAuthConfig& config() const { return config_; }
+  const std::string& issuer() const { return config_.issuer; }
+  std::string TokenEndpointUrl() const { return config_.issuer + std::string(kTokenPath); }
+
+  ClientDirectory& clients() { return deps_.clients; }
+  JwksCache& client_keys() { return *jwks_cache_; }
+  ClientAuthenticator& client_auth() { return *client_auth_; }
+  AccessTokenService& access_tokens() { return *access_tokens_; }
+  const BearerAuthenticator& bearer() const { return *bearer_; }
+  TokenEndpoint& token_endpoint() { return *token_endpoint_; }
+
+ private:
+  OAuthContext(OAuthDeps deps, OAuthConfig config) : deps_(deps), config_(std::move(config)) {}
+
+  OAuthDeps deps_;
+  OAuthConfig config_;
+  std::unique_ptr<HttpsFetcher> fetcher_;
+  std::unique_ptr<JwksCache> jwks_cache_;
+  std::unique_ptr<ClientAuthenticator> client_auth_;
+  std::unique_ptr<AccessTokenService> access_tokens_;
+  std::unique_ptr<BearerAuthenticator> bearer_;
+  std::unique_ptr<TokenEndpoint> token_endpoint_;
+};
+
+// Registers POST /token (route name "token").
+void AddTokenRoutes(http::Router& router, OAuthContext& oauth);
+
+// The bearer check of bearer.h with the node's parts: for the member and admin API handlers.
+Result<AccessContext> AuthenticateBearer(const http::Request& request, const OAuthContext& oauth);
+
+}  // namespace idscheme::oauth

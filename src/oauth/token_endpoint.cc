@@ -1,0 +1,120 @@
+#include "oauth/token_endpoint.h"
+
+#include "common/log.h"
+
+namespace idscheme::oauth {
+namespace {
+
+bool IsScopeChar(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u == 0x21 || (u >= 0x23 && u <= 0x5B) || (u >= 0x5D && u <= 0x7E);
+}
+
+}  // namespace
+
+nlohmann::json TokenResponse::ToJson() const {
+  nlohmann::json j = extra.is_object() ? extra : nlohmann::json::object();
+  j["access_token"] = access_token;
+  j["token_type"] = token_type;
+  j["expires_in"] = expires_in;
+  if (!scope.empty()) j["scope"] = scope;
+  return j;
+}
+
+Result<std::vector<std::string>> ParseScope(std::string_view scope) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (true) {
+    size_t end = scope.find(' ', pos);
+    if (end == std::string_view::npos) end = scope.size();
+    std::string_view token = scope.substr(pos, end - pos);
+    // RFC 6749 §3.3: scope = scope-token *( SP scope-token ), scope-token = 1*NQCHAR
+    if (token.empty()) return Status::InvalidArgument("malformed scope");
+    for (char c : token)
+      if (!IsScopeChar(c)) return Status::InvalidArgument("malformed scope");
+    if (std::find(out.begin(), out.end(), token) == out.end()) out.emplace_back(token);
+    if (end == scope.size()) break;
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string JoinScope(const std::vector<std::string>& scopes) {
+  std::string out;
+  for (const auto& s : scopes) {
+    if (!out.empty()) out += ' ';
+    out += s;
+  }
+  return out;
+}
+
+Result<http::FormParams> ReadTokenParams(const http::Request& request) {
+  // RFC 6749 §3.2: POST with application/x-www-form-urlencoded (the router allows POST only).
+  IDS_ASSIGN_OR_RETURN(http::FormParams params, request.FormBody());
+  // RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
+  IDS_RETURN_IF_ERROR(params.CheckNoDuplicates());
+  return params;
+}
+
+http::Response RespondWithToken(const TokenResponse& response) {
+  // RFC 6749 §5.1: no-store (the server's default for every response) and Pragma: no-cache.
+  http::Response r = http::Response::Json(200, response.ToJson());
+  r.SetHeader("Pragma", "no-cache");
+  return r;
+}
+
+TokenEndpoint::TokenEndpoint(ClientAuthenticator& client_auth) : client_auth_(client_auth) {}
+
+void TokenEndpoint::AddGrant(std::unique_ptr<GrantHandler> handler) {
+  std::string name(handler->grant_type());
+  grants_[name] = std::move(handler);
+}
+
+std::vector<std::string> TokenEndpoint::GrantTypes() const {
+  std::vector<std::string> out;
+  for (const auto& [name, handler] : grants_) out.push_back(name);
+  return out;
+}
+
+Result<GrantHandler*> TokenEndpoint::SelectGrant(const http::FormParams& params,
+                                                 const ClientAuthRecord& client) const {
+  auto grant_type = params.Get("grant_type");
+  // RFC 6749 §4.4.2 etc.: grant_type is REQUIRED.
+  if (!grant_type) return Status::OAuth("invalid_request", "grant_type missing");
+  auto it = grants_.find(*grant_type);
+  // RFC 6749 §5.2: a grant type this server does not serve.
+  if (it == grants_.end())
+    return Status::OAuth("unsupported_grant_type", "grant_type not supported");
+  // RFC 6749 §5.2: the client is not registered for this grant type.
+  if (!client.AllowsGrant(*grant_type))
+    return Status::OAuth("unauthorized_client", "grant_type not allowed for this client");
+  return it->second.get();
+}
+
+http::Response TokenEndpoint::Handle(const http::Request& request) {
+  auto error = [&](const Status& s, std::string_view client_id = {}) {
+    http::Response r = http::Response::Error(s);
+    if (r.status() >= 500) {
+      log::Warn("token request failed",
+                {{"request_id", request.request_id()}, {"error", s.ToString()}});
+    } else {
+      log::Debug("token request refused", {{"request_id", request.request_id()},
+                                           {"client_id", std::string(client_id)},
+                                           {"error", s.oauth_error()}});
+    }
+    return r;
+  };
+
+  auto params = ReadTokenParams(request);                              // 1
+  if (!params.ok()) return error(params.status());
+  auto client = client_auth_.Authenticate(request, *params);           // 2
+  if (!client.ok()) return error(client.status());
+  auto grant = SelectGrant(*params, client->record);                   // 3
+  if (!grant.ok()) return error(grant.status(), client->record.client_id);
+  TokenRequest token_request{request, *params, (*grant)->grant_type(), *client};
+  auto response = (*grant)->Handle(token_request);                     // 4
+  if (!response.ok()) return error(response.status(), client->record.client_id);
+  return RespondWithToken(*response);                                  // 5
+}
+
+}  // namespace idscheme::oauth

@@ -1,0 +1,304 @@
+// The token endpoint end to end: a real HTTP server on port 0 (two, for the replay race), the
+// scheme's keys, the test client directory, on both backends.
+#include "oauth/token_endpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <latch>
+#include <thread>
+
+#include "crypto/jwt.h"
+#include "crypto/random.h"
+#include "http/form.h"
+#include "oauth/basic_auth.h"
+#include "oauth/oauth_context.h"
+#include "oauth/oauth_test_env.h"
+#include "testing/http_client.h"
+
+namespace idscheme::oauth {
+namespace {
+
+using crypto::SigAlg;
+using idscheme::testing::Backend;
+using idscheme::testing::HttpReply;
+using namespace testenv;
+
+constexpr char kForm[] = "application/x-www-form-urlencoded";
+
+// One node: the OAuth context over a store, its routes (and /jwks) on a server on port 0.
+struct TestNode {
+  std::unique_ptr<store::Database> own_db;  // set for a second node on the same database
+  std::unique_ptr<testing::TableClientDirectory> own_clients;
+  std::unique_ptr<OAuthContext> oauth;
+  std::unique_ptr<http::Server> server;
+  uint16_t port() const { return server->port(); }
+};
+
+class TokenEndpointTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    IDS_REQUIRE_BACKEND(GetParam());
+    OpenStore(GetParam(), &store_);
+    if (HasFatalFailure()) return;
+    StartNode(*store_.db, *store_.clients, &node_);
+    if (HasFatalFailure()) return;
+    key_ = MakeClientKey(crypto::KeyType::kEcP256, "k1");
+    Put(JwtClient("jwt-client", key_.jwks));
+    Put(SecretClient("basic-client", "s3cret", kAuthClientSecretBasic));
+    auto no_grant = SecretClient("code-only", "s3cret", kAuthClientSecretBasic);
+    no_grant.grant_types = {"authorization_code"};
+    Put(no_grant);
+  }
+
+  void StartNode(store::Database& db, ClientDirectory& clients, TestNode* node) {
+    OAuthConfig config;
+    config.issuer = kIssuer;
+    config.jwks_allow_loopback_http = true;
+    auto ctx = OAuthContext::Create(
+        OAuthDeps{db, *keys_.manager, clock_, crypto::SystemRandom(), clients}, config);
+    ASSERT_TRUE(ctx.ok()) << ctx.status().ToString();
+    node->oauth = std::move(ctx).value();
+    http::Router router;
+    AddTokenRoutes(router, *node->oauth);
+    keys::KeyManager* km = keys_.manager.get();
+    router.Add("GET", "/jwks", "jwks",
+               [km](http::Request&) { return http::Response::JsonText(200, *km->JwksJson()); });
+    http::ServerOptions options;
+    options.worker_threads = 2;
+    options.access_log = false;
+    node->server = std::make_unique<http::Server>(options, std::move(router));
+    Status s = node->server->Start();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  void Put(const ClientAuthRecord& r) {
+    ASSERT_TRUE(store_.clients->PutMember(r.member_id, true, r.member_status_changed_at).ok());
+    ASSERT_TRUE(store_.clients->PutClient(r).ok());
+  }
+
+  static std::string Form(const std::vector<std::pair<std::string, std::string>>& params) {
+    std::string out;
+    for (const auto& [k, v] : params) {
+      if (!out.empty()) out += '&';
+      out += http::PercentEncode(k) + "=" + http::PercentEncode(v);
+    }
+    return out;
+  }
+  std::string Assertion(const std::string& jti, const nlohmann::json& aud = kIssuer) {
+    return SignAssertion(key_, SigAlg::kES256,
+                         AssertionClaims("jwt-client", clock_.NowSeconds(), jti, aud));
+  }
+  std::string JwtBody(const std::string& assertion, const std::string& scope = "") {
+    std::vector<std::pair<std::string, std::string>> p = {
+        {"grant_type", "client_credentials"},
+        {"client_assertion_type", std::string(kJwtBearerAssertionType)},
+        {"client_assertion", assertion}};
+    if (!scope.empty()) p.emplace_back("scope", scope);
+    return Form(p);
+  }
+  HttpReply PostToken(uint16_t port, const std::string& body,
+                      const std::map<std::string, std::string>& headers = {}) {
+    return idscheme::testing::Post(port, "/token", kForm, body, headers);
+  }
+  HttpReply Basic(const std::string& body, const std::string& client = "basic-client",
+                  const std::string& secret = "s3cret") {
+    return PostToken(node_.port(), body,
+                     {{"Authorization", EncodeBasicAuthorization(client, secret)}});
+  }
+  static void ExpectError(const HttpReply& r, int status, std::string_view error) {
+    EXPECT_EQ(r.status, status) << r.raw;
+    auto body = nlohmann::json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(body.is_object()) << r.raw;
+    EXPECT_EQ(body.value("error", ""), error) << r.raw;
+    EXPECT_EQ(r.headers.count("cache-control") ? r.headers.at("cache-control") : "", "no-store");
+  }
+
+  FakeClock clock_{kStart};
+  Store store_;
+  SchemeKeys& keys_ = SharedSchemeKeys();
+  TestNode node_;
+  ClientKey key_;
+};
+
+TEST_P(TokenEndpointTest, ClientCredentialsWithPrivateKeyJwtReturnsAVerifiableJwt) {
+  auto r = PostToken(node_.port(), JwtBody(Assertion("a1"), "members:read members:write"));
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_EQ(r.headers["cache-control"], "no-store");
+  EXPECT_EQ(r.headers["pragma"], "no-cache");
+  auto body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["token_type"], "Bearer");
+  EXPECT_EQ(body["expires_in"], 600);
+  EXPECT_EQ(body["scope"], "members:read members:write");
+  const std::string token = body["access_token"];
+
+  // Verify it as a resource server would: with the keys published at /jwks.
+  auto jwks = idscheme::testing::Get(node_.port(), "/jwks");
+  ASSERT_EQ(jwks.status, 200);
+  auto set = crypto::JwkSet::Parse(jwks.body);
+  ASSERT_TRUE(set.ok());
+  crypto::JwtVerifyOptions options;
+  options.allowed_algs = {SigAlg::kES256};
+  options.clock = &clock_;
+  options.issuer = kIssuer;
+  options.audience = kIssuer;
+  options.expected_typ = "at+jwt";
+  auto claims = crypto::VerifyJwt(token, crypto::VerifyKeysFrom(*set), options);
+  ASSERT_TRUE(claims.ok()) << claims.status().ToString();
+  EXPECT_EQ((*claims)["sub"], "jwt-client");
+  EXPECT_EQ((*claims)["client_id"], "jwt-client");
+  EXPECT_EQ((*claims)["member_id"], "member-jwt-client");
+
+  auto ctx = node_.oauth->bearer().AuthenticateToken(token);
+  ASSERT_TRUE(ctx.ok()) << ctx.status().ToString();
+  EXPECT_EQ(ctx->client_id, "jwt-client");
+}
+
+TEST_P(TokenEndpointTest, AssertionAudienceMayBeTheTokenEndpoint) {
+  auto r = PostToken(node_.port(), JwtBody(Assertion("a2", kTokenUrl)));
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_FALSE(nlohmann::json::parse(r.body).contains("scope")) << "none asked, none granted";
+}
+
+TEST_P(TokenEndpointTest, ClientKeysFromAJwksUriOnALocalServer) {
+  JwksServer jwks;
+  jwks.Set(key_.jwks.dump(), "max-age=300");
+  Put(JwtClient("uri-client", nullptr, jwks.url()));
+  auto assertion =
+      SignAssertion(key_, SigAlg::kES256, AssertionClaims("uri-client", clock_.NowSeconds(), "u1"));
+  auto r = PostToken(node_.port(), JwtBody(assertion));
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(jwks.hits(), 1);
+}
+
+TEST_P(TokenEndpointTest, ClientSecretBasic) {
+  auto r = Basic("grant_type=client_credentials&scope=members%3Aread");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["scope"], "members:read");
+}
+
+TEST_P(TokenEndpointTest, ErrorsCarryTheirCodesAndStatuses) {
+  // RFC 6749 §5.2, one by one.
+  ExpectError(Basic("grant_type=client_credentials", "basic-client", "nope"), 401,
+              "invalid_client");
+  auto wrong_secret = Basic("grant_type=client_credentials", "basic-client", "nope");
+  EXPECT_EQ(wrong_secret.headers["www-authenticate"].rfind("Basic", 0), 0u) << wrong_secret.raw;
+  ExpectError(Basic("grant_type=client_credentials", "nobody"), 401, "invalid_client");
+  ExpectError(Basic("scope=members%3Aread"), 400, "invalid_request");  // no grant_type
+  ExpectError(Basic("grant_type=password&username=a&password=b"), 400, "unsupported_grant_type");
+  ExpectError(Basic("grant_type=client_credentials", "code-only"), 400, "unauthorized_client");
+  ExpectError(Basic("grant_type=client_credentials&scope=admin"), 400, "invalid_scope");
+  ExpectError(Basic("grant_type=client_credentials&scope=members%3Aread++members%3Awrite"), 400,
+              "invalid_scope");
+  ExpectError(Basic("grant_type=client_credentials&grant_type=client_credentials"), 400,
+              "invalid_request");  // RFC 6749 §3.1: no parameter twice
+  ExpectError(Basic("grant_type=client_credentials&client_secret=s3cret"), 400,
+              "invalid_request");  // two methods
+  ExpectError(PostToken(node_.port(), "grant_type=client_credentials"), 401, "invalid_client");
+  ExpectError(Basic("grant_type=%ZZ"), 400, "invalid_request");
+  auto json = idscheme::testing::Post(node_.port(), "/token", "application/json",
+                            R"({"grant_type":"client_credentials"})",
+                            {{"Authorization", EncodeBasicAuthorization("basic-client", "s3cret")}});
+  ExpectError(json, 400, "invalid_request");
+  EXPECT_EQ(idscheme::testing::Get(node_.port(), "/token").status, 405);
+}
+
+TEST_P(TokenEndpointTest, ReplayedAssertionIsRefused) {
+  const std::string body = JwtBody(Assertion("replay"));
+  ASSERT_EQ(PostToken(node_.port(), body).status, 200);
+  ExpectError(PostToken(node_.port(), body), 401, "invalid_client");
+}
+
+TEST_P(TokenEndpointTest, SuspendedMemberGetsNoTokenAndLosesTheOnesItHas) {
+  auto r = PostToken(node_.port(), JwtBody(Assertion("s1")));
+  ASSERT_EQ(r.status, 200);
+  const std::string token = nlohmann::json::parse(r.body)["access_token"];
+  ASSERT_TRUE(node_.oauth->bearer().AuthenticateToken(token).ok());
+  ASSERT_TRUE(store_.clients->SetMemberActive("member-jwt-client", false, kStart).ok());
+  ExpectError(PostToken(node_.port(), JwtBody(Assertion("s2"))), 401, "invalid_client");
+  auto check = node_.oauth->bearer().AuthenticateToken(token);
+  ASSERT_FALSE(check.ok());
+  EXPECT_EQ(check.status().oauth_error(), "invalid_token");
+}
+
+TEST_P(TokenEndpointTest, SameAssertionSentToTwoNodesAtOnceSucceedsExactlyOnce) {
+  // A second node: its own connection pool on the same database, its own caches and server.
+  TestNode other;
+  other.own_db = OpenAgain(store_.url);
+  ASSERT_NE(other.own_db, nullptr);
+  other.own_clients = std::make_unique<testing::TableClientDirectory>(*other.own_db);
+  StartNode(*other.own_db, *other.own_clients, &other);
+  if (HasFatalFailure()) return;
+  for (int round = 0; round < 5; ++round) {
+    const std::string body = JwtBody(Assertion("race-" + std::to_string(round)));
+    std::latch start(2);
+    HttpReply replies[2];
+    std::thread a([&] {
+      start.arrive_and_wait();
+      replies[0] = PostToken(node_.port(), body);
+    });
+    std::thread b([&] {
+      start.arrive_and_wait();
+      replies[1] = PostToken(other.port(), body);
+    });
+    a.join();
+    b.join();
+    const int ok = (replies[0].status == 200) + (replies[1].status == 200);
+    EXPECT_EQ(ok, 1) << "round " << round << ": " << replies[0].raw << "\n" << replies[1].raw;
+    for (const auto& r : replies) {
+      if (r.status != 200) ExpectError(r, 401, "invalid_client");
+    }
+  }
+}
+
+TEST_P(TokenEndpointTest, StepsCanBeTestedAlone) {
+  http::Request request;
+  request.set_method("POST");
+  ASSERT_TRUE(request.SetTarget("/token").ok());
+  request.AddHeader("Content-Type", kForm);
+  request.set_body("grant_type=client_credentials&scope=a");
+  auto params = ReadTokenParams(request);
+  ASSERT_TRUE(params.ok());
+  auto client = JwtClient("c", nullptr);
+  auto grant = node_.oauth->token_endpoint().SelectGrant(*params, client);
+  ASSERT_TRUE(grant.ok());
+  EXPECT_EQ((*grant)->grant_type(), "client_credentials");
+  client.grant_types.clear();
+  EXPECT_EQ(node_.oauth->token_endpoint().SelectGrant(*params, client).status().oauth_error(),
+            "unauthorized_client");
+  EXPECT_EQ(node_.oauth->token_endpoint().GrantTypes(),
+            (std::vector<std::string>{"client_credentials"}));
+
+  EXPECT_EQ(*ParseScope("a b a"), (std::vector<std::string>{"a", "b"}));
+  for (const char* bad : {"", " a", "a ", "a  b", "a\"b", "a\\b", "a\tb"})
+    EXPECT_FALSE(ParseScope(bad).ok()) << bad;
+}
+
+TEST_P(TokenEndpointTest, ConfigurationIsChecked) {
+  auto make = [&](OAuthConfig c) {
+    return OAuthContext::Create(
+        OAuthDeps{*store_.db, *keys_.manager, clock_, crypto::SystemRandom(), *store_.clients}, c);
+  };
+  OAuthConfig c;
+  EXPECT_FALSE(make(c).ok()) << "no issuer";
+  c.issuer = "https://id.example/";
+  EXPECT_FALSE(make(c).ok()) << "trailing slash";
+  c.issuer = kIssuer;
+  EXPECT_TRUE(make(c).ok());
+  c.access_token_format = "paseto";
+  EXPECT_FALSE(make(c).ok());
+  c.access_token_format = "opaque";
+  c.access_token_signing_alg = "HS256";
+  EXPECT_FALSE(make(c).ok());
+  c.access_token_signing_alg = "PS256";
+  c.access_token_ttl_seconds = 0;
+  auto r = make(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("oauth.access_token_ttl_seconds"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TokenEndpointTest, idscheme::testing::AllBackends(),
+                         idscheme::testing::BackendName);
+
+}  // namespace
+}  // namespace idscheme::oauth

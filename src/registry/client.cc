@@ -1,0 +1,385 @@
+#include "registry/client.h"
+
+#include <array>
+#include <utility>
+
+#include "audit/audit_log.h"
+#include "common/base64url.h"
+#include "common/hex.h"
+#include "crypto/hash.h"
+#include "crypto/json.h"
+#include "registry/internal/fields.h"
+
+namespace idscheme::registry {
+
+using internal::FieldError;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::array<std::pair<ClientStatus, std::string_view>, 3> kStatuses = {{
+    {ClientStatus::kActive, "active"},
+    {ClientStatus::kSuspended, "suspended"},
+    {ClientStatus::kDeleted, "deleted"},
+}};
+
+constexpr size_t kSecretBytes = 32;  // 256 bits
+
+constexpr std::string_view kColumns =
+    "client_id, member_id, registered_by, status, metadata, sector_identifier, secret_hash,"
+    " revocation_epoch, status_changed_at, secret_rotated_at, created_at, updated_at";
+
+ClientMetadata MetadataFromText(const std::string& text) {
+  auto j = crypto::ParseJsonObjectStrict(text);
+  return j.ok() ? ClientMetadataFromStored(*j) : ClientMetadata{};
+}
+
+Client FromRow(const store::Row& r) {
+  Client c;
+  c.client_id = r.Text(0);
+  c.member_id = r.Text(1);
+  c.registered_by = r.Text(2);
+  c.status = ParseClientStatus(r.Text(3)).value_or(ClientStatus::kSuspended);
+  c.metadata = MetadataFromText(r.Text(4));
+  c.sector_identifier = r.Text(5);
+  c.has_secret = !r.Text(6).empty();
+  c.revocation_epoch = r.Int(7);
+  c.status_changed_at_ms = r.Int(8);
+  c.secret_rotated_at_ms = r.Int(9);
+  c.created_at_ms = r.Int(10);
+  c.updated_at_ms = r.Int(11);
+  return c;
+}
+
+Result<Client> GetClient(store::Executor& db, std::string_view client_id) {
+  if (!internal::IsWellFormedId(client_id)) return Status::NotFound("no such client");
+  IDS_ASSIGN_OR_RETURN(auto r, db.Exec("SELECT " + std::string(kColumns) +
+                                           " FROM registry_clients WHERE client_id = ?",
+                                       {store::Text(std::string(client_id))}));
+  if (r.rows.empty()) return Status::NotFound("no client " + std::string(client_id));
+  return FromRow(r.rows[0]);
+}
+
+bool SeesUsers(const ClientMetadata& m) {
+  return m.HasGrant(kGrantAuthorizationCode) || m.HasGrant(kGrantCiba);
+}
+
+// The owner must be able to hold this client.
+Status CheckOwner(const Member& member, const ClientMetadata& metadata) {
+  if (member.status == MemberStatus::kTerminated)
+    return Status::FailedPrecondition("member " + member.id +
+                                      " is terminated; termination is final");
+  if (SeesUsers(metadata) && member.role != Role::kServiceProvider)
+    return FieldError("grant_types", "authorization_code and CIBA are for service providers' "
+                                     "clients; member " + member.id + " is a " +
+                                     std::string(RoleName(member.role)));
+  return Status::Ok();
+}
+
+json AuditDetails(const Client& c) {
+  return {{"member_id", c.member_id},
+          {"token_endpoint_auth_method", c.metadata.token_endpoint_auth_method},
+          {"grant_types", c.metadata.grant_types},
+          {"redirect_uris", c.metadata.redirect_uris},
+          {"scope", c.metadata.scope},
+          {"sector_identifier", c.sector_identifier}};
+}
+
+}  // namespace
+
+std::string_view ClientStatusName(ClientStatus status) {
+  for (const auto& [s, n] : kStatuses) {
+    if (s == status) return n;
+  }
+  return "unknown";
+}
+
+std::optional<ClientStatus> ParseClientStatus(std::string_view name) {
+  for (const auto& [s, n] : kStatuses) {
+    if (n == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::string HashClientSecret(std::string_view secret) {
+  auto digest = crypto::Sha256(secret);
+  return HexEncode(digest);
+}
+
+bool ClientAuthRecord::SecretMatches(std::string_view presented) const {
+  if (secret_hash.empty()) return false;
+  return crypto::ConstantTimeEquals(HashClientSecret(presented), secret_hash);
+}
+
+json Client::ToJson() const {
+  json j = metadata.ToJson();
+  j["client_id"] = client_id;
+  j["client_id_issued_at"] = created_at_ms / 1000;  // RFC 7591 §3.2.1: seconds
+  j["member_id"] = member_id;
+  j["registered_by"] = registered_by;
+  j["status"] = ClientStatusName(status);
+  j["sector_identifier"] = sector_identifier;
+  j["has_secret"] = has_secret;
+  j["revocation_epoch"] = revocation_epoch;
+  j["status_changed_at"] = status_changed_at_ms;
+  if (has_secret) j["secret_rotated_at"] = secret_rotated_at_ms;
+  j["created_at"] = created_at_ms;
+  j["updated_at"] = updated_at_ms;
+  return j;
+}
+
+json ClientWithSecret::ToJson() const {
+  json j = client.ToJson();
+  if (!secret.empty()) {
+    j["client_secret"] = secret;
+    j["client_secret_expires_at"] = 0;  // RFC 7591 §3.2.1: 0 = does not expire
+  }
+  return j;
+}
+
+std::string Clients::NewSecret() {
+  std::vector<uint8_t> bytes(kSecretBytes);
+  random_.Fill(bytes);
+  return Base64UrlEncode(bytes);
+}
+
+Result<ClientWithSecret> Clients::Create(std::string_view member_id,
+                                         const ClientMetadata& metadata,
+                                         std::string_view registered_by, std::string_view actor) {
+  ClientWithSecret out;
+  Client& c = out.client;
+  c.client_id = NewId(random_, "c_", 12);
+  c.member_id = std::string(member_id);
+  c.registered_by = std::string(registered_by);
+  c.metadata = metadata;
+  c.sector_identifier = SectorIdentifier(metadata);
+  c.created_at_ms = c.updated_at_ms = c.status_changed_at_ms = clock_.NowMillis();
+  if (metadata.UsesSecret()) {
+    out.secret = NewSecret();
+    c.has_secret = true;
+    c.secret_rotated_at_ms = c.created_at_ms;
+  }
+  const std::string secret_hash = out.secret.empty() ? "" : HashClientSecret(out.secret);
+  IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    IDS_ASSIGN_OR_RETURN(Member owner, GetMember(tx, member_id));
+    IDS_RETURN_IF_ERROR(CheckOwner(owner, metadata));
+    if (registered_by != "operator") {
+      auto by = GetMember(tx, registered_by);
+      if (!by.ok() && by.status().code() == Status::Code::kNotFound)
+        return Status::PermissionDenied("unknown registering member " + c.registered_by);
+      IDS_RETURN_IF_ERROR(by.status());
+      if (by->status != MemberStatus::kActive)
+        return Status::PermissionDenied("registering member " + by->id + " is not active");
+      const bool reseller_for_customer =
+          by->role == Role::kValueAddedReseller && owner.reseller_id == by->id;
+      if (by->role != Role::kSchemeManager && !reseller_for_customer)
+        return Status::PermissionDenied("member " + by->id +
+                                        " may not register clients for member " + owner.id);
+    }
+    IDS_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO registry_clients (" + std::string(kColumns) +
+                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                {store::Text(c.client_id), store::Text(c.member_id), store::Text(c.registered_by),
+                 store::Text("active"), store::Text(c.metadata.ToJson().dump()),
+                 store::Text(c.sector_identifier), store::Text(secret_hash), store::Int(0),
+                 store::Int(c.status_changed_at_ms), store::Int(c.secret_rotated_at_ms),
+                 store::Int(c.created_at_ms), store::Int(c.updated_at_ms)})
+            .status());
+    json details = AuditDetails(c);
+    details["registered_by"] = c.registered_by;
+    return audit::Append(tx, {std::string(actor), "client.create", c.client_id, details},
+                         c.created_at_ms)
+        .status();
+  }));
+  return out;
+}
+
+Result<Client> Clients::Get(std::string_view client_id) { return GetClient(db_, client_id); }
+
+Result<std::vector<Client>> Clients::ListByMember(std::string_view member_id) {
+  if (!internal::IsWellFormedId(member_id)) return std::vector<Client>{};
+  IDS_ASSIGN_OR_RETURN(auto r, db_.Exec("SELECT " + std::string(kColumns) +
+                                            " FROM registry_clients WHERE member_id = ?"
+                                            " ORDER BY client_id",
+                                        {store::Text(std::string(member_id))}));
+  std::vector<Client> out;
+  for (const auto& row : r.rows) out.push_back(FromRow(row));
+  return out;
+}
+
+Result<ClientWithSecret> Clients::Update(std::string_view client_id,
+                                         const ClientMetadata& metadata, std::string_view actor) {
+  ClientWithSecret out;
+  IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    out.secret.clear();
+    IDS_ASSIGN_OR_RETURN(Client c, GetClient(tx, client_id));
+    if (c.status == ClientStatus::kDeleted)
+      return Status::FailedPrecondition("client " + c.client_id + " is deleted; deletion is final");
+    IDS_ASSIGN_OR_RETURN(Member owner, GetMember(tx, c.member_id));
+    IDS_RETURN_IF_ERROR(CheckOwner(owner, metadata));
+    std::string sector = SectorIdentifier(metadata);
+    // OIDC Core §8.1: pairwise subjects are computed for the sector; another sector would give
+    // every user of this client a new identifier.
+    if (!c.sector_identifier.empty() && sector != c.sector_identifier)
+      return FieldError("redirect_uris",
+                        "the sector identifier would change from " + c.sector_identifier +
+                            " to " + (sector.empty() ? "none" : sector) +
+                            ", changing every pairwise subject; register a "
+                            "sector_identifier_uri on " + c.sector_identifier);
+    const int64_t now = clock_.NowMillis();
+    std::vector<store::Value> params = {store::Text(metadata.ToJson().dump()), store::Text(sector),
+                                        store::Int(now)};
+    std::string sql = "UPDATE registry_clients SET metadata = ?, sector_identifier = ?,"
+                      " updated_at = ?";
+    if (metadata.UsesSecret() && !c.has_secret) {
+      out.secret = NewSecret();
+      sql += ", secret_hash = ?, secret_rotated_at = ?";
+      params.push_back(store::Text(HashClientSecret(out.secret)));
+      params.push_back(store::Int(now));
+      c.has_secret = true;
+      c.secret_rotated_at_ms = now;
+    } else if (!metadata.UsesSecret() && c.has_secret) {
+      sql += ", secret_hash = '', secret_rotated_at = 0";
+      c.has_secret = false;
+      c.secret_rotated_at_ms = 0;
+    }
+    sql += " WHERE client_id = ?";
+    params.push_back(store::Text(c.client_id));
+    IDS_RETURN_IF_ERROR(tx.Exec(sql, params).status());
+    c.metadata = metadata;
+    c.sector_identifier = sector;
+    c.updated_at_ms = now;
+    json details = AuditDetails(c);
+    details["new_secret"] = !out.secret.empty();
+    IDS_RETURN_IF_ERROR(
+        audit::Append(tx, {std::string(actor), "client.update", c.client_id, details}, now)
+            .status());
+    out.client = std::move(c);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<Client> Clients::Suspend(std::string_view client_id, std::string_view actor) {
+  return Transition(client_id, ClientStatus::kSuspended, "client.suspend", actor);
+}
+Result<Client> Clients::Reinstate(std::string_view client_id, std::string_view actor) {
+  return Transition(client_id, ClientStatus::kActive, "client.reinstate", actor);
+}
+Result<Client> Clients::Delete(std::string_view client_id, std::string_view actor) {
+  return Transition(client_id, ClientStatus::kDeleted, "client.delete", actor);
+}
+
+Result<Client> Clients::Transition(std::string_view client_id, ClientStatus to,
+                                   std::string_view action, std::string_view actor) {
+  Client out;
+  IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    IDS_ASSIGN_OR_RETURN(Client c, GetClient(tx, client_id));
+    const ClientStatus from = c.status;
+    if (from == ClientStatus::kDeleted)
+      return Status::FailedPrecondition("client " + c.client_id + " is deleted; deletion is final");
+    if (from == to)
+      return Status::FailedPrecondition("client " + c.client_id + " is already " +
+                                        std::string(ClientStatusName(to)));
+    if (to == ClientStatus::kActive && from != ClientStatus::kSuspended)
+      return Status::FailedPrecondition("only a suspended client can be reinstated");
+    c.status = to;
+    c.revocation_epoch += 1;
+    c.status_changed_at_ms = c.updated_at_ms = clock_.NowMillis();
+    if (to == ClientStatus::kDeleted) {
+      c.has_secret = false;
+      c.secret_rotated_at_ms = 0;
+    }
+    IDS_ASSIGN_OR_RETURN(
+        auto r, tx.Exec(std::string("UPDATE registry_clients SET status = ?, revocation_epoch = ?,"
+                                    " status_changed_at = ?, updated_at = ?") +
+                            (to == ClientStatus::kDeleted
+                                 ? ", secret_hash = '', secret_rotated_at = 0"
+                                 : "") +
+                            " WHERE client_id = ? AND revocation_epoch = ?",
+                        {store::Text(std::string(ClientStatusName(to))),
+                         store::Int(c.revocation_epoch), store::Int(c.status_changed_at_ms),
+                         store::Int(c.updated_at_ms), store::Text(c.client_id),
+                         store::Int(c.revocation_epoch - 1)}));
+    if (r.affected != 1) return store::TransientError("client changed concurrently");
+    IDS_RETURN_IF_ERROR(audit::Append(tx,
+                                      {std::string(actor), std::string(action), c.client_id,
+                                       {{"member_id", c.member_id},
+                                        {"from", ClientStatusName(from)},
+                                        {"to", ClientStatusName(to)},
+                                        {"revocation_epoch", c.revocation_epoch}}},
+                                      c.status_changed_at_ms)
+                            .status());
+    IDS_RETURN_IF_ERROR(hooks_.Run(tx, {c.member_id, c.client_id,
+                                        std::string(ClientStatusName(from)),
+                                        std::string(ClientStatusName(to)), c.revocation_epoch,
+                                        c.status_changed_at_ms, std::string(actor)}));
+    out = std::move(c);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<ClientWithSecret> Clients::RotateSecret(std::string_view client_id,
+                                               std::string_view actor) {
+  ClientWithSecret out;
+  out.secret = NewSecret();
+  const std::string hash = HashClientSecret(out.secret);
+  IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    IDS_ASSIGN_OR_RETURN(Client c, GetClient(tx, client_id));
+    if (c.status == ClientStatus::kDeleted)
+      return Status::FailedPrecondition("client " + c.client_id + " is deleted; deletion is final");
+    if (!c.metadata.UsesSecret())
+      return Status::FailedPrecondition("client " + c.client_id + " uses " +
+                                        c.metadata.token_endpoint_auth_method +
+                                        ": it has no secret to rotate");
+    const int64_t now = clock_.NowMillis();
+    IDS_RETURN_IF_ERROR(tx.Exec("UPDATE registry_clients SET secret_hash = ?,"
+                                " secret_rotated_at = ?, updated_at = ? WHERE client_id = ?",
+                                {store::Text(hash), store::Int(now), store::Int(now),
+                                 store::Text(c.client_id)})
+                            .status());
+    c.has_secret = true;
+    c.secret_rotated_at_ms = c.updated_at_ms = now;
+    IDS_RETURN_IF_ERROR(audit::Append(tx,
+                                      {std::string(actor), "client.rotate_secret", c.client_id,
+                                       {{"member_id", c.member_id}}},
+                                      now)
+                            .status());
+    out.client = std::move(c);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<ClientAuthRecord> Clients::FindClient(std::string_view client_id) {
+  if (!internal::IsWellFormedId(client_id)) return Status::NotFound("no such client");
+  IDS_ASSIGN_OR_RETURN(
+      auto r,
+      db_.Exec("SELECT c.client_id, c.member_id, c.status, c.metadata, c.sector_identifier,"
+               " c.secret_hash, c.revocation_epoch, c.status_changed_at, m.role, m.status,"
+               " m.revocation_epoch, m.status_changed_at, m.reseller_id, r.status"
+               " FROM registry_clients c JOIN registry_members m ON m.id = c.member_id"
+               " LEFT JOIN registry_members r ON r.id = m.reseller_id WHERE c.client_id = ?",
+               {store::Text(std::string(client_id))}));
+  if (r.rows.empty()) return Status::NotFound("no client " + std::string(client_id));
+  const auto& row = r.rows[0];
+  ClientAuthRecord a;
+  a.client_id = row.Text(0);
+  a.member_id = row.Text(1);
+  a.client_status = ParseClientStatus(row.Text(2)).value_or(ClientStatus::kSuspended);
+  a.metadata = MetadataFromText(row.Text(3));
+  a.sector_identifier = row.Text(4);
+  a.secret_hash = row.Text(5);
+  a.client_revocation_epoch = row.Int(6);
+  a.client_status_changed_at_ms = row.Int(7);
+  a.member_role = ParseRole(row.Text(8)).value_or(Role::kServiceProvider);
+  a.member_status = ParseMemberStatus(row.Text(9)).value_or(MemberStatus::kSuspended);
+  a.member_revocation_epoch = row.Int(10);
+  a.member_status_changed_at_ms = row.Int(11);
+  if (!row.IsNull(12) && !row.Text(12).empty())
+    a.reseller_status = ParseMemberStatus(row.Text(13)).value_or(MemberStatus::kSuspended);
+  return a;
+}
+
+}  // namespace idscheme::registry

@@ -1,0 +1,110 @@
+// Clients: the OpenID Connect relying parties (and API clients) of the scheme's members.
+//
+// A client belongs to one member. Clients that log users in (the authorization_code or CIBA
+// grant) belong to service providers; a value added reseller registers them for its own
+// customers (registered_by names it). Any member may have client_credentials clients for the
+// scheme's APIs (the admin API, the registrar and SIM-controller APIs).
+//
+// The client_id is generated. With client_secret_basic or client_secret_post the server
+// generates the secret (256 random bits, base64url), returns it once, and keeps only its
+// SHA-256: the store never holds a secret, and nobody can show it again (rotate it instead).
+// A high-entropy secret needs no slow hash; comparison is in constant time.
+//
+//   active --suspend--> suspended --reinstate--> active
+//   active | suspended --delete--> deleted                (final: the client_id is never reused)
+//
+// Like a member's, a client's revocation_epoch is bumped by each status change, so tokens issued
+// before a suspension stay dead. A secret rotation does not bump it: tokens already issued stay
+// valid (suspend and reinstate the client to revoke them too).
+//
+// Thread-safety: Clients is stateless apart from the store and safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/status.h"
+#include "registry/client_directory.h"
+#include "registry/client_metadata.h"
+#include "registry/member.h"
+#include "store/database.h"
+
+namespace idscheme::registry {
+
+struct Client {
+  std::string client_id;  // "c_" + 24 hex digits
+  std::string member_id;
+  std::string registered_by;  // member id of the registering scheme manager or reseller, or
+                              // "operator" (CLI)
+  ClientStatus status = ClientStatus::kActive;
+  ClientMetadata metadata;
+  std::string sector_identifier;
+  bool has_secret = false;
+  int64_t revocation_epoch = 0;
+  int64_t status_changed_at_ms = 0;
+  int64_t secret_rotated_at_ms = 0;  // 0 when it has no secret
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+
+  // The registration as RFC 7591 §3.2.1 answers it (client_id, client_id_issued_at, the
+  // metadata) plus member_id, registered_by, status, sector_identifier, has_secret, epochs and
+  // times. Never a secret.
+  nlohmann::json ToJson() const;
+};
+
+// A client with the secret the server just generated (empty when there is none): shown once.
+struct ClientWithSecret {
+  Client client;
+  std::string secret;
+  // ToJson() plus "client_secret" and "client_secret_expires_at": 0 (never) when there is one.
+  nlohmann::json ToJson() const;
+};
+
+// The hex SHA-256 kept for a secret.
+std::string HashClientSecret(std::string_view secret);
+
+class Clients {
+ public:
+  Clients(store::Database& db, const Clock& clock, Random& random, const StatusHooks& hooks)
+      : db_(db), clock_(clock), random_(random), hooks_(hooks) {}
+
+  // Registers a client for `member_id` (metadata from ValidateClientMetadata). The member must
+  // not be terminated; user-facing grants need a service provider. `registered_by`: the member id
+  // of whoever registers it, or "operator"; a value added reseller may register only for a
+  // service provider it brought in.
+  Result<ClientWithSecret> Create(std::string_view member_id, const ClientMetadata& metadata,
+                                  std::string_view registered_by, std::string_view actor);
+  Result<Client> Get(std::string_view client_id);
+  // The member's clients, by client_id (deleted ones too).
+  Result<std::vector<Client>> ListByMember(std::string_view member_id);
+  // Replaces the metadata. Moving to a secret method generates a secret (returned once); moving
+  // away from one erases the hash. Not for a deleted client.
+  Result<ClientWithSecret> Update(std::string_view client_id, const ClientMetadata& metadata,
+                                  std::string_view actor);
+  Result<Client> Suspend(std::string_view client_id, std::string_view actor);
+  Result<Client> Reinstate(std::string_view client_id, std::string_view actor);
+  Result<Client> Delete(std::string_view client_id, std::string_view actor);
+  // A new secret (the old one stops working at once); only for a client using a secret method.
+  Result<ClientWithSecret> RotateSecret(std::string_view client_id, std::string_view actor);
+
+  // The record for client authentication: one indexed query (client, member, reseller), no cache.
+  Result<ClientAuthRecord> FindClient(std::string_view client_id);
+
+ private:
+  Result<Client> Transition(std::string_view client_id, ClientStatus to, std::string_view action,
+                            std::string_view actor);
+  std::string NewSecret();
+
+  store::Database& db_;
+  const Clock& clock_;
+  Random& random_;
+  const StatusHooks& hooks_;
+};
+
+}  // namespace idscheme::registry

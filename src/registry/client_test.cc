@@ -1,0 +1,277 @@
+#include "registry/client.h"
+
+#include <gtest/gtest.h>
+
+#include "common/base64url.h"
+#include "registry/registry_test_util.h"
+
+namespace idscheme::registry {
+namespace {
+
+using json = nlohmann::json;
+using testing::RegistryTest;
+using testing::TestJwks;
+using testing::WebClientMetadata;
+
+json SecretClientMetadata() {
+  return {{"redirect_uris", {"https://shop.example/cb"}},
+          {"token_endpoint_auth_method", "client_secret_basic"}};
+}
+
+class ClientTest : public RegistryTest {
+ protected:
+  // Every text and blob the store holds in the registry's and the audit log's tables, joined.
+  std::string EverythingStored() {
+    std::string all;
+    for (const char* table : {"registry_clients", "registry_members", "audit_log"}) {
+      auto r = db_->Exec(std::string("SELECT * FROM ") + table);
+      EXPECT_TRUE(r.ok());
+      for (const auto& row : r->rows) {
+        for (size_t i = 0; i < row.size(); ++i) {
+          if (auto* s = std::get_if<std::string>(&row.at(i))) all += *s + "\n";
+        }
+      }
+    }
+    return all;
+  }
+};
+
+TEST_P(ClientTest, PrivateKeyJwtClientHasNoSecret) {
+  Member sp = AddMember(Role::kServiceProvider);
+  ClientWithSecret c = AddClient(sp.id, WebClientMetadata());
+  EXPECT_EQ(c.client.client_id.rfind("c_", 0), 0u);
+  EXPECT_EQ(c.client.client_id.size(), 26u);
+  EXPECT_TRUE(c.secret.empty());
+  EXPECT_FALSE(c.client.has_secret);
+  EXPECT_EQ(c.client.sector_identifier, "rp.example");
+  EXPECT_EQ(c.client.registered_by, "operator");
+  json out = c.ToJson();
+  EXPECT_FALSE(out.contains("client_secret"));
+  EXPECT_EQ(out["client_id_issued_at"], clock_.NowSeconds());
+  EXPECT_EQ(out["jwks"], TestJwks());
+
+  auto got = registry_->clients().Get(c.client.client_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->ToJson(), c.client.ToJson());
+  auto record = registry_->FindClient(c.client.client_id);
+  ASSERT_TRUE(record.ok());
+  EXPECT_TRUE(record->Usable());
+  EXPECT_EQ(record->member_id, sp.id);
+  EXPECT_EQ(record->member_role, Role::kServiceProvider);
+  EXPECT_EQ(record->metadata.token_endpoint_auth_method, "private_key_jwt");
+  EXPECT_EQ(*record->metadata.jwks, TestJwks());
+  EXPECT_TRUE(record->secret_hash.empty());
+  EXPECT_FALSE(record->SecretMatches(""));
+  EXPECT_EQ(registry_->FindClient("c_nobody").status().code(), Status::Code::kNotFound);
+
+  auto entries = AuditEntries("client.create");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["subject"], c.client.client_id);
+  EXPECT_EQ(entries[0]["details"]["member_id"], sp.id);
+}
+
+TEST_P(ClientTest, SecretIsShownOnceAndStoredOnlyAsAHash) {
+  Member sp = AddMember(Role::kServiceProvider);
+  ClientWithSecret c = AddClient(sp.id, SecretClientMetadata());
+  ASSERT_FALSE(c.secret.empty());
+  auto raw = Base64UrlDecode(c.secret);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw->size(), 32u);  // 256 bits
+  EXPECT_EQ(c.ToJson()["client_secret"], c.secret);
+  EXPECT_EQ(c.ToJson()["client_secret_expires_at"], 0);
+  EXPECT_FALSE(c.client.ToJson().contains("client_secret"));
+
+  std::string stored = EverythingStored();
+  EXPECT_EQ(stored.find(c.secret), std::string::npos) << "the store holds the secret";
+  EXPECT_NE(stored.find(HashClientSecret(c.secret)), std::string::npos);
+
+  auto record = registry_->FindClient(c.client.client_id);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->secret_hash, HashClientSecret(c.secret));
+  EXPECT_EQ(record->secret_hash.size(), 64u);
+  EXPECT_TRUE(record->SecretMatches(c.secret));
+  EXPECT_FALSE(record->SecretMatches(c.secret + "x"));
+  EXPECT_FALSE(record->SecretMatches(""));
+  EXPECT_FALSE(registry_->clients().Get(c.client.client_id)->ToJson().contains("client_secret"));
+}
+
+TEST_P(ClientTest, RotatingReplacesTheSecretAtOnce) {
+  Member sp = AddMember(Role::kServiceProvider);
+  ClientWithSecret c = AddClient(sp.id, SecretClientMetadata());
+  clock_.AdvanceSeconds(30);
+  auto rotated = registry_->clients().RotateSecret(c.client.client_id, "operator");
+  ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+  EXPECT_NE(rotated->secret, c.secret);
+  EXPECT_EQ(rotated->client.secret_rotated_at_ms, clock_.NowMillis());
+  EXPECT_EQ(rotated->client.revocation_epoch, 0);  // tokens already issued stay valid
+  auto record = registry_->FindClient(c.client.client_id);
+  EXPECT_TRUE(record->SecretMatches(rotated->secret));
+  EXPECT_FALSE(record->SecretMatches(c.secret));
+  EXPECT_EQ(EverythingStored().find(rotated->secret), std::string::npos);
+  EXPECT_EQ(AuditEntries("client.rotate_secret").size(), 1u);
+
+  ClientWithSecret jwt = AddClient(sp.id, WebClientMetadata("https://shop.example/cb2"));
+  auto no = registry_->clients().RotateSecret(jwt.client.client_id, "operator");
+  EXPECT_EQ(no.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(no.status().message().find("no secret to rotate"), std::string::npos);
+}
+
+TEST_P(ClientTest, UpdateReplacesMetadataAndFollowsTheAuthMethod) {
+  Member sp = AddMember(Role::kServiceProvider);
+  ClientWithSecret c = AddClient(sp.id, WebClientMetadata("https://rp.example/cb"));
+  // To a secret method: a secret is generated and shown once.
+  json to_secret = {{"redirect_uris", {"https://rp.example/cb", "https://rp.example/cb2"}},
+                    {"token_endpoint_auth_method", "client_secret_post"},
+                    {"scope", "openid email"}};
+  auto u = registry_->clients().Update(c.client.client_id, *ValidateClientMetadata(to_secret),
+                                       "operator");
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  ASSERT_FALSE(u->secret.empty());
+  EXPECT_TRUE(u->client.has_secret);
+  EXPECT_EQ(u->client.metadata.redirect_uris.size(), 2u);
+  EXPECT_TRUE(registry_->FindClient(c.client.client_id)->SecretMatches(u->secret));
+  // Staying on a secret method keeps the secret.
+  to_secret["client_name"] = "Renamed";
+  auto same = registry_->clients().Update(c.client.client_id, *ValidateClientMetadata(to_secret),
+                                          "operator");
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->secret.empty());
+  EXPECT_TRUE(registry_->FindClient(c.client.client_id)->SecretMatches(u->secret));
+  // Back to private_key_jwt: the hash is erased.
+  auto back = registry_->clients().Update(c.client.client_id,
+                                          *ValidateClientMetadata(WebClientMetadata()), "operator");
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->client.has_secret);
+  EXPECT_TRUE(registry_->FindClient(c.client.client_id)->secret_hash.empty());
+  EXPECT_EQ(AuditEntries("client.update").size(), 3u);
+}
+
+TEST_P(ClientTest, UpdateRefusesToMovePairwiseSubjects) {
+  Member sp = AddMember(Role::kServiceProvider);
+  ClientWithSecret c = AddClient(sp.id, WebClientMetadata("https://rp.example/cb"));
+  auto moved = registry_->clients().Update(
+      c.client.client_id, *ValidateClientMetadata(WebClientMetadata("https://other.example/cb")),
+      "operator");
+  ASSERT_FALSE(moved.ok());
+  EXPECT_EQ(moved.status().message().rfind("redirect_uris: the sector identifier would change "
+                                           "from rp.example to other.example",
+                                           0),
+            0u)
+      << moved.status().message();
+  // With a sector_identifier_uri on the old host, the client may move.
+  json kept = WebClientMetadata("https://other.example/cb");
+  kept["sector_identifier_uri"] = "https://rp.example/sector.json";
+  EXPECT_TRUE(registry_->clients()
+                  .Update(c.client.client_id, *ValidateClientMetadata(kept), "operator")
+                  .ok());
+}
+
+TEST_P(ClientTest, TransitionsAndDeletionIsFinal) {
+  Member sp = AddMember(Role::kServiceProvider);
+  ClientWithSecret c = AddClient(sp.id, SecretClientMetadata());
+  auto& clients = registry_->clients();
+  const std::string id = c.client.client_id;
+  EXPECT_EQ(clients.Reinstate(id, "operator").status().code(), Status::Code::kFailedPrecondition);
+  clock_.AdvanceSeconds(1);
+  auto s = clients.Suspend(id, "operator");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->status, ClientStatus::kSuspended);
+  EXPECT_EQ(s->revocation_epoch, 1);
+  auto record = registry_->FindClient(id);
+  EXPECT_FALSE(record->Usable());
+  EXPECT_EQ(record->client_status, ClientStatus::kSuspended);
+  EXPECT_EQ(record->client_revocation_epoch, 1);
+  EXPECT_EQ(record->client_status_changed_at_ms, clock_.NowMillis());
+  ASSERT_TRUE(clients.Reinstate(id, "operator").ok());
+  EXPECT_TRUE(registry_->FindClient(id)->Usable());
+
+  auto d = clients.Delete(id, "operator");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->status, ClientStatus::kDeleted);
+  EXPECT_FALSE(d->has_secret);
+  EXPECT_TRUE(registry_->FindClient(id)->secret_hash.empty());
+  for (auto r : {clients.Reinstate(id, "operator"), clients.Suspend(id, "operator"),
+                 clients.Delete(id, "operator")}) {
+    EXPECT_EQ(r.status().code(), Status::Code::kFailedPrecondition);
+    EXPECT_NE(r.status().message().find("deletion is final"), std::string::npos);
+  }
+  EXPECT_EQ(clients.RotateSecret(id, "operator").status().code(),
+            Status::Code::kFailedPrecondition);
+  EXPECT_EQ(clients.Update(id, *ValidateClientMetadata(SecretClientMetadata()), "operator")
+                .status()
+                .code(),
+            Status::Code::kFailedPrecondition);
+  EXPECT_EQ(clients.Suspend("c_nobody", "operator").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(AuditEntries("client.delete").size(), 1u);
+}
+
+TEST_P(ClientTest, TheMembersStatusReachesItsClientsAtOnce) {
+  Member reseller = AddMember(Role::kValueAddedReseller, "Resell Co");
+  Member shop = AddMember(Role::kServiceProvider, "Shop", reseller.id);
+  ClientWithSecret c = AddClient(shop.id, SecretClientMetadata());
+  ASSERT_TRUE(registry_->FindClient(c.client.client_id)->Usable());
+
+  ASSERT_TRUE(registry_->members().Suspend(reseller.id, "operator").ok());
+  auto record = registry_->FindClient(c.client.client_id);
+  EXPECT_FALSE(record->Usable());
+  EXPECT_EQ(record->reseller_status, MemberStatus::kSuspended);
+  ASSERT_TRUE(registry_->members().Reinstate(reseller.id, "operator").ok());
+
+  clock_.AdvanceSeconds(3);
+  ASSERT_TRUE(registry_->members().Suspend(shop.id, "operator").ok());
+  record = registry_->FindClient(c.client.client_id);
+  EXPECT_FALSE(record->Usable());
+  EXPECT_EQ(record->member_status, MemberStatus::kSuspended);
+  EXPECT_EQ(record->member_revocation_epoch, 1);
+  EXPECT_EQ(record->member_status_changed_at_ms, clock_.NowMillis());
+}
+
+TEST_P(ClientTest, WhoMayOwnAndRegisterClients) {
+  Member registrar = AddMember(Role::kIdentityRegistrar, "Registrar");
+  Member reseller = AddMember(Role::kValueAddedReseller, "Resell Co");
+  Member customer = AddMember(Role::kServiceProvider, "Customer", reseller.id);
+  Member other = AddMember(Role::kServiceProvider, "Other");
+  Member manager = AddMember(Role::kSchemeManager, "Scheme");
+  auto& clients = registry_->clients();
+  auto web = *ValidateClientMetadata(WebClientMetadata());
+  auto api = *ValidateClientMetadata({{"grant_types", {"client_credentials"}},
+                                      {"jwks", TestJwks()}});
+
+  // Users are logged in only through service providers' clients; API clients for anyone.
+  auto r = clients.Create(registrar.id, web, "operator", "operator");
+  EXPECT_EQ(r.status().message().rfind("grant_types: authorization_code and CIBA are for "
+                                       "service providers' clients",
+                                       0),
+            0u);
+  EXPECT_TRUE(clients.Create(registrar.id, api, "operator", "operator").ok());
+  EXPECT_TRUE(clients.Create(manager.id, api, "operator", "operator").ok());
+
+  // A reseller registers for its own customers only; a scheme manager for anyone.
+  auto by_reseller = clients.Create(customer.id, web, reseller.id, "client:c_r");
+  ASSERT_TRUE(by_reseller.ok()) << by_reseller.status().ToString();
+  EXPECT_EQ(by_reseller->client.registered_by, reseller.id);
+  EXPECT_EQ(clients.Create(other.id, web, reseller.id, "client:c_r").status().code(),
+            Status::Code::kPermissionDenied);
+  EXPECT_EQ(clients.Create(other.id, web, registrar.id, "client:c_x").status().code(),
+            Status::Code::kPermissionDenied);
+  EXPECT_TRUE(clients.Create(other.id, web, manager.id, "client:c_m").ok());
+
+  // Not for unknown or terminated members.
+  EXPECT_EQ(clients.Create("m_none", web, "operator", "operator").status().code(),
+            Status::Code::kNotFound);
+  ASSERT_TRUE(registry_->members().Terminate(other.id, "operator").ok());
+  EXPECT_EQ(clients.Create(other.id, web, "operator", "operator").status().code(),
+            Status::Code::kFailedPrecondition);
+
+  auto listed = clients.ListByMember(customer.id);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].client_id, by_reseller->client.client_id);
+  EXPECT_TRUE(clients.ListByMember("m_none")->empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ClientTest, idscheme::testing::AllBackends(),
+                         idscheme::testing::BackendName);
+
+}  // namespace
+}  // namespace idscheme::registry

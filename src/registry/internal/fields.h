@@ -1,0 +1,55 @@
+// Strict readers for the JSON that the admin API and the CLI hand to the registry: every error is
+// an invalid_request naming the field ("redirect_uris[1]: must use https"), so whoever sent it
+// knows what to fix.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace idscheme::registry::internal {
+
+// Status::InvalidArgument("<field>: <what>").
+Status FieldError(std::string_view field, std::string_view what);
+
+// Refuses members of `object` not in `known`; those in `server_set` are named as set by the
+// server. `object` must be a JSON object (checked: `what` names it in the error). `prefix` goes
+// before field names in errors ("contacts.").
+Status CheckFields(const nlohmann::json& object, std::string_view what,
+                   std::initializer_list<std::string_view> known,
+                   std::initializer_list<std::string_view> server_set = {},
+                   std::string_view prefix = {});
+
+// Absent -> nullopt; present with another type -> error naming the field.
+Result<std::optional<std::string>> OptString(const nlohmann::json& object, std::string_view field);
+Result<std::optional<bool>> OptBool(const nlohmann::json& object, std::string_view field);
+// An array of strings without duplicates; `allow_empty` says whether [] is acceptable.
+Result<std::optional<std::vector<std::string>>> OptStringArray(const nlohmann::json& object,
+                                                               std::string_view field,
+                                                               bool allow_empty);
+
+// Well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
+// Human-readable text: 1..max_bytes bytes of UTF-8 without control characters, not starting or
+// ending with a space.
+Status CheckText(std::string_view field, std::string_view value, size_t max_bytes);
+
+// Whether `id` could be one of the registry's identifiers ("m_...", "c_...": 1..64 of
+// [A-Za-z0-9_-]). Lookups answer NotFound for anything else without asking the store, so a
+// stranger's bytes (invalid UTF-8, NUL) never reach it.
+bool IsWellFormedId(std::string_view id);
+
+// "a, b, c" for error messages.
+std::string JoinNames(const std::vector<std::string>& names);
+
+}  // namespace idscheme::registry::internal
