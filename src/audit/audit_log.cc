@@ -134,33 +134,26 @@ Result<VerifyReport> Verify(store::Database& db) {
 }
 
 std::vector<store::Migration> Migrations() {
-  // Versions 100-199 belong to the audit log.
+  // Versions 100-199 belong to the audit log. The tables are the same on both engines; the
+  // append-only triggers differ.
+  const std::string tables =
+      "CREATE TABLE audit_log ("
+      " seq BIGINT PRIMARY KEY, time_ms BIGINT NOT NULL, actor TEXT NOT NULL,"
+      " action TEXT NOT NULL, subject TEXT NOT NULL, details TEXT NOT NULL,"
+      " prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+      "CREATE INDEX audit_log_action ON audit_log (action, time_ms);"
+      "CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);"
+      "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" +
+      kGenesis + "');";
   return {
       {100, "audit log",
-       "CREATE TABLE audit_log ("
-       " seq BIGINT PRIMARY KEY, time_ms BIGINT NOT NULL, actor TEXT NOT NULL,"
-       " action TEXT NOT NULL, subject TEXT NOT NULL, details TEXT NOT NULL,"
-       " prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
-       "CREATE INDEX audit_log_action ON audit_log (action, time_ms);"
-       "CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);"
-       "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" +
-           kGenesis +
-           "');"
+       tables +
            // Append-only: the server never updates or deletes an entry.
            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
            " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
            " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
-       // PostgreSQL: same tables, triggers through a function.
-       "CREATE TABLE audit_log ("
-       " seq BIGINT PRIMARY KEY, time_ms BIGINT NOT NULL, actor TEXT NOT NULL,"
-       " action TEXT NOT NULL, subject TEXT NOT NULL, details TEXT NOT NULL,"
-       " prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
-       "CREATE INDEX audit_log_action ON audit_log (action, time_ms);"
-       "CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);"
-       "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" +
-           kGenesis +
-           "');"
+       tables +
            "CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$"
            " BEGIN RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql;"
            "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log"
