@@ -68,12 +68,16 @@ net::awaitable<void> Exchange(Stream& stream, const FetchUrl& url, size_t max_bo
   };
   co_await bhttp::async_read_header(stream, buffer, parser,
                                     net::redirect_error(net::use_awaitable, ec));
+  if (ec == bhttp::error::body_limit) {
+    too_large();
+    co_return;
+  }
   if (ec) {
     *out = Unavailable("read", ec);
     co_return;
   }
-  // A declared length over the limit is refused before any of the body is read (Beast 1.74's
-  // parser let such a body through in our tests).
+  // A declared length over the limit is refused before any of the body is read (with Beast
+  // 1.74, a single async_read let such a body through in our tests).
   if (parser.content_length() && *parser.content_length() > max_body) {
     too_large();
     co_return;
