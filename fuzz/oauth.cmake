@@ -1,3 +1,5 @@
 # src/oauth: client assertions (parse + verify) and the Authorization header parsers.
-idscheme_fuzz(fuzz_client_assertion SOURCES fuzz_client_assertion.cc DEPS idscheme_oauth)
-idscheme_fuzz(fuzz_basic_auth SOURCES fuzz_basic_auth.cc DEPS idscheme_oauth)
+if(TARGET idscheme_oauth)
+  idscheme_fuzz(fuzz_client_assertion SOURCES fuzz_client_assertion.cc DEPS idscheme_oauth)
+  idscheme_fuzz(fuzz_basic_auth SOURCES fuzz_basic_auth.cc DEPS idscheme_oauth)
+endif()
