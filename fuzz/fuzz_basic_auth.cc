@@ -14,8 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto basic = ParseBasicAuthorization(text);
   if (basic.ok()) {
     if (basic->client_id.empty() || !IsBasicScheme(text)) std::abort();
-    auto again = ParseBasicAuthorization(
-        EncodeBasicAuthorization(basic->client_id, basic->client_secret));
+    auto again =
+        ParseBasicAuthorization(EncodeBasicAuthorization(basic->client_id, basic->client_secret));
     if (!again.ok() || again->client_id != basic->client_id ||
         again->client_secret != basic->client_secret)
       std::abort();

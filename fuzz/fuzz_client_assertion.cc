@@ -15,10 +15,9 @@ namespace {
 using namespace idscheme;
 
 constexpr int64_t kNow = 1'800'000'000;
-constexpr char kClientJwks[] =
-    R"({"keys":[{"kty":"EC","crv":"P-256","kid":"fuzz-key",)"
-    R"("x":"F18XaYZhy_zGxQrUk-hHFcJSq2cq7dD34Ql2PBOZXmE",)"
-    R"("y":"FTFoxPt9q5UXVe2q3oSQttzZ0fsYsnyYwVdATNz62bg"}]})";
+constexpr char kClientJwks[] = R"({"keys":[{"kty":"EC","crv":"P-256","kid":"fuzz-key",)"
+                               R"("x":"F18XaYZhy_zGxQrUk-hHFcJSq2cq7dD34Ql2PBOZXmE",)"
+                               R"("y":"FTFoxPt9q5UXVe2q3oSQttzZ0fsYsnyYwVdATNz62bg"}]})";
 
 }  // namespace
 
@@ -40,9 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return keys.FindForVerify(kid, alg);
   };
   for (std::string_view registered : {"", "RS256", "HS256"}) {
-    auto verified = oauth::VerifyClientAssertion(*parsed, "fuzz-client",
-                                                 oauth::AllowedAssertionAlgs(registered),
-                                                 resolver, policy, clock);
+    auto verified = oauth::VerifyClientAssertion(
+        *parsed, "fuzz-client", oauth::AllowedAssertionAlgs(registered), resolver, policy, clock);
     if (verified.ok()) {
       if (verified->client_id != "fuzz-client" || verified->jti.empty() ||
           verified->expires_at > kNow + policy.max_lifetime_seconds + policy.leeway_seconds ||

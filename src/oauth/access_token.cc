@@ -110,8 +110,8 @@ Result<IssuedAccessToken> AccessTokenService::Issue(const AccessTokenRequest& re
   AccessTokenClaims& c = out.claims;
   c.issuer = options_.issuer;
   c.subject = request.subject;
-  c.audience = request.audience.empty() ? std::vector<std::string>{options_.audience}
-                                        : request.audience;
+  c.audience =
+      request.audience.empty() ? std::vector<std::string>{options_.audience} : request.audience;
   c.client_id = request.client_id;
   c.member_id = request.member_id;
   c.scope = request.scope;
@@ -174,9 +174,9 @@ Result<AccessTokenClaims> AccessTokenService::ValidateJwt(std::string_view token
 
 Result<AccessTokenClaims> AccessTokenService::ValidateOpaque(std::string_view token) const {
   const auto digest = crypto::Sha256(token);
-  IDS_ASSIGN_OR_RETURN(
-      auto r, db_.Exec("SELECT claims FROM oauth_access_tokens WHERE token_hash = ?",
-                       {store::Bytes({digest.begin(), digest.end()})}));
+  IDS_ASSIGN_OR_RETURN(auto r,
+                       db_.Exec("SELECT claims FROM oauth_access_tokens WHERE token_hash = ?",
+                                {store::Bytes({digest.begin(), digest.end()})}));
   if (r.rows.empty()) return InvalidToken("unknown token");
   auto claims = crypto::ParseJsonObjectStrict(r.rows[0].Text(0));
   if (!claims.ok()) return Status::Internal("stored access token claims are malformed");

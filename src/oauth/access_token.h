@@ -38,8 +38,8 @@ inline constexpr std::string_view kAccessTokenTyp = "at+jwt";  // RFC 9068 §2.1
 inline constexpr std::string_view kMemberIdClaim = "member_id";
 
 struct AccessTokenOptions {
-  std::string issuer;                      // required
-  std::string audience;                    // the resource; empty: the issuer
+  std::string issuer;    // required
+  std::string audience;  // the resource; empty: the issuer
   int64_t ttl_seconds = 600;
   crypto::SigAlg signing_alg = crypto::SigAlg::kES256;
   AccessTokenFormat format = AccessTokenFormat::kJwt;

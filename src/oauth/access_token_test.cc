@@ -249,9 +249,9 @@ TEST_P(AccessTokenTest, OpaqueTokensAreStoredHashedAndCheckedTheSameWay) {
   EXPECT_EQ(rows->rows[0].Text(0).find(issued.token), std::string::npos);
 
   ExpectInvalidToken(Check("Bearer " + Base64UrlEncode(std::string(32, 'x'))), "unknown");
-  ASSERT_TRUE(RevokeAccessToken(*store_.db, issued.claims.jti, "svc", issued.claims.expires_at,
-                                kStart)
-                  .ok());
+  ASSERT_TRUE(
+      RevokeAccessToken(*store_.db, issued.claims.jti, "svc", issued.claims.expires_at, kStart)
+          .ok());
   ExpectInvalidToken(Check("Bearer " + issued.token), "revoked");
   auto second = Issue();
   clock_.AdvanceSeconds(700);

@@ -19,8 +19,8 @@ bool IsToken68(std::string_view s) {
   auto alnum = [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
   };
-  while (i < s.size() && (alnum(s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_' ||
-                          s[i] == '~' || s[i] == '+' || s[i] == '/'))
+  while (i < s.size() && (alnum(s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_' || s[i] == '~' ||
+                          s[i] == '+' || s[i] == '/'))
     ++i;
   if (i == 0) return false;
   while (i < s.size() && s[i] == '=') ++i;

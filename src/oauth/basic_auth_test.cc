@@ -61,18 +61,18 @@ TEST(BasicAuthTest, Rejections) {
   ExpectInvalidClient("Basic ");
   ExpectInvalidClient("Basicx " + B64("a:b"));
   ExpectInvalidClient("Basic" + B64("a:b"));
-  ExpectInvalidClient("Basic YTpiYw");              // "a:bc" without its padding
-  ExpectInvalidClient("Basic YTpiYw=");             // wrong padding
-  ExpectInvalidClient("Basic YT!i");                // not base64
+  ExpectInvalidClient("Basic YTpiYw");                // "a:bc" without its padding
+  ExpectInvalidClient("Basic YTpiYw=");               // wrong padding
+  ExpectInvalidClient("Basic YT!i");                  // not base64
   ExpectInvalidClient("Basic " + B64("a:b") + " x");  // trailing junk
   ExpectInvalidClient("Basic " + B64("noseparator"));
-  ExpectInvalidClient("Basic " + B64(":secret"));   // empty client_id
-  ExpectInvalidClient("Basic " + B64("a%2:b"));     // truncated percent-encoding
+  ExpectInvalidClient("Basic " + B64(":secret"));  // empty client_id
+  ExpectInvalidClient("Basic " + B64("a%2:b"));    // truncated percent-encoding
   ExpectInvalidClient("Basic " + B64("a:b%zz"));
-  ExpectInvalidClient("Basic " + B64("a b:c"));     // raw space: not form-encoded
-  ExpectInvalidClient("Basic " + B64("a:%00"));     // NUL
-  ExpectInvalidClient("Basic " + B64("a:\x01"));    // control character
-  ExpectInvalidClient("Basic " + B64("a:%FF"));     // not UTF-8 after decoding
+  ExpectInvalidClient("Basic " + B64("a b:c"));   // raw space: not form-encoded
+  ExpectInvalidClient("Basic " + B64("a:%00"));   // NUL
+  ExpectInvalidClient("Basic " + B64("a:\x01"));  // control character
+  ExpectInvalidClient("Basic " + B64("a:%FF"));   // not UTF-8 after decoding
   ExpectInvalidClient("Basic " + std::string(5000, 'A'));
 }
 

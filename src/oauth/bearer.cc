@@ -12,8 +12,8 @@ Status InvalidToken(std::string message) {
 }
 
 bool IsB64TokenChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
 }
 
 std::vector<std::string> SplitScope(std::string_view scope) {
@@ -57,8 +57,8 @@ Result<std::string_view> ParseBearerAuthorization(std::string_view authorization
   return token;
 }
 
-BearerAuthenticator::BearerAuthenticator(const AccessTokenService& tokens,
-                                         ClientDirectory& clients, store::Database& db)
+BearerAuthenticator::BearerAuthenticator(const AccessTokenService& tokens, ClientDirectory& clients,
+                                         store::Database& db)
     : tokens_(tokens), clients_(clients), db_(db) {}
 
 Result<AccessContext> BearerAuthenticator::Authenticate(const http::Request& request) const {

@@ -63,8 +63,7 @@ Result<VerifiedClientAssertion> VerifyClientAssertion(const ParsedClientAssertio
     if (key.status().code() == Status::Code::kUnavailable) return key.status();
     return InvalidClient("no key of the client verifies it: " + key.status().message());
   }
-  if (Status s = crypto::VerifyJws(jws, **key, allowed); !s.ok())
-    return InvalidClient(s.message());
+  if (Status s = crypto::VerifyJws(jws, **key, allowed); !s.ok()) return InvalidClient(s.message());
 
   // RFC 7523 §3 items 4-6: exp required; nbf and iat checked with a small leeway.
   crypto::JwtVerifyOptions options;
@@ -72,13 +71,14 @@ Result<VerifiedClientAssertion> VerifyClientAssertion(const ParsedClientAssertio
   options.clock = &clock;
   options.leeway_seconds = policy.leeway_seconds;
   options.require_exp = true;
-  if (Status s = crypto::CheckJwtClaims(claims, options); !s.ok()) return InvalidClient(s.message());
+  if (Status s = crypto::CheckJwtClaims(claims, options); !s.ok())
+    return InvalidClient(s.message());
   const auto& exp_value = claims["exp"];
-  const int64_t exp = exp_value.is_number_float()
-                          ? static_cast<int64_t>(exp_value.get<double>())
-                          : (exp_value.is_number_unsigned()
-                                 ? static_cast<int64_t>(exp_value.get<uint64_t>())
-                                 : exp_value.get<int64_t>());
+  const int64_t exp =
+      exp_value.is_number_float()
+          ? static_cast<int64_t>(exp_value.get<double>())
+          : (exp_value.is_number_unsigned() ? static_cast<int64_t>(exp_value.get<uint64_t>())
+                                            : exp_value.get<int64_t>());
   // A short-lived assertion limits how long a stolen one is worth anything, and how long its
   // jti must be remembered.
   if (exp > clock.NowSeconds() + policy.max_lifetime_seconds + policy.leeway_seconds)

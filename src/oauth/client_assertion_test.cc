@@ -41,7 +41,9 @@ class ClientAssertionTest : public ::testing::Test {
     EXPECT_EQ(r.status().code(), Status::Code::kUnauthenticated) << why;
   }
 
-  std::string Sign(const nlohmann::json& claims) { return SignAssertion(key_, SigAlg::kES256, claims); }
+  std::string Sign(const nlohmann::json& claims) {
+    return SignAssertion(key_, SigAlg::kES256, claims);
+  }
   nlohmann::json Claims() { return AssertionClaims("c1", clock_.NowSeconds()); }
 
   FakeClock clock_{kStart};

@@ -28,10 +28,14 @@ std::string Lower(std::string_view s) {
 
 std::string_view ClientAuthMethodName(ClientAuthMethod method) {
   switch (method) {
-    case ClientAuthMethod::kPrivateKeyJwt: return kAuthPrivateKeyJwt;
-    case ClientAuthMethod::kClientSecretBasic: return kAuthClientSecretBasic;
-    case ClientAuthMethod::kClientSecretPost: return kAuthClientSecretPost;
-    case ClientAuthMethod::kNone: return kAuthNone;
+    case ClientAuthMethod::kPrivateKeyJwt:
+      return kAuthPrivateKeyJwt;
+    case ClientAuthMethod::kClientSecretBasic:
+      return kAuthClientSecretBasic;
+    case ClientAuthMethod::kClientSecretPost:
+      return kAuthClientSecretPost;
+    case ClientAuthMethod::kNone:
+      return kAuthNone;
   }
   return kAuthNone;
 }
@@ -109,10 +113,10 @@ Result<AuthenticatedClient> ClientAuthenticator::WithAssertion(
                             policy, clock_));
   // RFC 7523 §3 item 7, SCHEME.md: a jti is accepted once, decided by the store so the rule
   // holds across nodes. Remembered until the assertion can no longer pass the exp check.
-  IDS_ASSIGN_OR_RETURN(bool first,
-                       store::AcceptOnce(db_, kAssertionJtiKind,
-                                         AssertionJtiKey(record.client_id, verified.jti),
-                                         verified.expires_at + options_.leeway_seconds + 1));
+  IDS_ASSIGN_OR_RETURN(
+      bool first,
+      store::AcceptOnce(db_, kAssertionJtiKind, AssertionJtiKey(record.client_id, verified.jti),
+                        verified.expires_at + options_.leeway_seconds + 1));
   if (!first) return InvalidClient("client assertion was already used (jti)");
   return AuthenticatedClient{std::move(record), ClientAuthMethod::kPrivateKeyJwt};
 }
@@ -137,8 +141,8 @@ Result<AuthenticatedClient> ClientAuthenticator::Authenticate(const http::Reques
 
   // RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each
   // request."
-  const int methods = (authorization ? 1 : 0) + (secret ? 1 : 0) +
-                      ((assertion || assertion_type) ? 1 : 0);
+  const int methods =
+      (authorization ? 1 : 0) + (secret ? 1 : 0) + ((assertion || assertion_type) ? 1 : 0);
   if (methods > 1) return InvalidRequest("more than one client authentication method used");
 
   if (authorization) {

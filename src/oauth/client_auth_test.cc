@@ -57,7 +57,8 @@ class ClientAuthTest : public ::testing::TestWithParam<Backend> {
                  {"client_assertion", assertion}});
   }
   std::string Assertion(const std::string& client_id, const std::string& jti = "jti-1") {
-    return SignAssertion(key_, SigAlg::kES256, AssertionClaims(client_id, clock_.NowSeconds(), jti));
+    return SignAssertion(key_, SigAlg::kES256,
+                         AssertionClaims(client_id, clock_.NowSeconds(), jti));
   }
   static void ExpectError(const Result<AuthenticatedClient>& r, std::string_view error,
                           std::string_view why) {

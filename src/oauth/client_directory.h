@@ -28,7 +28,7 @@ inline constexpr std::string_view kAuthNone = "none";
 
 struct ClientAuthRecord {
   std::string client_id;
-  std::string member_id;     // the member (organisation) the client belongs to
+  std::string member_id;  // the member (organisation) the client belongs to
   bool client_active = false;
   bool member_active = false;  // false while the member is suspended or terminated
   // When the member's status last changed (seconds since the epoch). Access tokens issued

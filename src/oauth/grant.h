@@ -31,7 +31,7 @@ struct TokenResponse {
   std::string access_token;
   std::string token_type = "Bearer";  // "DPoP" for DPoP-bound tokens (RFC 9449 §5)
   int64_t expires_in = 0;
-  std::string scope;  // granted scope; omitted when empty
+  std::string scope;                                // granted scope; omitted when empty
   nlohmann::json extra = nlohmann::json::object();  // refresh_token, id_token, ...
 
   nlohmann::json ToJson() const;

@@ -3,7 +3,8 @@
 #include "oauth/https_fetch.h"
 
 // Boost 1.74's awaitable.hpp misses this include under GCC 12.
-#include <utility>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,8 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <mutex>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+#include <utility>
 
 namespace idscheme::oauth {
 
@@ -63,8 +63,8 @@ net::awaitable<void> Exchange(Stream& stream, const FetchUrl& url, size_t max_bo
   parser.header_limit(kMaxHeaderBytes);
   parser.body_limit(max_body);
   auto too_large = [&] {
-    *out = Status::Unavailable("fetch: response larger than " + std::to_string(max_body) +
-                               " bytes");
+    *out =
+        Status::Unavailable("fetch: response larger than " + std::to_string(max_body) + " bytes");
   };
   co_await bhttp::async_read_header(stream, buffer, parser,
                                     net::redirect_error(net::use_awaitable, ec));
@@ -114,8 +114,7 @@ struct HttpsFetcher::Tls {
   Status Init(const FetchOptions& options) {
     std::call_once(once, [&] {
       ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                      ssl::context::no_tlsv1_1);
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
       SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
       beast::error_code ec;
       ctx.set_default_verify_paths(ec);
@@ -126,8 +125,8 @@ struct HttpsFetcher::Tls {
       if (!options.extra_ca_file.empty()) {
         ctx.load_verify_file(options.extra_ca_file, ec);
         if (ec) {
-          status = Status::InvalidArgument("fetch: cannot load CA file " +
-                                           options.extra_ca_file + ": " + ec.message());
+          status = Status::InvalidArgument("fetch: cannot load CA file " + options.extra_ca_file +
+                                           ": " + ec.message());
           return;
         }
       }
@@ -229,8 +228,8 @@ Result<FetchResponse> HttpsFetcher::Get(std::string_view url_text) const {
     auto ex = co_await net::this_coro::executor;
     beast::error_code ec;
     tcp::resolver resolver(ex);
-    auto endpoints =
-        co_await resolver.async_resolve(url.host, url.port, net::redirect_error(net::use_awaitable, ec));
+    auto endpoints = co_await resolver.async_resolve(url.host, url.port,
+                                                     net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       result = Unavailable("resolve " + url.host, ec);
       co_return;
@@ -280,7 +279,8 @@ Result<FetchResponse> HttpsFetcher::Get(std::string_view url_text) const {
     if (ec) {
       std::string reason = ec.message();
       long verify = SSL_get_verify_result(ssl_handle);
-      if (verify != X509_V_OK) reason += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
+      if (verify != X509_V_OK)
+        reason += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
       result = Status::Unavailable("fetch: TLS handshake: " + reason);
       co_return;
     }

@@ -63,8 +63,8 @@ TEST(FetchUrlTest, Rejections) {
   for (const char* bad :
        {"http://client.example/x", "ftp://x/", "https://", "https:///x", "https://u@host/",
         "https://host/#frag", "https://host:0/", "https://host:65536/", "https://host:/",
-        "https://host:12a/", "https://ho st/", "https://host/a b", "https://[::1/",
-        "https://[zz]/", "https://ho_st/", "HTTPS://host/", "https://host/\x7f"}) {
+        "https://host:12a/", "https://ho st/", "https://host/a b", "https://[::1/", "https://[zz]/",
+        "https://ho_st/", "HTTPS://host/", "https://host/\x7f"}) {
     EXPECT_FALSE(ParseFetchUrl(bad, false).ok()) << bad;
   }
   EXPECT_FALSE(ParseFetchUrl("https://h/" + std::string(3000, 'a'), false).ok());

@@ -107,8 +107,8 @@ Result<std::shared_ptr<const JwksCache::Keys>> JwksCache::Refresh(const ClientAu
   auto response = fetcher_(client.jwks_uri);
   if (!response.ok()) return fail(response.status());
   if (response->status != 200) {
-    return fail(Status::Unavailable("client jwks_uri answered HTTP " +
-                                    std::to_string(response->status)));
+    return fail(
+        Status::Unavailable("client jwks_uri answered HTTP " + std::to_string(response->status)));
   }
   crypto::JwkSetOptions parse_options;
   parse_options.allow_private = false;

@@ -65,16 +65,16 @@ class JwksCache {
 
  private:
   struct Keys {
-    std::string source_uri;    // jwks_uri the set came from ("" for inline)
+    std::string source_uri;      // jwks_uri the set came from ("" for inline)
     nlohmann::json source_jwks;  // inline set it was parsed from
     crypto::JwkSet set;
     int64_t expires_at_ms = 0;  // jwks_uri: when to refetch
   };
   struct Entry {
-    std::mutex fetch_mu;                  // one fetch at a time for this client
-    std::shared_ptr<const Keys> keys;     // guarded by JwksCache::mu_
-    std::string last_fetch_uri;           // guarded by fetch_mu
-    int64_t next_fetch_ms = 0;            // guarded by fetch_mu: no fetch of it before this
+    std::mutex fetch_mu;               // one fetch at a time for this client
+    std::shared_ptr<const Keys> keys;  // guarded by JwksCache::mu_
+    std::string last_fetch_uri;        // guarded by fetch_mu
+    int64_t next_fetch_ms = 0;         // guarded by fetch_mu: no fetch of it before this
   };
 
   std::shared_ptr<Entry> EntryFor(std::string_view client_id);

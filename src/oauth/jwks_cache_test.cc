@@ -18,8 +18,9 @@ class JwksCacheTest : public ::testing::Test {
  protected:
   JwksCacheTest()
       : fetcher_(LoopbackOptions()),
-        cache_(JwksCacheOptions{}, [this](std::string_view url) { return fetcher_.Get(url); },
-               clock_) {
+        cache_(
+            JwksCacheOptions{}, [this](std::string_view url) { return fetcher_.Get(url); },
+            clock_) {
     k1_ = MakeClientKey(crypto::KeyType::kEcP256, "k1");
     k2_ = MakeClientKey(crypto::KeyType::kEcP256, "k2");
   }

@@ -26,7 +26,8 @@ Result<std::unique_ptr<OAuthContext>> OAuthContext::Create(OAuthDeps deps, OAuth
     return Status::InvalidArgument(
         "oauth.access_token_signing_alg: one of ES256, PS256, EdDSA, RS256");
   }
-  IDS_RETURN_IF_ERROR(Range("access_token_ttl_seconds", config.access_token_ttl_seconds, 30, 86400));
+  IDS_RETURN_IF_ERROR(
+      Range("access_token_ttl_seconds", config.access_token_ttl_seconds, 30, 86400));
   IDS_RETURN_IF_ERROR(Range("client_assertion_max_lifetime_seconds",
                             config.client_assertion_max_lifetime_seconds, 10, 3600));
   IDS_RETURN_IF_ERROR(Range("clock_leeway_seconds", config.clock_leeway_seconds, 0, 300));
@@ -87,8 +88,9 @@ void AddTokenRoutes(http::Router& router, OAuthContext& oauth) {
   // A token request is a few parameters and at most one client assertion.
   http::RouteOptions options;
   options.body_limit = 64 * 1024;
-  router.Add("POST", kTokenPath, "token",
-             [endpoint](http::Request& request) { return endpoint->Handle(request); }, options);
+  router.Add(
+      "POST", kTokenPath, "token",
+      [endpoint](http::Request& request) { return endpoint->Handle(request); }, options);
 }
 
 Result<AccessContext> AuthenticateBearer(const http::Request& request, const OAuthContext& oauth) {

@@ -32,21 +32,22 @@ inline constexpr std::string_view kTokenPath = "/token";
 
 // The configuration keys (section [oauth]) are named after these members.
 struct OAuthConfig {
-  std::string issuer;  // server.issuer: required, no trailing '/'
+  std::string issuer;                              // server.issuer: required, no trailing '/'
   std::string access_token_format = "jwt";         // oauth.access_token_format: jwt | opaque
   int64_t access_token_ttl_seconds = 600;          // oauth.access_token_ttl_seconds
   std::string access_token_signing_alg = "ES256";  // oauth.access_token_signing_alg
   std::string access_token_audience;               // oauth.access_token_audience ("" = issuer)
-  int64_t client_assertion_max_lifetime_seconds = 300;  // oauth.client_assertion_max_lifetime_seconds
-  int64_t clock_leeway_seconds = 30;                    // oauth.clock_leeway_seconds
-  int64_t jwks_fetch_timeout_ms = 5000;                 // oauth.jwks_fetch_timeout_ms
-  int64_t jwks_max_bytes = 64 * 1024;                   // oauth.jwks_max_bytes
-  int64_t jwks_cache_min_seconds = 60;                  // oauth.jwks_cache_min_seconds
-  int64_t jwks_cache_max_seconds = 24 * 3600;           // oauth.jwks_cache_max_seconds
-  int64_t jwks_cache_default_seconds = 300;             // oauth.jwks_cache_default_seconds
-  int64_t jwks_refetch_interval_seconds = 10;           // oauth.jwks_refetch_interval_seconds
-  bool jwks_allow_loopback_http = false;                // oauth.jwks_allow_loopback_http
-  std::string jwks_ca_file;                             // oauth.jwks_ca_file
+  int64_t client_assertion_max_lifetime_seconds =
+      300;                                     // oauth.client_assertion_max_lifetime_seconds
+  int64_t clock_leeway_seconds = 30;           // oauth.clock_leeway_seconds
+  int64_t jwks_fetch_timeout_ms = 5000;        // oauth.jwks_fetch_timeout_ms
+  int64_t jwks_max_bytes = 64 * 1024;          // oauth.jwks_max_bytes
+  int64_t jwks_cache_min_seconds = 60;         // oauth.jwks_cache_min_seconds
+  int64_t jwks_cache_max_seconds = 24 * 3600;  // oauth.jwks_cache_max_seconds
+  int64_t jwks_cache_default_seconds = 300;    // oauth.jwks_cache_default_seconds
+  int64_t jwks_refetch_interval_seconds = 10;  // oauth.jwks_refetch_interval_seconds
+  bool jwks_allow_loopback_http = false;       // oauth.jwks_allow_loopback_http
+  std::string jwks_ca_file;                    // oauth.jwks_ca_file
 };
 
 // What the node lends.

@@ -2,13 +2,13 @@
 // directory, client keys and assertions, and a real local server publishing a client's JWKS.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <string>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/clock.h"
 #include "crypto/jws.h"

@@ -9,10 +9,10 @@ Status RevokeAccessToken(store::Executor& db, std::string_view jti, std::string_
                          int64_t token_expires_at, int64_t now) {
   if (jti.empty()) return Status::InvalidArgument("revocation: empty jti");
   return db
-      .Exec("INSERT INTO oauth_revoked_tokens (jti, client_id, revoked_at, expires_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            {Text(std::string(jti)), Text(std::string(client_id)), Int(now),
-             Int(token_expires_at)})
+      .Exec(
+          "INSERT INTO oauth_revoked_tokens (jti, client_id, revoked_at, expires_at)"
+          " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+          {Text(std::string(jti)), Text(std::string(client_id)), Int(now), Int(token_expires_at)})
       .status();
 }
 

@@ -105,16 +105,16 @@ http::Response TokenEndpoint::Handle(const http::Request& request) {
     return r;
   };
 
-  auto params = ReadTokenParams(request);                              // 1
+  auto params = ReadTokenParams(request);  // 1
   if (!params.ok()) return error(params.status());
-  auto client = client_auth_.Authenticate(request, *params);           // 2
+  auto client = client_auth_.Authenticate(request, *params);  // 2
   if (!client.ok()) return error(client.status());
-  auto grant = SelectGrant(*params, client->record);                   // 3
+  auto grant = SelectGrant(*params, client->record);  // 3
   if (!grant.ok()) return error(grant.status(), client->record.client_id);
   TokenRequest token_request{request, *params, (*grant)->grant_type(), *client};
-  auto response = (*grant)->Handle(token_request);                     // 4
+  auto response = (*grant)->Handle(token_request);  // 4
   if (!response.ok()) return error(response.status(), client->record.client_id);
-  return RespondWithToken(*response);                                  // 5
+  return RespondWithToken(*response);  // 5
 }
 
 }  // namespace idscheme::oauth

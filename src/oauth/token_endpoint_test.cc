@@ -196,9 +196,9 @@ TEST_P(TokenEndpointTest, ErrorsCarryTheirCodesAndStatuses) {
               "invalid_request");  // two methods
   ExpectError(PostToken(node_.port(), "grant_type=client_credentials"), 401, "invalid_client");
   ExpectError(Basic("grant_type=%ZZ"), 400, "invalid_request");
-  auto json = idscheme::testing::Post(node_.port(), "/token", "application/json",
-                            R"({"grant_type":"client_credentials"})",
-                            {{"Authorization", EncodeBasicAuthorization("basic-client", "s3cret")}});
+  auto json = idscheme::testing::Post(
+      node_.port(), "/token", "application/json", R"({"grant_type":"client_credentials"})",
+      {{"Authorization", EncodeBasicAuthorization("basic-client", "s3cret")}});
   ExpectError(json, 400, "invalid_request");
   EXPECT_EQ(idscheme::testing::Get(node_.port(), "/token").status, 405);
 }

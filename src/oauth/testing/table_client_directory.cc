@@ -19,14 +19,15 @@ Status TableClientDirectory::CreateTables() {
 
 Status TableClientDirectory::PutMember(std::string_view member_id, bool active,
                                        int64_t status_changed_at, std::string_view role) {
-  IDS_RETURN_IF_ERROR(db_.Exec("DELETE FROM oauth_test_members WHERE member_id = ?",
-                               {Text(std::string(member_id))})
-                          .status());
+  IDS_RETURN_IF_ERROR(
+      db_.Exec("DELETE FROM oauth_test_members WHERE member_id = ?", {Text(std::string(member_id))})
+          .status());
   return db_
-      .Exec("INSERT INTO oauth_test_members (member_id, active, status_changed_at, role)"
-            " VALUES (?, ?, ?, ?)",
-            {Text(std::string(member_id)), Int(active ? 1 : 0), Int(status_changed_at),
-             Text(std::string(role))})
+      .Exec(
+          "INSERT INTO oauth_test_members (member_id, active, status_changed_at, role)"
+          " VALUES (?, ?, ?, ?)",
+          {Text(std::string(member_id)), Int(active ? 1 : 0), Int(status_changed_at),
+           Text(std::string(role))})
       .status();
 }
 
@@ -47,14 +48,14 @@ Status TableClientDirectory::PutClient(const ClientAuthRecord& r) {
       {"secret_hash", r.secret_hash},
       {"grant_types", r.grant_types},
       {"scopes", r.scopes}};
-  IDS_RETURN_IF_ERROR(db_.Exec("DELETE FROM oauth_test_clients WHERE client_id = ?",
-                               {Text(r.client_id)})
-                          .status());
+  IDS_RETURN_IF_ERROR(
+      db_.Exec("DELETE FROM oauth_test_clients WHERE client_id = ?", {Text(r.client_id)}).status());
   return db_
-      .Exec("INSERT INTO oauth_test_clients (client_id, member_id, active, registration)"
-            " VALUES (?, ?, ?, ?)",
-            {Text(r.client_id), Text(r.member_id), Int(r.client_active ? 1 : 0),
-             Text(registration.dump())})
+      .Exec(
+          "INSERT INTO oauth_test_clients (client_id, member_id, active, registration)"
+          " VALUES (?, ?, ?, ?)",
+          {Text(r.client_id), Text(r.member_id), Int(r.client_active ? 1 : 0),
+           Text(registration.dump())})
       .status();
 }
 
