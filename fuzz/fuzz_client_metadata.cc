@@ -37,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& uri : metadata->redirect_uris) {
     if (!ValidateRedirectUri(uri).ok() || !IsRegisteredRedirectUri(*metadata, uri)) std::abort();
   }
-  const bool sees_users = metadata->HasGrant(kGrantAuthorizationCode) || metadata->HasGrant(kGrantCiba);
+  const bool sees_users =
+      metadata->HasGrant(kGrantAuthorizationCode) || metadata->HasGrant(kGrantCiba);
   if (metadata->subject_type == "pairwise" && sees_users && SectorIdentifier(*metadata).empty())
     std::abort();
   if (metadata->token_endpoint_auth_method == kAuthPrivateKeyJwt && !metadata->jwks &&

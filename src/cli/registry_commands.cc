@@ -161,8 +161,7 @@ Result<registry::AgreementTerms> TermsFrom(const Args& a) {
 }
 
 // A command: its one-line description, the store and --json flags, and what it runs.
-CLI::App* Command(CLI::App* parent, const char* name, const char* description,
-                  CommonFlags& flags) {
+CLI::App* Command(CLI::App* parent, const char* name, const char* description, CommonFlags& flags) {
   auto* cmd = parent->add_subcommand(name, description);
   flags.AddStoreFlags(cmd);
   flags.AddJsonFlag(cmd);
@@ -182,12 +181,12 @@ void AddMemberCommands(CLI::App& app, CommonFlags& flags, int& rc,
       ->required();
   add->add_option("--name", a.name, "verified display name, shown to people in the app")
       ->required();
-  add->add_option("--legal-id", a.legal_id, "LEI:<20 characters> or a company number")
-      ->required();
+  add->add_option("--legal-id", a.legal_id, "LEI:<20 characters> or a company number")->required();
   add->add_option("--email", a.email, "contact e-mail address");
   add->add_option("--phone", a.phone, "contact phone number (E.164, e.g. +3225551234)");
-  add->add_option("--reseller", a.reseller, "member id of the value added reseller that brought "
-                                            "this service provider in");
+  add->add_option("--reseller", a.reseller,
+                  "member id of the value added reseller that brought "
+                  "this service provider in");
   add->callback([&flags, &rc, args] {
     const Args& a = *args;
     rc = WithRegistry(flags, [&](Registry& reg) -> Status {
@@ -236,10 +235,9 @@ void AddMemberCommands(CLI::App& app, CommonFlags& flags, int& rc,
       }
       std::printf("%-18s %-20s %-10s %s\n", "ID", "ROLE", "STATUS", "DISPLAY NAME");
       for (const auto& m : members)
-        std::printf("%-18s %-20s %-10s %s\n", m.id.c_str(),
-                    std::string(registry::RoleName(m.role)).c_str(),
-                    std::string(registry::MemberStatusName(m.status)).c_str(),
-                    m.display_name.c_str());
+        std::printf(
+            "%-18s %-20s %-10s %s\n", m.id.c_str(), std::string(registry::RoleName(m.role)).c_str(),
+            std::string(registry::MemberStatusName(m.status)).c_str(), m.display_name.c_str());
       return Status::Ok();
     });
   });
@@ -278,9 +276,8 @@ void AddMemberCommands(CLI::App& app, CommonFlags& flags, int& rc,
     });
   });
 
-  using Change = Result<registry::Member> (registry::Members::*)(std::string_view,
-                                                                   std::string_view,
-                                                                   std::string_view);
+  using Change = Result<registry::Member> (registry::Members::*)(std::string_view, std::string_view,
+                                                                 std::string_view);
   struct Transition {
     const char* name;
     const char* description;
@@ -351,8 +348,7 @@ void AddAgreementCommands(CLI::App& app, CommonFlags& flags, int& rc,
   set->add_option("--services", a.services,
                   "services, comma-separated: identification, login, confirmation, sign")
       ->delimiter(',');
-  set->add_option("--claims", a.claims, "claims it may receive, comma-separated")
-      ->delimiter(',');
+  set->add_option("--claims", a.claims, "claims it may receive, comma-separated")->delimiter(',');
   set->add_option("--levels", a.levels, "assurance levels, comma-separated: basic, advanced")
       ->delimiter(',');
   set->add_option("--outside", a.outside,
@@ -417,9 +413,9 @@ void AddClientCommands(CLI::App& app, CommonFlags& flags, int& rc,
   auto* client = app.add_subcommand("client", "Register and manage members' OIDC clients");
   client->require_subcommand(1);
 
-  auto* add = Command(client, "add",
-                      "Register a client for a member; prints its client_id (and secret, once)",
-                      flags);
+  auto* add =
+      Command(client, "add",
+              "Register a client for a member; prints its client_id (and secret, once)", flags);
   add->add_option("member_id", a.id, "the member it belongs to")->required();
   AddMetadataFlags(add, a);
   add->callback([&flags, &rc, args] {
@@ -471,22 +467,21 @@ void AddClientCommands(CLI::App& app, CommonFlags& flags, int& rc,
     });
   });
 
-  auto* update = Command(client, "update",
-                         "Replace a client's metadata (all of it, as with add)", flags);
+  auto* update =
+      Command(client, "update", "Replace a client's metadata (all of it, as with add)", flags);
   update->add_option("client_id", a.id, "the client")->required();
   AddMetadataFlags(update, a);
   update->callback([&flags, &rc, args] {
     rc = WithRegistry(flags, [&](Registry& reg) -> Status {
       IDS_ASSIGN_OR_RETURN(registry::ClientMetadata m, MetadataFrom(*args));
-      IDS_ASSIGN_OR_RETURN(registry::ClientWithSecret c,
-                           reg.clients().Update(args->id, m, kActor));
+      IDS_ASSIGN_OR_RETURN(registry::ClientWithSecret c, reg.clients().Update(args->id, m, kActor));
       PrintClient(c, flags.json);
       return Status::Ok();
     });
   });
 
-  using Change = Result<registry::Client> (registry::Clients::*)(std::string_view,
-                                                                   std::string_view);
+  using Change =
+      Result<registry::Client> (registry::Clients::*)(std::string_view, std::string_view);
   struct Transition {
     const char* name;
     const char* description;
@@ -514,9 +509,9 @@ void AddClientCommands(CLI::App& app, CommonFlags& flags, int& rc,
     });
   }
 
-  auto* rotate = Command(client, "rotate-secret",
-                         "Give a client a new secret (printed once); the old one stops at once",
-                         flags);
+  auto* rotate =
+      Command(client, "rotate-secret",
+              "Give a client a new secret (printed once); the old one stops at once", flags);
   rotate->add_option("client_id", a.id, "the client")->required();
   rotate->callback([&flags, &rc, args] {
     rc = WithRegistry(flags, [&](Registry& reg) -> Status {

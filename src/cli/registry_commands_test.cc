@@ -5,10 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
 #include "registry/registry.h"
@@ -73,9 +72,12 @@ class RegistryCommandsTest : public ::testing::Test {
 
   std::string AddMember(const std::string& role = "service_provider",
                         const std::string& extra = "") {
-    std::vector<std::string> args = {"member", "add", "--role", role, "--name", "Acme Bank",
-                                     "--legal-id", "LEI:5493001KJTIIGC8Y1R12", "--email",
-                                     "ops@acme.example", "--json"};
+    std::vector<std::string> args = {"member",     "add",
+                                     "--role",     role,
+                                     "--name",     "Acme Bank",
+                                     "--legal-id", "LEI:5493001KJTIIGC8Y1R12",
+                                     "--email",    "ops@acme.example",
+                                     "--json"};
     if (!extra.empty()) {
       args.push_back("--reseller");
       args.push_back(extra);
@@ -88,7 +90,7 @@ class RegistryCommandsTest : public ::testing::Test {
 
 TEST_F(RegistryCommandsTest, MembersFromAddToTermination) {
   Outcome added = Cmd({"member", "add", "--role", "service_provider", "--name", "Acme Bank",
-                   "--legal-id", "BE0123456789", "--phone", "+3225551234"});
+                       "--legal-id", "BE0123456789", "--phone", "+3225551234"});
   ASSERT_EQ(added.rc, 0) << added.err;
   ASSERT_EQ(added.out.rfind("member m_", 0), 0u) << added.out;
   std::string id = added.out.substr(7, 18);
@@ -99,8 +101,8 @@ TEST_F(RegistryCommandsTest, MembersFromAddToTermination) {
   EXPECT_NE(shown.out.find("status        active"), std::string::npos);
   EXPECT_EQ(JsonOf(Cmd({"member", "show", id, "--json"}))["contacts"]["phone"], "+3225551234");
 
-  json updated = JsonOf(Cmd({"member", "update", id, "--name", "Acme Bank NV", "--email",
-                             "it@acme.example", "--json"}));
+  json updated = JsonOf(Cmd(
+      {"member", "update", id, "--name", "Acme Bank NV", "--email", "it@acme.example", "--json"}));
   EXPECT_EQ(updated["display_name"], "Acme Bank NV");
   EXPECT_EQ(updated["contacts"]["email"], "it@acme.example");
   EXPECT_EQ(updated["contacts"]["phone"], "+3225551234");  // kept
@@ -138,11 +140,11 @@ TEST_F(RegistryCommandsTest, MembersFromAddToTermination) {
 
 TEST_F(RegistryCommandsTest, BadInputNamesTheFieldOrFlag) {
   Outcome bad_role = Cmd({"member", "add", "--role", "bank", "--name", "X", "--legal-id", "X1",
-                      "--email", "a@b.example"});
+                          "--email", "a@b.example"});
   EXPECT_EQ(bad_role.rc, 1);
   EXPECT_EQ(bad_role.err, "idscheme: --role: unknown role 'bank'\n");
   Outcome bad_email = Cmd({"member", "add", "--role", "service_provider", "--name", "X",
-                       "--legal-id", "X1", "--email", "nope"});
+                           "--legal-id", "X1", "--email", "nope"});
   EXPECT_EQ(bad_email.rc, 1);
   EXPECT_NE(bad_email.err.find("contacts.email: "), std::string::npos) << bad_email.err;
   EXPECT_EQ(Cmd({"member", "add", "--name", "X"}).rc, 2);  // --role is required
@@ -158,7 +160,7 @@ TEST_F(RegistryCommandsTest, AgreementsSetShowHistory) {
   EXPECT_NE(none.err.find("has no agreement"), std::string::npos);
 
   Outcome set = Cmd({"agreement", "set", id, "--services", "login,identification", "--claims",
-                 "name,email", "--levels", "basic", "--outside", "drop"});
+                     "name,email", "--levels", "basic", "--outside", "drop"});
   ASSERT_EQ(set.rc, 0) << set.err;
   EXPECT_EQ(set.out, "member " + id + ": agreement version 1 is now current\n");
   std::string file = WriteFile("terms.json", R"({"services":["login"],"claims":["email"],
@@ -177,7 +179,7 @@ TEST_F(RegistryCommandsTest, AgreementsSetShowHistory) {
   EXPECT_EQ(history[0]["claims"], json({"email", "name"}));
 
   Outcome bad = Cmd({"agreement", "set", id, "--services", "login", "--claims", "shoe_size",
-                 "--levels", "basic", "--outside", "drop"});
+                     "--levels", "basic", "--outside", "drop"});
   EXPECT_EQ(bad.rc, 1);
   EXPECT_NE(bad.err.find("claims[0]: unknown value"), std::string::npos) << bad.err;
   Outcome missing = Cmd({"agreement", "set", id, "--services", "login", "--levels", "basic"});
@@ -187,7 +189,7 @@ TEST_F(RegistryCommandsTest, AgreementsSetShowHistory) {
 TEST_F(RegistryCommandsTest, ClientsAddShowRotateAndSuspend) {
   std::string member = AddMember();
   Outcome added = Cmd({"client", "add", member, "--redirect-uri", "https://shop.example/cb",
-                   "--auth-method", "client_secret_basic", "--name", "Shop web"});
+                       "--auth-method", "client_secret_basic", "--name", "Shop web"});
   ASSERT_EQ(added.rc, 0) << added.err;
   ASSERT_EQ(added.out.rfind("client_id      c_", 0), 0u) << added.out;
   std::string id = added.out.substr(15, 26);
@@ -238,7 +240,7 @@ TEST_F(RegistryCommandsTest, ClientsAddShowRotateAndSuspend) {
   EXPECT_EQ(Cmd({"client", "reinstate", id}).rc, 1);
 
   Outcome bad = Cmd({"client", "add", member, "--redirect-uri", "http://shop.example/cb",
-                 "--auth-method", "client_secret_basic"});
+                     "--auth-method", "client_secret_basic"});
   EXPECT_EQ(bad.rc, 1);
   EXPECT_NE(bad.err.find("redirect_uris[0]: must use https"), std::string::npos) << bad.err;
   Outcome bad_json = Cmd({"client", "add", member, "--metadata", "{nope"});

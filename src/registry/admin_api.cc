@@ -24,9 +24,9 @@ http::Handler Guarded(Registry& registry, const Authenticator& authenticate, Act
     auto caller = authenticate(req);
     if (!caller.ok()) return http::Response::Error(caller.status());
     if (caller->client_id.empty())
-      return http::Response::Error(
-          Status::OAuth("access_denied", "the admin API is for scheme managers' clients",
-                        Status::Code::kPermissionDenied));
+      return http::Response::Error(Status::OAuth("access_denied",
+                                                 "the admin API is for scheme managers' clients",
+                                                 Status::Code::kPermissionDenied));
     Decision d = registry.policy().Check({.client_id = caller->client_id,
                                           .member_id = caller->member_id,
                                           .role = Role::kSchemeManager});
@@ -111,8 +111,8 @@ Action MemberTransition(Registry& registry,
 Action ClientTransition(Registry& registry,
                         Result<Client> (Clients::*change)(std::string_view, std::string_view)) {
   return [&registry, change](http::Request& req, const Caller& caller) -> Result<http::Response> {
-    IDS_ASSIGN_OR_RETURN(
-        Client c, (registry.clients().*change)(Param(req, "client_id"), ActorOf(caller)));
+    IDS_ASSIGN_OR_RETURN(Client c,
+                         (registry.clients().*change)(Param(req, "client_id"), ActorOf(caller)));
     return http::Response::Json(200, c.ToJson());
   };
 }
@@ -126,8 +126,7 @@ Authenticator RefuseAllCallers() {
 }
 
 void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator authenticate) {
-  auto add = [&](std::string_view method, std::string_view path, std::string name,
-                 Action action) {
+  auto add = [&](std::string_view method, std::string_view path, std::string name, Action action) {
     router.Add(method, path, std::move(name), Guarded(registry, authenticate, std::move(action)));
   };
   Registry& reg = registry;
@@ -159,8 +158,8 @@ void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator auth
       [&reg](http::Request& req, const Caller& caller) -> Result<http::Response> {
         IDS_ASSIGN_OR_RETURN(json body, req.JsonBody());
         IDS_ASSIGN_OR_RETURN(MemberUpdate update, ParseMemberUpdate(body));
-        IDS_ASSIGN_OR_RETURN(Member m,
-                             reg.members().Update(Param(req, "member_id"), update, ActorOf(caller)));
+        IDS_ASSIGN_OR_RETURN(
+            Member m, reg.members().Update(Param(req, "member_id"), update, ActorOf(caller)));
         return http::Response::Json(200, m.ToJson());
       });
   add("POST", "/admin/v1/members/{member_id}/suspend", "admin_member_suspend",

@@ -67,7 +67,8 @@ class AdminApiTest : public RegistryTest {
 
   Reply Call(const std::string& method, const std::string& target, const json& body = nullptr,
              const std::string& token = "manager") {
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    std::string req =
+        method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
     if (!token.empty()) req += "Authorization: Test " + token + "\r\n";
     std::string text = body.is_null() ? "" : body.dump();
     if (!body.is_null()) req += "Content-Type: application/json\r\n";
@@ -130,7 +131,8 @@ TEST_P(AdminApiTest, MembersLifecycle) {
   Reply paged = Call("GET", "/admin/v1/members?limit=2");
   ASSERT_EQ(paged.body["members"].size(), 2u);
   ASSERT_TRUE(paged.body.contains("next_after"));
-  Reply rest = Call("GET", "/admin/v1/members?limit=2&after=" + paged.body["next_after"].get<std::string>());
+  Reply rest =
+      Call("GET", "/admin/v1/members?limit=2&after=" + paged.body["next_after"].get<std::string>());
   EXPECT_EQ(rest.body["members"].size(), 2u);
 
   Reply suspended = Call("POST", "/admin/v1/members/" + id + "/suspend", {{"reason", "audit"}});
@@ -168,7 +170,8 @@ TEST_P(AdminApiTest, BadInputIsA400NamingTheField) {
                          {"legal_id", "BE1"},
                          {"contacts", {{"email", "nope"}}}}),
                    "contacts.email: ");
-  ExpectBadRequest(Call("POST", "/admin/v1/members", {{"id", "m_mine"}}), "id: is set by the server");
+  ExpectBadRequest(Call("POST", "/admin/v1/members", {{"id", "m_mine"}}),
+                   "id: is set by the server");
   ExpectBadRequest(Call("GET", "/admin/v1/members?colour=red"), "colour: unknown query parameter");
   ExpectBadRequest(Call("GET", "/admin/v1/members?limit=0"), "limit: must be a number 1..1000");
   ExpectBadRequest(Call("GET", "/admin/v1/members?status=gone"), "status: must be active");
@@ -183,17 +186,18 @@ TEST_P(AdminApiTest, BadInputIsA400NamingTheField) {
   json bad_client = WebClientMetadata("http://rp.example/cb");
   ExpectBadRequest(Call("POST", "/admin/v1/members/" + sp + "/clients", bad_client),
                    "redirect_uris[0]: must use https");
-  ExpectBadRequest(Call("POST", "/admin/v1/members/" + sp + "/clients",
-                        {{"redirect_uris", {"https://rp.example/cb"}},
-                         {"token_endpoint_auth_method", "none"}}),
-                   "token_endpoint_auth_method: public clients are not allowed");
+  ExpectBadRequest(
+      Call("POST", "/admin/v1/members/" + sp + "/clients",
+           {{"redirect_uris", {"https://rp.example/cb"}}, {"token_endpoint_auth_method", "none"}}),
+      "token_endpoint_auth_method: public clients are not allowed");
   ExpectBadRequest(Call("POST", "/admin/v1/members/" + sp + "/suspend", {{"why", "x"}}),
                    "why: unknown field");
 
   // Not JSON at all.
-  std::string raw = "POST /admin/v1/members HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                    "Authorization: Test manager\r\nContent-Type: text/plain\r\n"
-                    "Content-Length: 2\r\n\r\n{}";
+  std::string raw =
+      "POST /admin/v1/members HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "Authorization: Test manager\r\nContent-Type: text/plain\r\n"
+      "Content-Length: 2\r\n\r\n{}";
   EXPECT_EQ(idscheme::testing::SendRaw(server_->port(), raw).status, 400);
 }
 
@@ -352,8 +356,8 @@ TEST_P(AdminApiTest, ClientsLifecycle) {
                    WebClientMetadata("https://shop.example/cb"));
   ASSERT_EQ(jwt.status, 201) << jwt.body.dump();
   EXPECT_FALSE(jwt.body.contains("client_secret"));
-  EXPECT_EQ(Call("POST", "/admin/v1/clients/" + jwt.body["client_id"].get<std::string>() +
-                             "/rotate-secret")
+  EXPECT_EQ(Call("POST",
+                 "/admin/v1/clients/" + jwt.body["client_id"].get<std::string>() + "/rotate-secret")
                 .status,
             400);
 }

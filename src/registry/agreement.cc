@@ -162,14 +162,13 @@ Result<AgreementTerms> ParseAgreementTerms(const json& body) {
   IDS_ASSIGN_OR_RETURN(t.services,
                        NameList<Service>(body, "services", ParseService,
                                          "identification, login, confirmation, sign", false));
-  IDS_ASSIGN_OR_RETURN(
-      t.claims, NameList<std::string>(
-                    body, "claims",
-                    [](const std::string& c) -> std::optional<std::string> {
-                      if (!IsKnownClaim(c)) return std::nullopt;
-                      return c;
-                    },
-                    "see the claim catalogue", true));
+  IDS_ASSIGN_OR_RETURN(t.claims, NameList<std::string>(
+                                     body, "claims",
+                                     [](const std::string& c) -> std::optional<std::string> {
+                                       if (!IsKnownClaim(c)) return std::nullopt;
+                                       return c;
+                                     },
+                                     "see the claim catalogue", true));
   IDS_ASSIGN_OR_RETURN(t.assurance_levels,
                        NameList<AssuranceLevel>(body, "assurance_levels", ParseAssuranceLevel,
                                                 "basic, advanced", false));
@@ -221,19 +220,18 @@ Result<Agreement> Agreements::Set(std::string_view member_id, const AgreementTer
                                          {store::Text(a.member_id)}));
     a.version = r.rows[0].Int(0) + 1;
     a.created_at_ms = clock_.NowMillis();
-    auto inserted = tx.Exec("INSERT INTO registry_agreements (member_id, version, terms,"
-                            " created_at, created_by) VALUES (?, ?, ?, ?, ?)",
-                            {store::Text(a.member_id), store::Int(a.version),
-                             store::Text(a.terms.ToJson().dump()), store::Int(a.created_at_ms),
-                             store::Text(a.created_by)});
+    auto inserted = tx.Exec(
+        "INSERT INTO registry_agreements (member_id, version, terms,"
+        " created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+        {store::Text(a.member_id), store::Int(a.version), store::Text(a.terms.ToJson().dump()),
+         store::Int(a.created_at_ms), store::Text(a.created_by)});
     // Another writer took this version number: start over and take the next one.
     if (!inserted.ok() && inserted.status().code() == Status::Code::kAlreadyExists)
       return store::TransientError("agreement version taken concurrently");
     IDS_RETURN_IF_ERROR(inserted.status());
     json details = a.terms.ToJson();
     details["version"] = a.version;
-    return audit::Append(tx, {a.created_by, "agreement.set", a.member_id, details},
-                         a.created_at_ms)
+    return audit::Append(tx, {a.created_by, "agreement.set", a.member_id, details}, a.created_at_ms)
         .status();
   }));
   return a;
@@ -261,14 +259,13 @@ Result<AgreementTerms> Agreements::Effective(std::string_view member_id) {
   if (!internal::IsWellFormedId(member_id)) return Status::NotFound("no such member");
   // One query: the member's current terms and, when it has a reseller, the reseller's.
   IDS_ASSIGN_OR_RETURN(
-      auto r,
-      db_.Exec("SELECT m.reseller_id,"
-               " (SELECT terms FROM registry_agreements a WHERE a.member_id = m.id"
-               "  ORDER BY version DESC LIMIT 1),"
-               " (SELECT terms FROM registry_agreements b WHERE b.member_id = m.reseller_id"
-               "  ORDER BY version DESC LIMIT 1)"
-               " FROM registry_members m WHERE m.id = ?",
-               {store::Text(std::string(member_id))}));
+      auto r, db_.Exec("SELECT m.reseller_id,"
+                       " (SELECT terms FROM registry_agreements a WHERE a.member_id = m.id"
+                       "  ORDER BY version DESC LIMIT 1),"
+                       " (SELECT terms FROM registry_agreements b WHERE b.member_id = m.reseller_id"
+                       "  ORDER BY version DESC LIMIT 1)"
+                       " FROM registry_members m WHERE m.id = ?",
+                       {store::Text(std::string(member_id))}));
   if (r.rows.empty()) return Status::NotFound("no member " + std::string(member_id));
   const auto& row = r.rows[0];
   auto terms_of = [&row](size_t i) {

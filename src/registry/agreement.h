@@ -14,12 +14,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -43,8 +42,8 @@ enum class OutsideClaims { kRefuse, kDrop };
 std::string_view OutsideClaimsName(OutsideClaims o);  // "refuse", "drop"
 
 struct AgreementTerms {
-  std::vector<Service> services;                // sorted, unique
-  std::vector<std::string> claims;              // sorted, unique, all in the catalogue
+  std::vector<Service> services;                 // sorted, unique
+  std::vector<std::string> claims;               // sorted, unique, all in the catalogue
   std::vector<AssuranceLevel> assurance_levels;  // sorted, unique
   OutsideClaims outside_claims = OutsideClaims::kRefuse;
 

@@ -40,16 +40,17 @@ constexpr std::array kClaims = {
     ClaimInfo{"msisdn", F::kIdentityAssurance, "mobile number (E.164, no '+')"},
     ClaimInfo{"also_known_as", F::kIdentityAssurance, "stage or religious name"},
     // The scheme's own.
-    ClaimInfo{"urn:idscheme:claims:national_id_number", F::kScheme, "national identification number"},
+    ClaimInfo{"urn:idscheme:claims:national_id_number", F::kScheme,
+              "national identification number"},
     ClaimInfo{"urn:idscheme:claims:id_document", F::kScheme,
               "identity document: type, number, issuer, validity"},
 };
 
 // OIDC Core §5.4: the claims each scope value asks for.
 constexpr std::array<std::string_view, 14> kProfile = {
-    "name",     "family_name", "given_name", "middle_name", "nickname",
-    "preferred_username", "profile", "picture", "website", "gender",
-    "birthdate", "zoneinfo", "locale", "updated_at"};
+    "name",    "family_name", "given_name", "middle_name", "nickname",  "preferred_username",
+    "profile", "picture",     "website",    "gender",      "birthdate", "zoneinfo",
+    "locale",  "updated_at"};
 constexpr std::array<std::string_view, 2> kEmail = {"email", "email_verified"};
 constexpr std::array<std::string_view, 1> kAddress = {"address"};
 constexpr std::array<std::string_view, 2> kPhone = {"phone_number", "phone_number_verified"};

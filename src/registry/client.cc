@@ -70,9 +70,10 @@ Status CheckOwner(const Member& member, const ClientMetadata& metadata) {
     return Status::FailedPrecondition("member " + member.id +
                                       " is terminated; termination is final");
   if (SeesUsers(metadata) && member.role != Role::kServiceProvider)
-    return FieldError("grant_types", "authorization_code and CIBA are for service providers' "
-                                     "clients; member " + member.id + " is a " +
-                                     std::string(RoleName(member.role)));
+    return FieldError("grant_types",
+                      "authorization_code and CIBA are for service providers' "
+                      "clients; member " +
+                          member.id + " is a " + std::string(RoleName(member.role)));
   return Status::Ok();
 }
 
@@ -143,8 +144,7 @@ std::string Clients::NewSecret() {
   return Base64UrlEncode(bytes);
 }
 
-Result<ClientWithSecret> Clients::Create(std::string_view member_id,
-                                         const ClientMetadata& metadata,
+Result<ClientWithSecret> Clients::Create(std::string_view member_id, const ClientMetadata& metadata,
                                          std::string_view registered_by, std::string_view actor) {
   ClientWithSecret out;
   Client& c = out.client;
@@ -207,8 +207,8 @@ Result<std::vector<Client>> Clients::ListByMember(std::string_view member_id) {
   return out;
 }
 
-Result<ClientWithSecret> Clients::Update(std::string_view client_id,
-                                         const ClientMetadata& metadata, std::string_view actor) {
+Result<ClientWithSecret> Clients::Update(std::string_view client_id, const ClientMetadata& metadata,
+                                         std::string_view actor) {
   ClientWithSecret out;
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     out.secret.clear();
@@ -221,16 +221,18 @@ Result<ClientWithSecret> Clients::Update(std::string_view client_id,
     // OIDC Core §8.1: pairwise subjects are computed for the sector; another sector would give
     // every user of this client a new identifier.
     if (!c.sector_identifier.empty() && sector != c.sector_identifier)
-      return FieldError("redirect_uris",
-                        "the sector identifier would change from " + c.sector_identifier +
-                            " to " + (sector.empty() ? "none" : sector) +
-                            ", changing every pairwise subject; register a "
-                            "sector_identifier_uri on " + c.sector_identifier);
+      return FieldError("redirect_uris", "the sector identifier would change from " +
+                                             c.sector_identifier + " to " +
+                                             (sector.empty() ? "none" : sector) +
+                                             ", changing every pairwise subject; register a "
+                                             "sector_identifier_uri on " +
+                                             c.sector_identifier);
     const int64_t now = clock_.NowMillis();
     std::vector<store::Value> params = {store::Text(metadata.ToJson().dump()), store::Text(sector),
                                         store::Int(now)};
-    std::string sql = "UPDATE registry_clients SET metadata = ?, sector_identifier = ?,"
-                      " updated_at = ?";
+    std::string sql =
+        "UPDATE registry_clients SET metadata = ?, sector_identifier = ?,"
+        " updated_at = ?";
     if (metadata.UsesSecret() && !c.has_secret) {
       out.secret = NewSecret();
       sql += ", secret_hash = ?, secret_rotated_at = ?";
@@ -291,37 +293,37 @@ Result<Client> Clients::Transition(std::string_view client_id, ClientStatus to,
       c.secret_rotated_at_ms = 0;
     }
     IDS_ASSIGN_OR_RETURN(
-        auto r, tx.Exec(std::string("UPDATE registry_clients SET status = ?, revocation_epoch = ?,"
-                                    " status_changed_at = ?, updated_at = ?") +
-                            (to == ClientStatus::kDeleted
-                                 ? ", secret_hash = '', secret_rotated_at = 0"
-                                 : "") +
-                            " WHERE client_id = ? AND revocation_epoch = ?",
-                        {store::Text(std::string(ClientStatusName(to))),
-                         store::Int(c.revocation_epoch), store::Int(c.status_changed_at_ms),
-                         store::Int(c.updated_at_ms), store::Text(c.client_id),
-                         store::Int(c.revocation_epoch - 1)}));
+        auto r,
+        tx.Exec(
+            std::string("UPDATE registry_clients SET status = ?, revocation_epoch = ?,"
+                        " status_changed_at = ?, updated_at = ?") +
+                (to == ClientStatus::kDeleted ? ", secret_hash = '', secret_rotated_at = 0" : "") +
+                " WHERE client_id = ? AND revocation_epoch = ?",
+            {store::Text(std::string(ClientStatusName(to))), store::Int(c.revocation_epoch),
+             store::Int(c.status_changed_at_ms), store::Int(c.updated_at_ms),
+             store::Text(c.client_id), store::Int(c.revocation_epoch - 1)}));
     if (r.affected != 1) return store::TransientError("client changed concurrently");
     IDS_RETURN_IF_ERROR(audit::Append(tx,
-                                      {std::string(actor), std::string(action), c.client_id,
+                                      {std::string(actor),
+                                       std::string(action),
+                                       c.client_id,
                                        {{"member_id", c.member_id},
                                         {"from", ClientStatusName(from)},
                                         {"to", ClientStatusName(to)},
                                         {"revocation_epoch", c.revocation_epoch}}},
                                       c.status_changed_at_ms)
                             .status());
-    IDS_RETURN_IF_ERROR(hooks_.Run(tx, {c.member_id, c.client_id,
-                                        std::string(ClientStatusName(from)),
-                                        std::string(ClientStatusName(to)), c.revocation_epoch,
-                                        c.status_changed_at_ms, std::string(actor)}));
+    IDS_RETURN_IF_ERROR(
+        hooks_.Run(tx, {c.member_id, c.client_id, std::string(ClientStatusName(from)),
+                        std::string(ClientStatusName(to)), c.revocation_epoch,
+                        c.status_changed_at_ms, std::string(actor)}));
     out = std::move(c);
     return Status::Ok();
   }));
   return out;
 }
 
-Result<ClientWithSecret> Clients::RotateSecret(std::string_view client_id,
-                                               std::string_view actor) {
+Result<ClientWithSecret> Clients::RotateSecret(std::string_view client_id, std::string_view actor) {
   ClientWithSecret out;
   out.secret = NewSecret();
   const std::string hash = HashClientSecret(out.secret);
@@ -334,18 +336,19 @@ Result<ClientWithSecret> Clients::RotateSecret(std::string_view client_id,
                                         c.metadata.token_endpoint_auth_method +
                                         ": it has no secret to rotate");
     const int64_t now = clock_.NowMillis();
-    IDS_RETURN_IF_ERROR(tx.Exec("UPDATE registry_clients SET secret_hash = ?,"
-                                " secret_rotated_at = ?, updated_at = ? WHERE client_id = ?",
-                                {store::Text(hash), store::Int(now), store::Int(now),
-                                 store::Text(c.client_id)})
-                            .status());
+    IDS_RETURN_IF_ERROR(
+        tx.Exec("UPDATE registry_clients SET secret_hash = ?,"
+                " secret_rotated_at = ?, updated_at = ? WHERE client_id = ?",
+                {store::Text(hash), store::Int(now), store::Int(now), store::Text(c.client_id)})
+            .status());
     c.has_secret = true;
     c.secret_rotated_at_ms = c.updated_at_ms = now;
-    IDS_RETURN_IF_ERROR(audit::Append(tx,
-                                      {std::string(actor), "client.rotate_secret", c.client_id,
-                                       {{"member_id", c.member_id}}},
-                                      now)
-                            .status());
+    IDS_RETURN_IF_ERROR(
+        audit::Append(
+            tx,
+            {std::string(actor), "client.rotate_secret", c.client_id, {{"member_id", c.member_id}}},
+            now)
+            .status());
     out.client = std::move(c);
     return Status::Ok();
   }));

@@ -138,13 +138,14 @@ Result<Url> ParseUrl(std::string_view uri, std::string_view field, bool allow_lo
   u.host = std::string(host);
   u.port = std::string(port);
   // Dot segments resolve differently from one parser to the next: not in an exact-match URI.
-  std::string_view path = std::string_view(u.path_and_query).substr(
-      0, std::min(u.path_and_query.find('?'), u.path_and_query.size()));
+  std::string_view path =
+      std::string_view(u.path_and_query)
+          .substr(0, std::min(u.path_and_query.find('?'), u.path_and_query.size()));
   size_t start = 0;
   while (start < path.size()) {
     size_t slash = path.find('/', start + 1);
-    std::string seg(path.substr(start + 1, slash == std::string_view::npos ? path.npos
-                                                                            : slash - start - 1));
+    std::string seg(
+        path.substr(start + 1, slash == std::string_view::npos ? path.npos : slash - start - 1));
     std::transform(seg.begin(), seg.end(), seg.begin(),
                    [](unsigned char c) { return std::tolower(c); });
     if (seg == "." || seg == ".." || seg == "%2e" || seg == "%2e%2e" || seg == ".%2e" ||
@@ -180,9 +181,11 @@ Status CheckEncryption(std::string_view prefix, std::string& alg, std::string& e
   if (!enc.empty() && alg.empty()) return FieldError(enc_field, "needs " + alg_field);
   if (alg.empty()) return Status::Ok();
   if (alg == "RSA1_5") return FieldError(alg_field, "RSA1_5 is not allowed");
-  if (!OneOf(kKeyMgmtAlgs, alg)) return FieldError(alg_field, "must be one of " + List(kKeyMgmtAlgs));
+  if (!OneOf(kKeyMgmtAlgs, alg))
+    return FieldError(alg_field, "must be one of " + List(kKeyMgmtAlgs));
   if (enc.empty()) enc = "A128CBC-HS256";
-  if (!OneOf(kContentEncs, enc)) return FieldError(enc_field, "must be one of " + List(kContentEncs));
+  if (!OneOf(kContentEncs, enc))
+    return FieldError(enc_field, "must be one of " + List(kContentEncs));
   return Status::Ok();
 }
 
@@ -192,8 +195,8 @@ Result<std::vector<std::string>> SplitScope(std::string_view scope) {
   size_t start = 0;
   while (true) {
     size_t sp = scope.find(' ', start);
-    std::string_view token = scope.substr(start, sp == std::string_view::npos ? scope.npos
-                                                                              : sp - start);
+    std::string_view token =
+        scope.substr(start, sp == std::string_view::npos ? scope.npos : sp - start);
     if (token.empty()) return FieldError("scope", "values are separated by single spaces");
     for (char c : token) {
       auto u = static_cast<unsigned char>(c);
@@ -283,14 +286,29 @@ json ClientMetadata::ToJson() const {
 Result<ClientMetadata> ValidateClientMetadata(const json& request) {
   IDS_RETURN_IF_ERROR(internal::CheckFields(
       request, "client metadata",
-      {"redirect_uris", "grant_types", "response_types", "token_endpoint_auth_method", "jwks",
-       "token_endpoint_auth_signing_alg", "jwks_uri", "id_token_signed_response_alg", "id_token_encrypted_response_alg",
-       "id_token_encrypted_response_enc", "userinfo_signed_response_alg",
-       "userinfo_encrypted_response_alg", "userinfo_encrypted_response_enc",
-       "request_object_signing_alg", "subject_type", "sector_identifier_uri",
-       "default_acr_values", "require_pushed_authorization_requests", "dpop_bound_access_tokens",
-       "backchannel_token_delivery_mode", "backchannel_client_notification_endpoint",
-       "client_name", "scope"},
+      {"redirect_uris",
+       "grant_types",
+       "response_types",
+       "token_endpoint_auth_method",
+       "jwks",
+       "token_endpoint_auth_signing_alg",
+       "jwks_uri",
+       "id_token_signed_response_alg",
+       "id_token_encrypted_response_alg",
+       "id_token_encrypted_response_enc",
+       "userinfo_signed_response_alg",
+       "userinfo_encrypted_response_alg",
+       "userinfo_encrypted_response_enc",
+       "request_object_signing_alg",
+       "subject_type",
+       "sector_identifier_uri",
+       "default_acr_values",
+       "require_pushed_authorization_requests",
+       "dpop_bound_access_tokens",
+       "backchannel_token_delivery_mode",
+       "backchannel_client_notification_endpoint",
+       "client_name",
+       "scope"},
       // RFC 7591 §3.2.1: these are the server's answer, never part of a request.
       {"client_id", "client_secret", "client_id_issued_at", "client_secret_expires_at",
        "registration_access_token", "registration_client_uri", "sector_identifier"}));
@@ -308,9 +326,9 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
   if (m.HasGrant(kGrantRefreshToken) && !code_flow && !m.HasGrant(kGrantCiba))
     return FieldError("grant_types", "refresh_token needs authorization_code or the CIBA grant");
   IDS_ASSIGN_OR_RETURN(auto responses, internal::OptStringArray(request, "response_types", true));
-  m.response_types = responses ? std::move(*responses)
-                               : (code_flow ? std::vector<std::string>{"code"}
-                                            : std::vector<std::string>{});
+  m.response_types =
+      responses ? std::move(*responses)
+                : (code_flow ? std::vector<std::string>{"code"} : std::vector<std::string>{});
   for (size_t i = 0; i < m.response_types.size(); ++i) {
     if (m.response_types[i] != "code")
       return FieldError("response_types[" + std::to_string(i) + "]",
@@ -336,15 +354,15 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
   }
 
   // Client authentication and keys (RFC 7591 §2).
-  IDS_RETURN_IF_ERROR(ReadString(request, "token_endpoint_auth_method",
-                                 &m.token_endpoint_auth_method));
+  IDS_RETURN_IF_ERROR(
+      ReadString(request, "token_endpoint_auth_method", &m.token_endpoint_auth_method));
   if (m.token_endpoint_auth_method == "none")
     return FieldError("token_endpoint_auth_method", "public clients are not allowed");
   if (m.token_endpoint_auth_method != kAuthPrivateKeyJwt && !m.UsesSecret())
     return FieldError("token_endpoint_auth_method",
                       "must be private_key_jwt, client_secret_basic or client_secret_post");
-  IDS_RETURN_IF_ERROR(ReadString(request, "token_endpoint_auth_signing_alg",
-                                 &m.token_endpoint_auth_signing_alg));
+  IDS_RETURN_IF_ERROR(
+      ReadString(request, "token_endpoint_auth_signing_alg", &m.token_endpoint_auth_signing_alg));
   if (!m.token_endpoint_auth_signing_alg.empty()) {
     IDS_RETURN_IF_ERROR(CheckAlg("token_endpoint_auth_signing_alg",
                                  m.token_endpoint_auth_signing_alg, kSigningAlgs));
@@ -364,21 +382,22 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
   if (!m.jwks_uri.empty()) IDS_RETURN_IF_ERROR(ParseUrl(m.jwks_uri, "jwks_uri", false).status());
   const bool has_keys = m.jwks || !m.jwks_uri.empty();
   if (m.token_endpoint_auth_method == kAuthPrivateKeyJwt && !has_keys)
-    return FieldError("jwks", "private_key_jwt needs the client's public keys: give jwks or "
-                              "jwks_uri");
+    return FieldError("jwks",
+                      "private_key_jwt needs the client's public keys: give jwks or "
+                      "jwks_uri");
 
   // Algorithms (OIDC Registration §2).
-  IDS_RETURN_IF_ERROR(ReadString(request, "id_token_signed_response_alg",
-                                 &m.id_token_signed_response_alg));
+  IDS_RETURN_IF_ERROR(
+      ReadString(request, "id_token_signed_response_alg", &m.id_token_signed_response_alg));
   IDS_RETURN_IF_ERROR(
       CheckAlg("id_token_signed_response_alg", m.id_token_signed_response_alg, kSigningAlgs));
-  IDS_RETURN_IF_ERROR(ReadString(request, "userinfo_signed_response_alg",
-                                 &m.userinfo_signed_response_alg));
+  IDS_RETURN_IF_ERROR(
+      ReadString(request, "userinfo_signed_response_alg", &m.userinfo_signed_response_alg));
   if (!m.userinfo_signed_response_alg.empty())
     IDS_RETURN_IF_ERROR(
         CheckAlg("userinfo_signed_response_alg", m.userinfo_signed_response_alg, kSigningAlgs));
-  IDS_RETURN_IF_ERROR(ReadString(request, "request_object_signing_alg",
-                                 &m.request_object_signing_alg));
+  IDS_RETURN_IF_ERROR(
+      ReadString(request, "request_object_signing_alg", &m.request_object_signing_alg));
   if (!m.request_object_signing_alg.empty()) {
     IDS_RETURN_IF_ERROR(
         CheckAlg("request_object_signing_alg", m.request_object_signing_alg, kSigningAlgs));
@@ -387,10 +406,10 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
                         "needs the client's public keys: give jwks or jwks_uri");
   }
   for (const char* prefix : {"id_token", "userinfo"}) {
-    std::string& alg = prefix[0] == 'i' ? m.id_token_encrypted_response_alg
-                                        : m.userinfo_encrypted_response_alg;
-    std::string& enc = prefix[0] == 'i' ? m.id_token_encrypted_response_enc
-                                        : m.userinfo_encrypted_response_enc;
+    std::string& alg =
+        prefix[0] == 'i' ? m.id_token_encrypted_response_alg : m.userinfo_encrypted_response_alg;
+    std::string& enc =
+        prefix[0] == 'i' ? m.id_token_encrypted_response_enc : m.userinfo_encrypted_response_enc;
     IDS_RETURN_IF_ERROR(ReadString(request, std::string(prefix) + "_encrypted_response_alg", &alg));
     IDS_RETURN_IF_ERROR(ReadString(request, std::string(prefix) + "_encrypted_response_enc", &enc));
     IDS_RETURN_IF_ERROR(CheckEncryption(prefix, alg, enc));
@@ -400,8 +419,8 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
   }
 
   // CIBA Core §4: the delivery mode, and the notification endpoint for ping and push.
-  IDS_RETURN_IF_ERROR(ReadString(request, "backchannel_token_delivery_mode",
-                                 &m.backchannel_token_delivery_mode));
+  IDS_RETURN_IF_ERROR(
+      ReadString(request, "backchannel_token_delivery_mode", &m.backchannel_token_delivery_mode));
   IDS_RETURN_IF_ERROR(ReadString(request, "backchannel_client_notification_endpoint",
                                  &m.backchannel_client_notification_endpoint));
   if (m.HasGrant(kGrantCiba)) {
@@ -414,8 +433,7 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
       return FieldError("backchannel_client_notification_endpoint",
                         "required for ping and push delivery");
     if (mode == "poll" && !m.backchannel_client_notification_endpoint.empty())
-      return FieldError("backchannel_client_notification_endpoint",
-                        "not used with poll delivery");
+      return FieldError("backchannel_client_notification_endpoint", "not used with poll delivery");
     if (!m.backchannel_client_notification_endpoint.empty())
       IDS_RETURN_IF_ERROR(ParseUrl(m.backchannel_client_notification_endpoint,
                                    "backchannel_client_notification_endpoint", false)
@@ -483,7 +501,8 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
       return FieldError("scope", "offline_access needs the refresh_token grant");
   }
 
-  IDS_ASSIGN_OR_RETURN(auto par, internal::OptBool(request, "require_pushed_authorization_requests"));
+  IDS_ASSIGN_OR_RETURN(auto par,
+                       internal::OptBool(request, "require_pushed_authorization_requests"));
   m.require_pushed_authorization_requests = par.value_or(false);
   IDS_ASSIGN_OR_RETURN(auto dpop, internal::OptBool(request, "dpop_bound_access_tokens"));
   m.dpop_bound_access_tokens = dpop.value_or(false);

@@ -19,12 +19,11 @@
 // Thread-safety: value types and pure functions.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 
@@ -58,10 +57,10 @@ struct ClientMetadata {
   std::string request_object_signing_alg;  // empty: any the server accepts (never "none")
   std::string subject_type = "pairwise";   // or "public"
   std::string sector_identifier_uri;
-  std::vector<std::string> default_acr_values;  // assurance level names (agreement.h)
+  std::vector<std::string> default_acr_values;         // assurance level names (agreement.h)
   bool require_pushed_authorization_requests = false;  // RFC 9126 §6
   bool dpop_bound_access_tokens = false;               // RFC 9449 §5.2
-  std::string backchannel_token_delivery_mode;  // poll, ping, push (CIBA grant only)
+  std::string backchannel_token_delivery_mode;         // poll, ping, push (CIBA grant only)
   std::string backchannel_client_notification_endpoint;
   std::string client_name;  // for operators; people see the member's verified display name
   std::string scope;        // space-separated scope values the client may ask for

@@ -89,8 +89,8 @@ TEST(ClientMetadataTest, OurAlgorithmNamesAreOnesTheCryptoLayerKnows) {
   for (auto alg : {"RSA-OAEP", "RSA-OAEP-256", "ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A192KW",
                    "ECDH-ES+A256KW"})
     EXPECT_TRUE(crypto::ParseKeyMgmtAlg(alg).has_value()) << alg;
-  for (auto enc : {"A128CBC-HS256", "A192CBC-HS384", "A256CBC-HS512", "A128GCM", "A192GCM",
-                   "A256GCM"})
+  for (auto enc :
+       {"A128CBC-HS256", "A192CBC-HS384", "A256CBC-HS512", "A128GCM", "A192GCM", "A256GCM"})
     EXPECT_TRUE(crypto::ParseContentEnc(enc).has_value()) << enc;
 }
 
@@ -133,7 +133,8 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{"RedirectDuplicate",
                   With(kWeb, "redirect_uris", {"https://rp.example/a", "https://rp.example/a"}),
                   "redirect_uris[1]: duplicate value"},
-        Rejection{"RedirectHttp", Redirect("http://rp.example/cb"), "redirect_uris[0]: must use https"},
+        Rejection{"RedirectHttp", Redirect("http://rp.example/cb"),
+                  "redirect_uris[0]: must use https"},
         Rejection{"RedirectHttpLoopbackLookalike", Redirect("http://localhost.evil.example/cb"),
                   "redirect_uris[0]: must use https"},
         Rejection{"RedirectHttp127Lookalike", Redirect("http://127.0.0.1.evil.example/cb"),
@@ -255,16 +256,16 @@ INSTANTIATE_TEST_SUITE_P(
                   With(With(kWeb, "userinfo_encrypted_response_alg", "ECDH-ES"),
                        "userinfo_encrypted_response_enc", "A128CTR"),
                   "userinfo_encrypted_response_enc: must be one of"},
-        Rejection{"EncWithoutKeys",
-                  With(With(Without(kWeb, "jwks"), "token_endpoint_auth_method",
-                            "client_secret_basic"),
-                       "id_token_encrypted_response_alg", "RSA-OAEP-256"),
-                  "id_token_encrypted_response_alg: needs the client's public keys"},
-        Rejection{"RequestObjectWithoutKeys",
-                  With(With(Without(kWeb, "jwks"), "token_endpoint_auth_method",
-                            "client_secret_post"),
-                       "request_object_signing_alg", "PS256"),
-                  "request_object_signing_alg: needs the client's public keys"},
+        Rejection{
+            "EncWithoutKeys",
+            With(With(Without(kWeb, "jwks"), "token_endpoint_auth_method", "client_secret_basic"),
+                 "id_token_encrypted_response_alg", "RSA-OAEP-256"),
+            "id_token_encrypted_response_alg: needs the client's public keys"},
+        Rejection{
+            "RequestObjectWithoutKeys",
+            With(With(Without(kWeb, "jwks"), "token_endpoint_auth_method", "client_secret_post"),
+                 "request_object_signing_alg", "PS256"),
+            "request_object_signing_alg: needs the client's public keys"},
         // CIBA Core §4.
         Rejection{"CibaWithoutMode",
                   With(kCc, "grant_types", {"urn:openid:params:grant-type:ciba"}),
@@ -318,8 +319,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "scope: contains a character RFC 6749"},
         Rejection{"ScopeDuplicate", With(kWeb, "scope", "openid email openid"),
                   "scope: duplicate value 'openid'"},
-        Rejection{"ScopeWithoutOpenid", With(kWeb, "scope", "email"),
-                  "scope: must include openid"},
+        Rejection{"ScopeWithoutOpenid", With(kWeb, "scope", "email"), "scope: must include openid"},
         Rejection{"OpenidWithoutUsers", With(kCc, "scope", "openid"),
                   "scope: openid needs the authorization_code or the CIBA grant"},
         Rejection{"OfflineWithoutRefresh", With(kWeb, "scope", "openid offline_access"),
@@ -396,8 +396,8 @@ TEST(ClientMetadataTest, ClientsWithoutRedirectUrisRoundTrip) {
 }
 
 TEST(ClientMetadataTest, SecretMethodsNeedNoKeys) {
-  auto m = ValidateClientMetadata(With(Without(kWeb, "jwks"), "token_endpoint_auth_method",
-                                       "client_secret_basic"));
+  auto m = ValidateClientMetadata(
+      With(Without(kWeb, "jwks"), "token_endpoint_auth_method", "client_secret_basic"));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_TRUE(m->UsesSecret());
   EXPECT_FALSE(m->jwks.has_value());

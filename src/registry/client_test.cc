@@ -234,8 +234,8 @@ TEST_P(ClientTest, WhoMayOwnAndRegisterClients) {
   Member manager = AddMember(Role::kSchemeManager, "Scheme");
   auto& clients = registry_->clients();
   auto web = *ValidateClientMetadata(WebClientMetadata());
-  auto api = *ValidateClientMetadata({{"grant_types", {"client_credentials"}},
-                                      {"jwks", TestJwks()}});
+  auto api =
+      *ValidateClientMetadata({{"grant_types", {"client_credentials"}}, {"jwks", TestJwks()}});
 
   // Users are logged in only through service providers' clients; API clients for anyone.
   auto r = clients.Create(registrar.id, web, "operator", "operator");

@@ -69,8 +69,8 @@ bool IsValidLei(std::string_view lei) {
 }
 
 bool IsEmailLocalChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+/=?^_`{|}~.-")
-                                                                .find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+/=?^_`{|}~.-").find(c) != std::string_view::npos;
 }
 
 Status CheckEmail(std::string_view email) {
@@ -90,8 +90,8 @@ Status CheckEmail(std::string_view email) {
   size_t start = 0;
   while (start <= domain.size()) {
     size_t dot = domain.find('.', start);
-    std::string_view label = domain.substr(start, dot == std::string_view::npos ? domain.npos
-                                                                                : dot - start);
+    std::string_view label =
+        domain.substr(start, dot == std::string_view::npos ? domain.npos : dot - start);
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
       return FieldError(kField, "malformed domain");
     for (char c : label) {
@@ -192,8 +192,9 @@ Result<NewMember> ParseNewMember(const json& body) {
   IDS_RETURN_IF_ERROR(ExpectRequiredString(body, "role", &role));
   auto parsed = ParseRole(role);
   if (!parsed)
-    return FieldError("role", "unknown role (scheme_manager, identity_registrar, sim_controller, "
-                              "service_provider, value_added_reseller)");
+    return FieldError("role",
+                      "unknown role (scheme_manager, identity_registrar, sim_controller, "
+                      "service_provider, value_added_reseller)");
   m.role = *parsed;
   IDS_RETURN_IF_ERROR(ExpectRequiredString(body, "display_name", &m.display_name));
   IDS_RETURN_IF_ERROR(ExpectRequiredString(body, "legal_id", &m.legal_id));
@@ -204,10 +205,10 @@ Result<NewMember> ParseNewMember(const json& body) {
 }
 
 Result<MemberUpdate> ParseMemberUpdate(const json& body) {
-  IDS_RETURN_IF_ERROR(internal::CheckFields(
-      body, "the update", {"display_name", "contacts"},
-      {"id", "role", "legal_id", "status", "reseller_id", "revocation_epoch", "status_changed_at",
-       "created_at", "updated_at"}));
+  IDS_RETURN_IF_ERROR(
+      internal::CheckFields(body, "the update", {"display_name", "contacts"},
+                            {"id", "role", "legal_id", "status", "reseller_id", "revocation_epoch",
+                             "status_changed_at", "created_at", "updated_at"}));
   MemberUpdate u;
   IDS_ASSIGN_OR_RETURN(u.display_name, internal::OptString(body, "display_name"));
   if (body.contains("contacts")) {
@@ -257,9 +258,9 @@ std::string NewId(Random& random, std::string_view prefix, size_t hex_bytes) {
 
 Result<Member> GetMember(store::Executor& db, std::string_view id) {
   if (!internal::IsWellFormedId(id)) return Status::NotFound("no such member");
-  IDS_ASSIGN_OR_RETURN(auto r, db.Exec("SELECT " + std::string(kColumns) +
-                                           " FROM registry_members WHERE id = ?",
-                                       {store::Text(std::string(id))}));
+  IDS_ASSIGN_OR_RETURN(
+      auto r, db.Exec("SELECT " + std::string(kColumns) + " FROM registry_members WHERE id = ?",
+                      {store::Text(std::string(id))}));
   if (r.rows.empty()) return Status::NotFound("no member " + std::string(id));
   return FromRow(r.rows[0]);
 }
@@ -292,22 +293,20 @@ Result<Member> Members::Create(const NewMember& request, std::string_view actor)
       if (reseller->status != MemberStatus::kActive)
         return FieldError("reseller_id", m.reseller_id + " is not active");
     }
-    IDS_RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO registry_members (" + std::string(kColumns) +
-                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                {store::Text(m.id), store::Text(std::string(RoleName(m.role))),
-                 store::Text(m.display_name), store::Text(m.legal_id),
-                 store::Text(m.contacts.email), store::Text(m.contacts.phone),
-                 store::Text("active"),
-                 m.reseller_id.empty() ? store::Null() : store::Text(m.reseller_id),
-                 store::Int(0), store::Int(m.status_changed_at_ms), store::Int(m.created_at_ms),
-                 store::Int(m.updated_at_ms)})
-            .status());
-    json details = {{"role", RoleName(m.role)}, {"display_name", m.display_name},
-                    {"legal_id", m.legal_id}};
+    IDS_RETURN_IF_ERROR(tx.Exec("INSERT INTO registry_members (" + std::string(kColumns) +
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                {store::Text(m.id), store::Text(std::string(RoleName(m.role))),
+                                 store::Text(m.display_name), store::Text(m.legal_id),
+                                 store::Text(m.contacts.email), store::Text(m.contacts.phone),
+                                 store::Text("active"),
+                                 m.reseller_id.empty() ? store::Null() : store::Text(m.reseller_id),
+                                 store::Int(0), store::Int(m.status_changed_at_ms),
+                                 store::Int(m.created_at_ms), store::Int(m.updated_at_ms)})
+                            .status());
+    json details = {
+        {"role", RoleName(m.role)}, {"display_name", m.display_name}, {"legal_id", m.legal_id}};
     if (!m.reseller_id.empty()) details["reseller_id"] = m.reseller_id;
-    return audit::Append(tx, {std::string(actor), "member.create", m.id, details},
-                         m.created_at_ms)
+    return audit::Append(tx, {std::string(actor), "member.create", m.id, details}, m.created_at_ms)
         .status();
   }));
   return m;
@@ -353,8 +352,8 @@ Result<Member> Members::Update(std::string_view id, const MemberUpdate& update,
       return Status::FailedPrecondition("member " + m.id + " is terminated; it cannot change");
     json changed = json::array();
     if (update.display_name && *update.display_name != m.display_name) {
-      changed.push_back({{"display_name", {{"from", m.display_name},
-                                           {"to", *update.display_name}}}});
+      changed.push_back(
+          {{"display_name", {{"from", m.display_name}, {"to", *update.display_name}}}});
       m.display_name = *update.display_name;
     }
     // Contacts may name people: the audit entry says that they changed, not what they are.
@@ -363,16 +362,16 @@ Result<Member> Members::Update(std::string_view id, const MemberUpdate& update,
       m.contacts = *update.contacts;
     }
     m.updated_at_ms = clock_.NowMillis();
-    IDS_RETURN_IF_ERROR(tx.Exec("UPDATE registry_members SET display_name = ?, contact_email = ?,"
-                                " contact_phone = ?, updated_at = ? WHERE id = ?",
-                                {store::Text(m.display_name), store::Text(m.contacts.email),
-                                 store::Text(m.contacts.phone), store::Int(m.updated_at_ms),
-                                 store::Text(m.id)})
-                            .status());
-    IDS_RETURN_IF_ERROR(audit::Append(tx, {std::string(actor), "member.update", m.id,
-                                           {{"changed", changed}}},
-                                      m.updated_at_ms)
-                            .status());
+    IDS_RETURN_IF_ERROR(
+        tx.Exec("UPDATE registry_members SET display_name = ?, contact_email = ?,"
+                " contact_phone = ?, updated_at = ? WHERE id = ?",
+                {store::Text(m.display_name), store::Text(m.contacts.email),
+                 store::Text(m.contacts.phone), store::Int(m.updated_at_ms), store::Text(m.id)})
+            .status());
+    IDS_RETURN_IF_ERROR(
+        audit::Append(tx, {std::string(actor), "member.update", m.id, {{"changed", changed}}},
+                      m.updated_at_ms)
+            .status());
     out = std::move(m);
     return Status::Ok();
   }));
@@ -410,26 +409,25 @@ Result<Member> Members::Transition(std::string_view id, MemberStatus to, std::st
     m.revocation_epoch += 1;
     m.status_changed_at_ms = m.updated_at_ms = clock_.NowMillis();
     // Conditional on the epoch read above: a concurrent change makes this one retry.
-    IDS_ASSIGN_OR_RETURN(auto r, tx.Exec("UPDATE registry_members SET status = ?,"
-                                         " revocation_epoch = ?, status_changed_at = ?,"
-                                         " updated_at = ? WHERE id = ? AND revocation_epoch = ?",
-                                         {store::Text(std::string(MemberStatusName(to))),
-                                          store::Int(m.revocation_epoch),
-                                          store::Int(m.status_changed_at_ms),
-                                          store::Int(m.updated_at_ms), store::Text(m.id),
-                                          store::Int(m.revocation_epoch - 1)}));
+    IDS_ASSIGN_OR_RETURN(
+        auto r,
+        tx.Exec("UPDATE registry_members SET status = ?,"
+                " revocation_epoch = ?, status_changed_at = ?,"
+                " updated_at = ? WHERE id = ? AND revocation_epoch = ?",
+                {store::Text(std::string(MemberStatusName(to))), store::Int(m.revocation_epoch),
+                 store::Int(m.status_changed_at_ms), store::Int(m.updated_at_ms), store::Text(m.id),
+                 store::Int(m.revocation_epoch - 1)}));
     if (r.affected != 1) return store::TransientError("member changed concurrently");
     json details = {{"from", MemberStatusName(from)},
                     {"to", MemberStatusName(to)},
                     {"revocation_epoch", m.revocation_epoch}};
     if (!reason.empty()) details["reason"] = std::string(reason);
-    IDS_RETURN_IF_ERROR(
-        audit::Append(tx, {std::string(actor), std::string(action), m.id, details},
-                      m.status_changed_at_ms)
-            .status());
-    IDS_RETURN_IF_ERROR(hooks_.Run(tx, {m.id, "", std::string(MemberStatusName(from)),
-                                        std::string(MemberStatusName(to)), m.revocation_epoch,
-                                        m.status_changed_at_ms, std::string(actor)}));
+    IDS_RETURN_IF_ERROR(audit::Append(tx, {std::string(actor), std::string(action), m.id, details},
+                                      m.status_changed_at_ms)
+                            .status());
+    IDS_RETURN_IF_ERROR(hooks_.Run(
+        tx, {m.id, "", std::string(MemberStatusName(from)), std::string(MemberStatusName(to)),
+             m.revocation_epoch, m.status_changed_at_ms, std::string(actor)}));
     out = std::move(m);
     return Status::Ok();
   }));

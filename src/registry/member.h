@@ -28,12 +28,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/random.h"
@@ -71,7 +70,7 @@ struct Member {
   std::string legal_id;      // "LEI:<20 characters>" or a company number, e.g. "BE0123456789"
   Contacts contacts;
   MemberStatus status = MemberStatus::kActive;
-  std::string reseller_id;  // the value added reseller that brought it in, or empty
+  std::string reseller_id;       // the value added reseller that brought it in, or empty
   int64_t revocation_epoch = 0;  // bumped by every status change
   int64_t status_changed_at_ms = 0;
   int64_t created_at_ms = 0;

@@ -125,8 +125,7 @@ TEST_P(MemberTest, TransitionsBumpTheEpochAndTerminationIsFinal) {
   EXPECT_EQ(s->status, MemberStatus::kSuspended);
   EXPECT_EQ(s->revocation_epoch, 1);
   EXPECT_EQ(s->status_changed_at_ms, clock_.NowMillis());
-  EXPECT_EQ(members.Suspend(m.id, "operator").status().code(),
-            Status::Code::kFailedPrecondition);
+  EXPECT_EQ(members.Suspend(m.id, "operator").status().code(), Status::Code::kFailedPrecondition);
 
   auto standing = members.StandingOf(m.id);
   ASSERT_TRUE(standing.ok());
@@ -198,8 +197,8 @@ TEST_P(MemberTest, StatusHooksRunInTheChangesTransaction) {
 
 TEST_P(MemberTest, UpdateNameAndContacts) {
   Member m = AddMember(Role::kServiceProvider);
-  auto update = ParseMemberUpdate({{"display_name", "Acme Bank NV"},
-                                   {"contacts", {{"phone", "+3225550000"}}}});
+  auto update = ParseMemberUpdate(
+      {{"display_name", "Acme Bank NV"}, {"contacts", {{"phone", "+3225550000"}}}});
   ASSERT_TRUE(update.ok()) << update.status().ToString();
   clock_.AdvanceSeconds(5);
   auto u = registry_->members().Update(m.id, *update, "operator");
@@ -215,8 +214,10 @@ TEST_P(MemberTest, UpdateNameAndContacts) {
 
   EXPECT_EQ(ParseMemberUpdate(json::object()).status().message(),
             "nothing to update: give display_name and/or contacts");
-  EXPECT_EQ(ParseMemberUpdate({{"role", "scheme_manager"}}).status().message().rfind(
-                "role: is set by the server", 0),
+  EXPECT_EQ(ParseMemberUpdate({{"role", "scheme_manager"}})
+                .status()
+                .message()
+                .rfind("role: is set by the server", 0),
             0u);
   EXPECT_EQ(registry_->members()
                 .Update(m.id, {.display_name = std::string("bad\x01")}, "operator")
@@ -230,7 +231,8 @@ TEST_P(MemberTest, UpdateNameAndContacts) {
 TEST_P(MemberTest, ListFiltersAndPages) {
   Member reseller = AddMember(Role::kValueAddedReseller, "R");
   std::vector<std::string> sps;
-  for (int i = 0; i < 5; ++i) sps.push_back(AddMember(Role::kServiceProvider, "SP", reseller.id).id);
+  for (int i = 0; i < 5; ++i)
+    sps.push_back(AddMember(Role::kServiceProvider, "SP", reseller.id).id);
   AddMember(Role::kIdentityRegistrar, "Registrar");
   ASSERT_TRUE(registry_->members().Suspend(sps[0], "operator").ok());
 

@@ -52,8 +52,8 @@ Status KnownClient(Context& c) {
   IDS_RETURN_IF_ERROR(record.status());
   c.client = std::move(record).value();
   if (!c.request.member_id.empty() && c.request.member_id != c.client->member_id)
-    return Deny("unauthorized_client", "client " + c.client->client_id + " does not belong to " +
-                                           c.request.member_id);
+    return Deny("unauthorized_client",
+                "client " + c.client->client_id + " does not belong to " + c.request.member_id);
   c.decision.member_id = c.client->member_id;
   c.role = c.client->member_role;
   return Status::Ok();
@@ -81,8 +81,8 @@ Status MemberActive(Context& c) {
     c.role = standing->role;
   }
   if (status != MemberStatus::kActive)
-    return Deny("unauthorized_client", "member " + c.decision.member_id + " is " +
-                                           std::string(MemberStatusName(status)));
+    return Deny("unauthorized_client",
+                "member " + c.decision.member_id + " is " + std::string(MemberStatusName(status)));
   if (reseller && *reseller != MemberStatus::kActive)
     return Deny("unauthorized_client", "the reseller of member " + c.decision.member_id + " is " +
                                            std::string(MemberStatusName(*reseller)));
@@ -102,8 +102,7 @@ Status ServiceAllowed(Context& c) {
   if (c.decision.terms.Allows(*c.request.service)) return Status::Ok();
   return Deny("unauthorized_client", "the agreement of member " + c.decision.member_id +
                                          " does not include the " +
-                                         std::string(ServiceName(*c.request.service)) +
-                                         " service");
+                                         std::string(ServiceName(*c.request.service)) + " service");
 }
 
 Status ScopeRegistered(Context& c) {
@@ -115,8 +114,9 @@ Status ScopeRegistered(Context& c) {
       outside.push_back(s);
   }
   if (outside.empty()) return Status::Ok();
-  return Deny("invalid_scope", "scope not registered for client " + c.client->client_id + ": " +
-                                   internal::JoinNames(outside),
+  return Deny("invalid_scope",
+              "scope not registered for client " + c.client->client_id + ": " +
+                  internal::JoinNames(outside),
               Status::Code::kInvalidArgument);
 }
 
@@ -138,8 +138,9 @@ Status ClaimsAllowed(Context& c) {
     c.decision.dropped = true;
     return Status::Ok();
   }
-  return Deny("invalid_scope", "claims outside the agreement of member " + c.decision.member_id +
-                                   ": " + internal::JoinNames(c.decision.refused_claims),
+  return Deny("invalid_scope",
+              "claims outside the agreement of member " + c.decision.member_id + ": " +
+                  internal::JoinNames(c.decision.refused_claims),
               Status::Code::kInvalidArgument);
 }
 
@@ -147,10 +148,9 @@ Status LevelAllowed(Context& c) {
   if (!c.request.assurance_level) return Status::Ok();
   IDS_RETURN_IF_ERROR(NeedTerms(c));
   if (c.decision.terms.AllowsLevel(*c.request.assurance_level)) return Status::Ok();
-  return Deny("access_denied", "the agreement of member " + c.decision.member_id +
-                                   " does not include the " +
-                                   std::string(AssuranceLevelName(*c.request.assurance_level)) +
-                                   " assurance level");
+  return Deny("access_denied",
+              "the agreement of member " + c.decision.member_id + " does not include the " +
+                  std::string(AssuranceLevelName(*c.request.assurance_level)) + " assurance level");
 }
 
 using Rule = Status (*)(Context&);
@@ -198,11 +198,10 @@ Decision Policy::Check(const PolicyRequest& request) {
 }
 
 Status Policy::AuditDenial(const PolicyRequest& request, const Decision& d) {
-  std::string actor = !request.client_id.empty() ? "client:" + request.client_id
-                                                 : "member:" + request.member_id;
-  json details = {{"rule", d.rule},
-                  {"error", d.status.oauth_error()},
-                  {"reason", d.status.message()}};
+  std::string actor =
+      !request.client_id.empty() ? "client:" + request.client_id : "member:" + request.member_id;
+  json details = {
+      {"rule", d.rule}, {"error", d.status.oauth_error()}, {"reason", d.status.message()}};
   if (!request.client_id.empty()) details["client_id"] = request.client_id;
   if (request.service) details["service"] = ServiceName(*request.service);
   if (request.assurance_level)

@@ -38,10 +38,10 @@
 namespace idscheme::registry {
 
 struct PolicyRequest {
-  std::string client_id;  // the client acting; empty when a member acts without one
-  std::string member_id;  // used when client_id is empty; else, if set, must be the client's
-  std::optional<Role> role;        // the role the endpoint requires
-  std::optional<Service> service;  // the service asked for
+  std::string client_id;     // the client acting; empty when a member acts without one
+  std::string member_id;     // used when client_id is empty; else, if set, must be the client's
+  std::optional<Role> role;  // the role the endpoint requires
+  std::optional<Service> service;   // the service asked for
   std::vector<std::string> scopes;  // requested scope values
   std::vector<std::string> claims;  // requested claims (from scope and the claims parameter)
   std::optional<AssuranceLevel> assurance_level;

@@ -54,12 +54,12 @@ class PolicyTest : public RegistryTest {
 };
 
 TEST_P(PolicyTest, AllowsWhatTheAgreementLists) {
-  Decision d = registry_->policy().Check(
-      {.client_id = client_,
-       .service = Service::kIdentification,
-       .scopes = {"openid", "email"},
-       .claims = {"sub", "email", "email_verified", "name", "email"},
-       .assurance_level = AssuranceLevel::kBasic});
+  Decision d =
+      registry_->policy().Check({.client_id = client_,
+                                 .service = Service::kIdentification,
+                                 .scopes = {"openid", "email"},
+                                 .claims = {"sub", "email", "email_verified", "name", "email"},
+                                 .assurance_level = AssuranceLevel::kBasic});
   EXPECT_TRUE(d.allowed()) << d.status.ToString();
   EXPECT_EQ(d.member_id, sp_.id);
   EXPECT_EQ(d.allowed_claims, (std::vector<std::string>{"sub", "email", "email_verified", "name"}));
@@ -96,9 +96,9 @@ TEST_P(PolicyTest, RoleIsTheRegistrysNotTheCallers) {
                "access_denied");
   Member registrar = AddMember(Role::kIdentityRegistrar, "Registrar");
   // A member acting without a client.
-  EXPECT_TRUE(
-      registry_->policy().Check({.member_id = registrar.id, .role = Role::kIdentityRegistrar})
-          .allowed());
+  EXPECT_TRUE(registry_->policy()
+                  .Check({.member_id = registrar.id, .role = Role::kIdentityRegistrar})
+                  .allowed());
   ExpectDenied({.member_id = registrar.id, .role = Role::kSimController}, "member_role",
                "access_denied");
   ExpectDenied({.member_id = "m_nobody"}, "member_active", "access_denied");
@@ -116,10 +116,10 @@ TEST_P(PolicyTest, ServiceScopeAndLevel) {
 }
 
 TEST_P(PolicyTest, ClaimsOutsideAreRefusedOrDroppedAsTheAgreementSays) {
-  PolicyRequest r = {.client_id = client_,
-                     .service = Service::kIdentification,
-                     .claims = {"name", "birthdate", "urn:idscheme:claims:national_id_number",
-                                "not_a_claim"}};
+  PolicyRequest r = {
+      .client_id = client_,
+      .service = Service::kIdentification,
+      .claims = {"name", "birthdate", "urn:idscheme:claims:national_id_number", "not_a_claim"}};
   ExpectDenied(r, "claims_allowed", "invalid_scope");
   auto entries = AuditEntries("policy.deny");
   EXPECT_EQ(entries.back()["details"]["refused_claims"],
@@ -176,7 +176,8 @@ TEST_P(PolicyTest, EvaluateWritesNothingAndAuditDenialIsForOthersToo) {
 
 TEST_P(PolicyTest, StrangersBytesCannotBreakTheAudit) {
   ExpectDenied({.client_id = std::string("c_\xff\xfe")}, "known_client", "invalid_client");
-  ExpectDenied({.client_id = client_, .service = Service::kIdentification,
+  ExpectDenied({.client_id = client_,
+                .service = Service::kIdentification,
                 .claims = {std::string("bad\xc3")}},
                "claims_allowed", "invalid_scope");
 }

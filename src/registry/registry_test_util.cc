@@ -39,8 +39,7 @@ void RegistryTest::SetUp() {
   registry_ = std::make_unique<Registry>(*db_, clock_, random_);
 }
 
-Member RegistryTest::AddMember(Role role, const std::string& name,
-                               const std::string& reseller_id) {
+Member RegistryTest::AddMember(Role role, const std::string& name, const std::string& reseller_id) {
   NewMember m;
   m.role = role;
   m.display_name = name;

@@ -2,11 +2,11 @@
 // with a fake clock, and helpers that make valid members, agreements and clients.
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/clock.h"
 #include "common/random.h"

@@ -18,8 +18,7 @@ Status FieldError(std::string_view field, std::string_view what) {
 
 Status CheckFields(const json& object, std::string_view what,
                    std::initializer_list<std::string_view> known,
-                   std::initializer_list<std::string_view> server_set,
-                   std::string_view prefix) {
+                   std::initializer_list<std::string_view> server_set, std::string_view prefix) {
   if (!object.is_object()) return FieldError(what, "must be a JSON object");
   for (const auto& [key, value] : object.items()) {
     if (std::find(server_set.begin(), server_set.end(), key) != server_set.end())
