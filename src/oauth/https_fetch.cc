@@ -2,7 +2,11 @@
 // name verification for outgoing HTTPS.
 #include "oauth/https_fetch.h"
 
+// clang-format off
 // Boost 1.74's awaitable.hpp misses this include under GCC 12.
+#include <utility>
+// clang-format on
+
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -18,7 +22,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <mutex>
-#include <utility>
 
 namespace idscheme::oauth {
 

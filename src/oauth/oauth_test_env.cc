@@ -1,5 +1,7 @@
 #include "oauth/oauth_test_env.h"
 
+#include <stdexcept>
+
 #include "audit/audit_log.h"
 #include "common/base64url.h"
 #include "crypto/random.h"
