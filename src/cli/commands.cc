@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "cli/registry_commands.h"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -233,6 +234,8 @@ int Run(int argc, char** argv) {
       "head", "Print the last sequence number and hash (record it elsewhere as a witness)");
   flags.AddStoreFlags(audit_head);
   audit_head->callback([&] { rc = AuditHead(flags); });
+
+  AddRegistryCommands(app, flags, rc);
 
   auto* config = app.add_subcommand("config", "Check and print the effective configuration");
   config->require_subcommand(1);

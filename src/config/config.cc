@@ -126,6 +126,36 @@ const std::vector<Spec>& Specs() {
              &Config::keys, &KeysConfig::retire_after_seconds, 60, 365 * 86'400),
       IntKey("keys.reload_interval_seconds", "how often the key set is re-read from the store",
              &Config::keys, &KeysConfig::reload_interval_seconds, 1, 3600),
+      StringKey("oauth.access_token_format", "jwt (RFC 9068) or opaque", &Config::oauth,
+                &OAuthSettings::access_token_format),
+      IntKey("oauth.access_token_ttl_seconds", "access token lifetime", &Config::oauth,
+             &OAuthSettings::access_token_ttl_seconds, 30, 86'400),
+      StringKey("oauth.access_token_signing_alg", "ES256, PS256, RS256 or EdDSA", &Config::oauth,
+                &OAuthSettings::access_token_signing_alg),
+      StringKey("oauth.access_token_audience", "aud of JWT access tokens (empty: the issuer)",
+                &Config::oauth, &OAuthSettings::access_token_audience),
+      IntKey("oauth.client_assertion_max_lifetime_seconds",
+             "longest exp - iat accepted in a client assertion", &Config::oauth,
+             &OAuthSettings::client_assertion_max_lifetime_seconds, 10, 3600),
+      IntKey("oauth.clock_leeway_seconds", "clock skew tolerated in clients' JWTs",
+             &Config::oauth, &OAuthSettings::clock_leeway_seconds, 0, 300),
+      IntKey("oauth.jwks_fetch_timeout_ms", "timeout fetching a client's jwks_uri",
+             &Config::oauth, &OAuthSettings::jwks_fetch_timeout_ms, 100, 60'000),
+      IntKey("oauth.jwks_max_bytes", "largest jwks_uri document", &Config::oauth,
+             &OAuthSettings::jwks_max_bytes, 1024, 1 << 20),
+      IntKey("oauth.jwks_cache_min_seconds", "a fetched JWK Set is kept at least this long",
+             &Config::oauth, &OAuthSettings::jwks_cache_min_seconds, 0, 86'400),
+      IntKey("oauth.jwks_cache_max_seconds", "and at most this long", &Config::oauth,
+             &OAuthSettings::jwks_cache_max_seconds, 1, 7 * 86'400),
+      IntKey("oauth.jwks_cache_default_seconds", "kept this long without Cache-Control",
+             &Config::oauth, &OAuthSettings::jwks_cache_default_seconds, 1, 7 * 86'400),
+      IntKey("oauth.jwks_refetch_interval_seconds",
+             "an unknown kid refetches a jwks_uri at most this often", &Config::oauth,
+             &OAuthSettings::jwks_refetch_interval_seconds, 0, 3600),
+      BoolKey("oauth.jwks_allow_loopback_http", "allow http://127.0.0.1 jwks_uri (tests, demo)",
+              &Config::oauth, &OAuthSettings::jwks_allow_loopback_http),
+      StringKey("oauth.jwks_ca_file", "extra CA bundle (PEM) for clients' jwks_uri",
+                &Config::oauth, &OAuthSettings::jwks_ca_file),
       StringKey("log.level", "debug, info, warn, error or off", &Config::log, &LogConfig::level),
   };
   return specs;
@@ -223,6 +253,14 @@ Status Validate(Config& c) {
     return Bad("server.tls_cert_file",
                "an https issuer needs a certificate (or server.behind_tls_proxy = true)");
 
+  if (c.oauth.access_token_format != "jwt" && c.oauth.access_token_format != "opaque")
+    return Bad("oauth.access_token_format", "must be jwt or opaque");
+  static const std::set<std::string> kTokenAlgs = {"ES256", "PS256", "RS256", "EdDSA"};
+  if (!kTokenAlgs.count(c.oauth.access_token_signing_alg))
+    return Bad("oauth.access_token_signing_alg", "must be one of ES256, PS256, RS256, EdDSA");
+  if (c.oauth.jwks_cache_min_seconds > c.oauth.jwks_cache_max_seconds)
+    return Bad("oauth.jwks_cache_min_seconds", "must not exceed oauth.jwks_cache_max_seconds");
+
   if (c.store.url.empty() && c.store.data_dir.empty())
     return Bad("store.data_dir", "set a data directory (--data DIR) or a store URL (--store)");
   if (!c.store.url.empty() && c.store.url.rfind("postgresql://", 0) != 0 &&
@@ -290,7 +328,7 @@ Result<Config> Load(const LoadOptions& options) {
     for (const auto& spec : Specs()) known = known || EnvName(spec.key) == env;
     // Variables of the tools around the server (tests, scripts) share the prefix; only
     // section-shaped names are checked.
-    static const std::set<std::string> kSections = {"SERVER", "STORE", "KEYS", "LOG"};
+    static const std::set<std::string> kSections = {"SERVER", "STORE", "KEYS", "OAUTH", "LOG"};
     auto rest = env.substr(9);
     auto us = rest.find('_');
     if (!known && us != std::string::npos && kSections.count(rest.substr(0, us)))

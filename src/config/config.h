@@ -52,6 +52,24 @@ struct KeysConfig {
   int reload_interval_seconds = 30;
 };
 
+// [oauth]: the token endpoint, access tokens and clients' keys (see src/oauth/oauth_context.h).
+struct OAuthSettings {
+  std::string access_token_format = "jwt";         // jwt (RFC 9068) | opaque
+  int access_token_ttl_seconds = 600;
+  std::string access_token_signing_alg = "ES256";  // ES256 | PS256 | RS256 | EdDSA
+  std::string access_token_audience;               // "" = the issuer
+  int client_assertion_max_lifetime_seconds = 300;
+  int clock_leeway_seconds = 30;
+  int jwks_fetch_timeout_ms = 5000;
+  int jwks_max_bytes = 64 * 1024;
+  int jwks_cache_min_seconds = 60;
+  int jwks_cache_max_seconds = 24 * 3600;
+  int jwks_cache_default_seconds = 300;
+  int jwks_refetch_interval_seconds = 10;
+  bool jwks_allow_loopback_http = false;  // tests and the demo only
+  std::string jwks_ca_file;               // extra CA bundle for clients' jwks_uri
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -60,6 +78,7 @@ struct Config {
   ServerConfig server;
   StoreConfig store;
   KeysConfig keys;
+  OAuthSettings oauth;
   LogConfig log;
 
   // The store URL to open: store.url, else the SQLite file in data_dir.

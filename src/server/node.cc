@@ -12,6 +12,8 @@
 #include "common/log.h"
 #include "crypto/random.h"
 #include "http/server.h"
+#include "oauth/migrations.h"
+#include "registry/admin_api.h"
 #include "server/instrumented_database.h"
 
 namespace idscheme::server {
@@ -20,6 +22,8 @@ std::vector<store::Migration> AllMigrations() {
   std::vector<store::Migration> all = store::Migrations();
   for (auto& m : audit::Migrations()) all.push_back(std::move(m));
   for (auto& m : keys::Migrations()) all.push_back(std::move(m));
+  for (auto& m : registry::Migrations()) all.push_back(std::move(m));
+  for (auto& m : oauth::Migrations()) all.push_back(std::move(m));
   return all;
 }
 
@@ -51,6 +55,30 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config,
   if (options.init_keys)
     IDS_RETURN_IF_ERROR(node->key_store_->EnsureInitialized(node->clock_->NowSeconds()));
   IDS_RETURN_IF_ERROR(node->key_manager_->Reload());
+
+  node->registry_ = std::make_unique<registry::Registry>(*node->db_, *node->clock_, *node->random_);
+  node->oauth_clients_ = std::make_unique<registry::OAuthClientDirectory>(*node->registry_);
+  const config::OAuthSettings& o = config.oauth;
+  oauth::OAuthConfig oc;
+  oc.issuer = config.server.issuer;
+  oc.access_token_format = o.access_token_format;
+  oc.access_token_ttl_seconds = o.access_token_ttl_seconds;
+  oc.access_token_signing_alg = o.access_token_signing_alg;
+  oc.access_token_audience = o.access_token_audience;
+  oc.client_assertion_max_lifetime_seconds = o.client_assertion_max_lifetime_seconds;
+  oc.clock_leeway_seconds = o.clock_leeway_seconds;
+  oc.jwks_fetch_timeout_ms = o.jwks_fetch_timeout_ms;
+  oc.jwks_max_bytes = o.jwks_max_bytes;
+  oc.jwks_cache_min_seconds = o.jwks_cache_min_seconds;
+  oc.jwks_cache_max_seconds = o.jwks_cache_max_seconds;
+  oc.jwks_cache_default_seconds = o.jwks_cache_default_seconds;
+  oc.jwks_refetch_interval_seconds = o.jwks_refetch_interval_seconds;
+  oc.jwks_allow_loopback_http = o.jwks_allow_loopback_http;
+  oc.jwks_ca_file = o.jwks_ca_file;
+  IDS_ASSIGN_OR_RETURN(node->oauth_,
+                       oauth::OAuthContext::Create({*node->db_, *node->key_manager_, *node->clock_,
+                                                    *node->random_, *node->oauth_clients_},
+                                                   std::move(oc)));
   return node;
 }
 
@@ -74,6 +102,15 @@ void Node::AddRoutes(http::Router& router) {
     r.SetHeader("Content-Type", "application/jwk-set+json");
     r.CacheFor(std::chrono::seconds(300));
     return r;
+  });
+  oauth::AddTokenRoutes(router, *oauth_);
+  registry::AddAdminRoutes(router, *registry_, [this](http::Request& req) -> Result<registry::Caller> {
+    IDS_ASSIGN_OR_RETURN(oauth::AccessContext access, oauth::AuthenticateBearer(req, *oauth_));
+    registry::Caller caller;
+    caller.member_id = access.member_id;
+    caller.client_id = access.client_id;
+    if (auto role = registry::ParseRole(access.member_role)) caller.role = *role;
+    return caller;
   });
 }
 

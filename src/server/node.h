@@ -20,6 +20,9 @@
 #include "http/server.h"
 #include "keys/key_manager.h"
 #include "keys/key_store.h"
+#include "oauth/oauth_context.h"
+#include "registry/oauth_client_directory.h"
+#include "registry/registry.h"
 #include "store/database.h"
 #include "store/migrations.h"
 
@@ -47,8 +50,11 @@ class Node {
   http::Metrics& metrics() { return metrics_; }
   const Clock& clock() const { return *clock_; }
   Random& random() { return *random_; }
+  registry::Registry& registry() { return *registry_; }
+  oauth::OAuthContext& oauth() { return *oauth_; }
 
-  // Registers the platform routes: /healthz, /readyz, /metrics, /jwks.
+  // Registers the routes: the platform's (/healthz, /readyz, /metrics, /jwks), the token
+  // endpoint, and the admin API (bearer tokens of scheme managers' clients).
   void AddRoutes(http::Router& router);
 
  private:
@@ -58,6 +64,9 @@ class Node {
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<keys::DbKeyStore> key_store_;
   std::unique_ptr<keys::KeyManager> key_manager_;
+  std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<registry::OAuthClientDirectory> oauth_clients_;
+  std::unique_ptr<oauth::OAuthContext> oauth_;
   const Clock* clock_ = nullptr;
   Random* random_ = nullptr;
 };
