@@ -34,12 +34,28 @@ pid=$!
 wait_ready
 kill -TERM "$pid"; wait "$pid" || true
 
-t0=$(date +%s%N)
-"$bin" serve --data "$data" --listen "127.0.0.1:$port" --set log.level=warn &
-pid=$!
-wait_ready
-t1=$(date +%s%N)
-startup_ms=$(( (t1 - t0) / 1000000 ))
+# Start to ready: from spawning the process to the first 200 from /readyz, polled every
+# millisecond from one Python process (spawning curl per poll would add its own milliseconds).
+read -r pid startup_ms < <(python3 - "$bin" "$data" "$port" <<'PY'
+import http.client, subprocess, sys, time
+bin_, data, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+t0 = time.monotonic()
+p = subprocess.Popen([bin_, "serve", "--data", data, "--listen", f"127.0.0.1:{port}",
+                      "--set", "log.level=warn"], start_new_session=True)
+while time.monotonic() - t0 < 10:
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        c.request("GET", "/readyz")
+        if c.getresponse().status == 200:
+            print(p.pid, round((time.monotonic() - t0) * 1000))
+            sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.001)
+print(p.pid, -1)
+PY
+)
+[ "$startup_ms" -ge 0 ] || { echo "bench: server did not become ready" >&2; exit 1; }
 sleep 0.5
 rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 

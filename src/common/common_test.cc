@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "common/base64url.h"
 #include "common/clock.h"
@@ -87,6 +93,30 @@ TEST(Log, WritesOneJsonObjectPerLine) {
   EXPECT_EQ(line["msg"], "hello");
   EXPECT_EQ(line["request_id"], "r1");
   EXPECT_EQ(line["level"], "info");
+}
+
+// Buffered lines (the access log) stay in memory until Flush or an immediate line, which writes
+// them first: order on stderr is the order of the calls.
+TEST(Log, BufferedLinesKeepTheirOrderAndGoOutBeforeAnImmediateLine) {
+  char path[] = "/tmp/idscheme-log-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::fflush(stderr);
+  int saved = dup(2);
+  dup2(fd, 2);
+  log::Write(log::Level::kInfo, "first", nullptr, log::Delivery::kBuffered);
+  log::Write(log::Level::kInfo, "second", nullptr, log::Delivery::kBuffered);
+  log::Warn("third");
+  log::Write(log::Level::kInfo, "fourth", nullptr, log::Delivery::kBuffered);
+  log::Flush();
+  dup2(saved, 2);
+  close(saved);
+  close(fd);
+  std::ifstream in(path);
+  std::vector<std::string> msgs;
+  for (std::string line; std::getline(in, line);) msgs.push_back(nlohmann::json::parse(line)["msg"]);
+  std::remove(path);
+  EXPECT_EQ(msgs, (std::vector<std::string>{"first", "second", "third", "fourth"}));
 }
 
 }  // namespace

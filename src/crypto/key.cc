@@ -631,7 +631,7 @@ Result<KeyPtr> Key::FromJwkText(std::string_view text) {
   return FromJwk(jwk);
 }
 
-Result<KeyPtr> Key::FromPem(std::string_view pem) {
+Result<KeyPtr> Key::FromPem(std::string_view pem, PemCheck check) {
   if (pem.size() > 64 * 1024) return Status::InvalidArgument("PEM: too large");
   internal::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return OpenSslError("PEM");
@@ -685,7 +685,7 @@ Result<KeyPtr> Key::FromPem(std::string_view pem) {
   if (!pkey) return OpenSslError("PEM: cannot decode key", Status::Code::kInvalidArgument);
   IDS_ASSIGN_OR_RETURN(KeyType type, Classify(pkey.get()));
   if (type == KeyType::kRsa) IDS_RETURN_IF_ERROR(CheckRsaSize(EVP_PKEY_get_bits(pkey.get())));
-  IDS_RETURN_IF_ERROR(CheckPkey(pkey.get(), is_private, "PEM"));
+  if (check == PemCheck::kChecked) IDS_RETURN_IF_ERROR(CheckPkey(pkey.get(), is_private, "PEM"));
   return internal::KeyAccess::Make(type, std::move(pkey), is_private);
 }
 

@@ -61,7 +61,12 @@ class Key {
   // A JWK that must be public: any private member (d, p, q, dp, dq, qi, oth, k) is an error.
   static Result<KeyPtr> FromPublicJwk(const nlohmann::json& jwk);
   // One PEM block: "PRIVATE KEY" (PKCS#8, unencrypted) or "PUBLIC KEY" (SPKI).
-  static Result<KeyPtr> FromPem(std::string_view pem);
+  // kChecked runs OpenSSL's key checks (public key validity, private/public pair match); for
+  // RSA they test primality and cost ~100 ms per 3072-bit key. kAuthenticated skips them, for
+  // keys that were checked when created and come back under an authenticated encryption (the
+  // key store's sealed keys): nobody but the KEK holder can have changed them.
+  enum class PemCheck { kChecked, kAuthenticated };
+  static Result<KeyPtr> FromPem(std::string_view pem, PemCheck check = PemCheck::kChecked);
   // A symmetric secret (kty "oct").
   static Result<KeyPtr> FromOctets(std::span<const uint8_t> secret);
 

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <cmath>
 #include <csignal>
 #include <ctime>
 
@@ -316,12 +317,13 @@ void LogRequest(const ServerCore& core, const Request& req, int status, double s
   }
   if (!core.options.access_log || log::GetLevel() > log::Level::kInfo) return;
   // Never the query, the body or credentials: they carry secrets.
-  log::Info("http", {{"method", req.method()},
+  log::Write(log::Level::kInfo, "http", {{"method", req.method()},
                      {"route", req.route_name()},
                      {"status", status},
-                     {"duration_ms", seconds * 1000.0},
+                     {"duration_ms", std::round(seconds * 1e6) / 1000.0},
                      {"request_id", req.request_id()},
-                     {"remote", req.remote_address()}});
+                     {"remote", req.remote_address()}},
+            log::Delivery::kBuffered);
 }
 
 Server::Server(ServerOptions options, Router router)

@@ -105,7 +105,8 @@ Result<std::vector<KeyRecord>> DbKeyStore::LoadPublished() {
           ": wrong key-encryption key (keys.kek / keys.kek_file) for this store?");
     IDS_ASSIGN_OR_RETURN(
         auto key, crypto::Key::FromPem(std::string_view(
-                      reinterpret_cast<const char*>(pem->data()), pem->size())));
+                      reinterpret_cast<const char*>(pem->data()), pem->size()),
+                                    crypto::Key::PemCheck::kAuthenticated));
     crypto::KeyMetadata meta;
     meta.kid = k.kid;
     meta.use = k.use;
