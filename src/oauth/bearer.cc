@@ -106,6 +106,8 @@ Result<AccessContext> BearerAuthenticator::AuthenticateToken(std::string_view to
   out.subject = std::move(claims.subject);
   out.jti = std::move(claims.jti);
   out.scopes = SplitScope(claims.scope);
+  out.audience = std::move(claims.audience);
+  out.issuer = std::move(claims.issuer);
   out.issued_at = claims.issued_at;
   out.expires_at = claims.expires_at;
   out.extra = std::move(claims.extra);

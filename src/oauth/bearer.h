@@ -39,6 +39,8 @@ struct AccessContext {
   std::string subject;
   std::string jti;
   std::vector<std::string> scopes;
+  std::vector<std::string> audience;
+  std::string issuer;
   int64_t issued_at = 0;
   int64_t expires_at = 0;
   nlohmann::json extra = nlohmann::json::object();  // the token's other claims

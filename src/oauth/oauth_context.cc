@@ -1,6 +1,7 @@
 #include "oauth/oauth_context.h"
 
 #include "oauth/grants/client_credentials.h"
+#include "oauth/introspection.h"
 
 namespace idscheme::oauth {
 namespace {
@@ -61,8 +62,10 @@ Result<std::unique_ptr<OAuthContext>> OAuthContext::Create(OAuthDeps deps, OAuth
       cache, [fetcher](std::string_view url) { return fetcher->Get(url); }, deps.clock);
 
   ClientAuthOptions auth;
-  // RFC 7523 §3 item 3 and FAPI 2.0 §5.3.2.1: the issuer identifier or the token endpoint URL.
-  auth.audiences = {c.issuer, ctx->TokenEndpointUrl()};
+  // RFC 7523 §3 item 3 and FAPI 2.0 §5.3.2.1: the issuer identifier or the URL of the endpoint
+  // the assertion is sent to.
+  auth.audiences = {c.issuer, ctx->TokenEndpointUrl(), c.issuer + std::string(kIntrospectionPath),
+                    c.issuer + std::string(kRevocationPath)};
   auth.max_assertion_lifetime_seconds = c.client_assertion_max_lifetime_seconds;
   auth.leeway_seconds = c.clock_leeway_seconds;
   ctx->client_auth_ = std::make_unique<ClientAuthenticator>(deps.clients, *ctx->jwks_cache_,
@@ -91,6 +94,13 @@ void AddTokenRoutes(http::Router& router, OAuthContext& oauth) {
   router.Add(
       "POST", kTokenPath, "token",
       [endpoint](http::Request& request) { return endpoint->Handle(request); }, options);
+  OAuthContext* ctx = &oauth;
+  router.Add(
+      "POST", kIntrospectionPath, "introspect",
+      [ctx](http::Request& request) { return HandleIntrospection(request, *ctx); }, options);
+  router.Add(
+      "POST", kRevocationPath, "revoke",
+      [ctx](http::Request& request) { return HandleRevocation(request, *ctx); }, options);
 }
 
 Result<AccessContext> AuthenticateBearer(const http::Request& request, const OAuthContext& oauth) {

@@ -69,6 +69,8 @@ class OAuthContext {
   std::string TokenEndpointUrl() const { return config_.issuer + std::string(kTokenPath); }
 
   ClientDirectory& clients() { return deps_.clients; }
+  store::Database& db() { return deps_.db; }
+  const Clock& clock() const { return deps_.clock; }
   JwksCache& client_keys() { return *jwks_cache_; }
   ClientAuthenticator& client_auth() { return *client_auth_; }
   AccessTokenService& access_tokens() { return *access_tokens_; }
@@ -88,7 +90,7 @@ class OAuthContext {
   std::unique_ptr<TokenEndpoint> token_endpoint_;
 };
 
-// Registers POST /token (route name "token").
+// Registers POST /token, /introspect and /revoke (route names "token", "introspect", "revoke").
 void AddTokenRoutes(http::Router& router, OAuthContext& oauth);
 
 // The bearer check of bearer.h with the node's parts: for the member and admin API handlers.

@@ -297,6 +297,87 @@ TEST_P(TokenEndpointTest, ConfigurationIsChecked) {
   EXPECT_NE(r.status().message().find("oauth.access_token_ttl_seconds"), std::string::npos);
 }
 
+// Introspection (RFC 7662) and revocation (RFC 7009) share this fixture: same server, same
+// clients.
+TEST_P(TokenEndpointTest, IntrospectionShowsATokenOnlyToItsClientWhileItIsValid) {
+  auto issued = Basic("grant_type=client_credentials&scope=members%3Aread");
+  ASSERT_EQ(issued.status, 200) << issued.raw;
+  const std::string token = nlohmann::json::parse(issued.body)["access_token"];
+  auto introspect = [&](const std::string& client, const std::string& secret,
+                        const std::string& tok) {
+    return idscheme::testing::Post(node_.port(), "/introspect", kForm,
+                                   Form({{"token", tok}, {"token_type_hint", "access_token"}}),
+                                   {{"Authorization", EncodeBasicAuthorization(client, secret)}});
+  };
+  auto r = introspect("basic-client", "s3cret", token);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  auto body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["active"], true);
+  EXPECT_EQ(body["client_id"], "basic-client");
+  EXPECT_EQ(body["scope"], "members:read");
+  EXPECT_EQ(body["iss"], kIssuer);
+  EXPECT_EQ(body["exp"].get<int64_t>(), kStart + 600);
+  EXPECT_EQ(r.headers["cache-control"], "no-store");
+
+  // Another client learns nothing, not even that the token exists (RFC 7662 §2.2).
+  Put(SecretClient("other-client", "0ther", kAuthClientSecretBasic));
+  EXPECT_EQ(nlohmann::json::parse(introspect("other-client", "0ther", token).body),
+            nlohmann::json({{"active", false}}));
+  EXPECT_EQ(nlohmann::json::parse(introspect("basic-client", "s3cret", "garbage.token.x").body),
+            nlohmann::json({{"active", false}}));
+  // Authentication and the token parameter are required.
+  ExpectError(introspect("basic-client", "wrong", token), 401, "invalid_client");
+  ExpectError(idscheme::testing::Post(
+                  node_.port(), "/introspect", kForm, "token_type_hint=access_token",
+                  {{"Authorization", EncodeBasicAuthorization("basic-client", "s3cret")}}),
+              400, "invalid_request");
+
+  // Expired (past the leeway between the scheme's own nodes): inactive.
+  clock_.AdvanceSeconds(600 + 6);
+  EXPECT_EQ(nlohmann::json::parse(introspect("basic-client", "s3cret", token).body)["active"],
+            false);
+}
+
+TEST_P(TokenEndpointTest, RevokedTokenIsDeadEverywhereAndOnlyItsClientMayRevokeIt) {
+  auto issued = PostToken(node_.port(), JwtBody(Assertion("rv1")));
+  ASSERT_EQ(issued.status, 200) << issued.raw;
+  const std::string token = nlohmann::json::parse(issued.body)["access_token"];
+  Put(SecretClient("other-client", "0ther", kAuthClientSecretBasic));
+  auto revoke_as_other = idscheme::testing::Post(
+      node_.port(), "/revoke", kForm, Form({{"token", token}}),
+      {{"Authorization", EncodeBasicAuthorization("other-client", "0ther")}});
+  ExpectError(revoke_as_other, 400, "unauthorized_client");
+  ASSERT_TRUE(node_.oauth->bearer().AuthenticateToken(token).ok());
+
+  // The owner revokes with a client assertion whose audience is the revocation endpoint.
+  const std::string assertion = Assertion("rv2", std::string(kIssuer) + "/revoke");
+  auto revoked = idscheme::testing::Post(
+      node_.port(), "/revoke", kForm,
+      Form({{"token", token},
+            {"token_type_hint", "access_token"},
+            {"client_assertion_type", std::string(kJwtBearerAssertionType)},
+            {"client_assertion", assertion}}));
+  ASSERT_EQ(revoked.status, 200) << revoked.raw;
+  auto check = node_.oauth->bearer().AuthenticateToken(token);
+  ASSERT_FALSE(check.ok());
+  EXPECT_EQ(check.status().oauth_error(), "invalid_token");
+
+  // A second node on the same database sees the revocation too.
+  TestNode other;
+  other.own_db = OpenAgain(store_.url);
+  StartNode(*other.own_db, *store_.clients, &other);
+  ASSERT_FALSE(HasFatalFailure());
+  EXPECT_FALSE(other.oauth->bearer().AuthenticateToken(token).ok());
+
+  // RFC 7009 §2.2: an unknown or already revoked token is answered 200 too.
+  for (const std::string& tok : std::vector<std::string>{"no-such-token", token}) {
+    auto again = idscheme::testing::Post(
+        node_.port(), "/revoke", kForm, Form({{"token", tok}}),
+        {{"Authorization", EncodeBasicAuthorization("basic-client", "s3cret")}});
+    EXPECT_EQ(again.status, tok == token ? 400 : 200) << again.raw;  // not basic-client's token
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TokenEndpointTest, idscheme::testing::AllBackends(),
                          idscheme::testing::BackendName);
 

@@ -1,0 +1,103 @@
+#include "oauth/introspection.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "oauth/oauth_context.h"
+#include "oauth/revocation.h"
+#include "oauth/token_endpoint.h"
+
+namespace idscheme::oauth {
+namespace {
+
+http::Response Refuse(const http::Request& request, const Status& status) {
+  if (status.code() == Status::Code::kUnavailable || status.code() == Status::Code::kInternal)
+    log::Warn("token request failed",
+              {{"request_id", request.request_id()}, {"error", status.ToString()}});
+  return http::Response::Error(status);
+}
+
+// The client authentication and the token parameter every call here starts with.
+struct Call {
+  AuthenticatedClient client;
+  std::string token;
+};
+
+Result<Call> ReadCall(const http::Request& request, OAuthContext& oauth) {
+  IDS_ASSIGN_OR_RETURN(http::FormParams params, ReadTokenParams(request));
+  IDS_ASSIGN_OR_RETURN(AuthenticatedClient client,
+                       oauth.client_auth().Authenticate(request, params));
+  auto token = params.Get("token");
+  // RFC 7662 §2.1, RFC 7009 §2.1: token is REQUIRED.
+  if (!token || token->empty()) return Status::OAuth("invalid_request", "token missing");
+  return Call{std::move(client), std::string(*token)};
+}
+
+nlohmann::json Inactive() { return {{"active", false}}; }
+
+http::Response JsonNoStore(const nlohmann::json& body) {
+  // RFC 7662 §2.2 (and the server's default for JSON): not cached.
+  http::Response r = http::Response::Json(200, body);
+  r.SetHeader("Pragma", "no-cache");
+  return r;
+}
+
+}  // namespace
+
+http::Response HandleIntrospection(const http::Request& request, OAuthContext& oauth) {
+  auto call = ReadCall(request, oauth);
+  if (!call.ok()) return Refuse(request, call.status());
+  auto access = oauth.bearer().AuthenticateToken(call->token);
+  if (!access.ok()) {
+    if (access.status().oauth_error() == "invalid_token") return JsonNoStore(Inactive());
+    return Refuse(request, access.status());  // the store is down: not "inactive"
+  }
+  const std::string& caller = call->client.record.client_id;
+  const bool entitled = access->client_id == caller ||
+                        std::find(access->audience.begin(), access->audience.end(), caller) !=
+                            access->audience.end();
+  if (!entitled) return JsonNoStore(Inactive());
+  std::string scope;
+  for (const auto& s : access->scopes) scope += (scope.empty() ? "" : " ") + s;
+  nlohmann::json body = {{"active", true},
+                         {"client_id", access->client_id},
+                         {"token_type", "Bearer"},
+                         {"iss", access->issuer},
+                         {"exp", access->expires_at},
+                         {"iat", access->issued_at},
+                         {"jti", access->jti}};
+  if (!scope.empty()) body["scope"] = scope;
+  if (!access->subject.empty()) body["sub"] = access->subject;
+  if (access->audience.size() == 1) {
+    body["aud"] = access->audience.front();
+  } else if (!access->audience.empty()) {
+    body["aud"] = access->audience;
+  }
+  return JsonNoStore(body);
+}
+
+http::Response HandleRevocation(const http::Request& request, OAuthContext& oauth) {
+  auto call = ReadCall(request, oauth);
+  if (!call.ok()) return Refuse(request, call.status());
+  // Only the token's own lifetime and signature matter here: a token of a suspended member can
+  // still be revoked by its client.
+  auto claims = oauth.access_tokens().Validate(call->token);
+  if (!claims.ok()) {
+    // RFC 7009 §2.2: an invalid token is not an error (the client cannot do anything about it).
+    if (claims.status().oauth_error() == "invalid_token") return http::Response::JsonText(200, "{}");
+    return Refuse(request, claims.status());
+  }
+  // RFC 7009 §2.1: the token must have been issued to the client asking.
+  if (claims->client_id != call->client.record.client_id)
+    return Refuse(request, Status::OAuth("unauthorized_client",
+                                         "the token was not issued to this client"));
+  Status s = RevokeAccessToken(oauth.db(), claims->jti, claims->client_id, claims->expires_at,
+                               oauth.clock().NowSeconds());
+  if (!s.ok()) return Refuse(request, s);
+  log::Info("access token revoked", {{"request_id", request.request_id()},
+                                     {"client_id", claims->client_id},
+                                     {"jti", claims->jti}});
+  return http::Response::JsonText(200, "{}");
+}
+
+}  // namespace idscheme::oauth

@@ -1,0 +1,39 @@
+// Token introspection (RFC 7662) and revocation (RFC 7009): POST /introspect and POST /revoke.
+//
+// Both take a form body (parsed as strictly as the token endpoint's: no parameter twice) and
+// authenticate the calling client the same way (private_key_jwt, client_secret_basic/_post).
+//
+// Introspection answers {"active": true, scope, client_id, sub, aud, iss, exp, iat, jti,
+// token_type} only when the token is valid now (signature or stored record, lifetime, not
+// revoked, its client and member still active: the bearer check of bearer.h) AND the caller may
+// see it: the client the token was issued to, or a client named in the token's `aud` (a
+// resource server). Everything else — unknown, expired, revoked, someone else's — is
+// {"active": false} and nothing more (RFC 7662 §2.2), so a client cannot learn about tokens it
+// does not own.
+//
+// Revocation revokes an access token issued to the calling client; from then on the bearer
+// check and introspection refuse it on every node. An invalid or unknown token is answered 200
+// as well (RFC 7009 §2.2). A valid token of another client is refused (unauthorized_client).
+// token_type_hint is optional; values other than access_token/refresh_token are ignored
+// (RFC 7009 §2.1: the hint only helps the lookup). Refresh tokens arrive with the
+// authorization code grant.
+//
+// Thread-safety: safe from any number of threads.
+#pragma once
+
+#include <string_view>
+
+#include "http/request.h"
+#include "http/response.h"
+
+namespace idscheme::oauth {
+
+class OAuthContext;
+
+inline constexpr std::string_view kIntrospectionPath = "/introspect";
+inline constexpr std::string_view kRevocationPath = "/revoke";
+
+http::Response HandleIntrospection(const http::Request& request, OAuthContext& oauth);
+http::Response HandleRevocation(const http::Request& request, OAuthContext& oauth);
+
+}  // namespace idscheme::oauth
