@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -31,11 +30,11 @@ TEST(Base64Url, Rfc4648Vectors) {
 }
 
 TEST(Base64Url, RejectsEveryDeviation) {
-  EXPECT_FALSE(Base64UrlDecode("Zm9vYg==").ok());  // padding
-  EXPECT_FALSE(Base64UrlDecode("Zm9v+mFy").ok());  // standard alphabet
+  EXPECT_FALSE(Base64UrlDecode("Zm9vYg==").ok());   // padding
+  EXPECT_FALSE(Base64UrlDecode("Zm9v+mFy").ok());   // standard alphabet
   EXPECT_FALSE(Base64UrlDecode("Zm9v YmFy").ok());  // whitespace
-  EXPECT_FALSE(Base64UrlDecode("Zm9vY").ok());     // impossible length
-  EXPECT_FALSE(Base64UrlDecode("Zh").ok());        // non-zero unused bits ("Zg" is canonical)
+  EXPECT_FALSE(Base64UrlDecode("Zm9vY").ok());      // impossible length
+  EXPECT_FALSE(Base64UrlDecode("Zh").ok());         // non-zero unused bits ("Zg" is canonical)
   EXPECT_FALSE(Base64UrlDecode(std::string_view("Zm\0v", 4)).ok());
 }
 
@@ -114,7 +113,8 @@ TEST(Log, BufferedLinesKeepTheirOrderAndGoOutBeforeAnImmediateLine) {
   close(fd);
   std::ifstream in(path);
   std::vector<std::string> msgs;
-  for (std::string line; std::getline(in, line);) msgs.push_back(nlohmann::json::parse(line)["msg"]);
+  for (std::string line; std::getline(in, line);)
+    msgs.push_back(nlohmann::json::parse(line)["msg"]);
   std::remove(path);
   EXPECT_EQ(msgs, (std::vector<std::string>{"first", "second", "third", "fourth"}));
 }

@@ -33,9 +33,17 @@ void Write(Level level, std::string_view msg, const nlohmann::json& fields = nul
 // Writes out buffered lines now.
 void Flush();
 
-inline void Debug(std::string_view m, const nlohmann::json& f = nullptr) { Write(Level::kDebug, m, f); }
-inline void Info(std::string_view m, const nlohmann::json& f = nullptr) { Write(Level::kInfo, m, f); }
-inline void Warn(std::string_view m, const nlohmann::json& f = nullptr) { Write(Level::kWarn, m, f); }
-inline void Error(std::string_view m, const nlohmann::json& f = nullptr) { Write(Level::kError, m, f); }
+inline void Debug(std::string_view m, const nlohmann::json& f = nullptr) {
+  Write(Level::kDebug, m, f);
+}
+inline void Info(std::string_view m, const nlohmann::json& f = nullptr) {
+  Write(Level::kInfo, m, f);
+}
+inline void Warn(std::string_view m, const nlohmann::json& f = nullptr) {
+  Write(Level::kWarn, m, f);
+}
+inline void Error(std::string_view m, const nlohmann::json& f = nullptr) {
+  Write(Level::kError, m, f);
+}
 
 }  // namespace idscheme::log

@@ -1,9 +1,10 @@
 #include "config/config.h"
 
+#include <toml++/toml.h>
+
 #include <charconv>
 #include <functional>
 #include <set>
-#include <toml++/toml.h>
 
 #include "common/log.h"
 
@@ -14,9 +15,9 @@ namespace {
 
 // A raw value from one of the sources, before it is checked against the key's type.
 struct Raw {
-  std::string text;        // env/flags, or the TOML value rendered as text
-  bool from_string = true; // false: TOML gave a typed value already in `text`
-  std::string toml_type;   // "string", "integer", "boolean" when from TOML
+  std::string text;         // env/flags, or the TOML value rendered as text
+  bool from_string = true;  // false: TOML gave a typed value already in `text`
+  std::string toml_type;    // "string", "integer", "boolean" when from TOML
 };
 
 using Setter = std::function<Status(Config&, const Raw&)>;
@@ -86,8 +87,8 @@ Spec BoolKey(std::string key, std::string desc, Section Config::*section, bool S
 
 const std::vector<Spec>& Specs() {
   static const std::vector<Spec> specs = {
-      StringKey("server.listen", "HOST:PORT to listen on (port 0: any free port)",
-                &Config::server, &ServerConfig::listen),
+      StringKey("server.listen", "HOST:PORT to listen on (port 0: any free port)", &Config::server,
+                &ServerConfig::listen),
       StringKey("server.issuer", "the issuer URL (https; http only for localhost/127.0.0.1)",
                 &Config::server, &ServerConfig::issuer),
       IntKey("server.threads", "worker threads (0: one per core)", &Config::server,
@@ -98,8 +99,8 @@ const std::vector<Spec>& Specs() {
              &ServerConfig::header_limit_bytes, 1024, 1 << 20),
       IntKey("server.body_limit_bytes", "largest request body", &Config::server,
              &ServerConfig::body_limit_bytes, 1024, 64 << 20),
-      IntKey("server.read_timeout_ms", "time a client has to send a whole request",
-             &Config::server, &ServerConfig::read_timeout_ms, 10, 600'000),
+      IntKey("server.read_timeout_ms", "time a client has to send a whole request", &Config::server,
+             &ServerConfig::read_timeout_ms, 10, 600'000),
       IntKey("server.idle_timeout_ms", "idle keep-alive connections are closed after this",
              &Config::server, &ServerConfig::idle_timeout_ms, 10, 3'600'000),
       IntKey("server.shutdown_grace_ms", "in-flight requests get this long on SIGTERM",
@@ -110,8 +111,8 @@ const std::vector<Spec>& Specs() {
                 &ServerConfig::tls_key_file),
       BoolKey("server.behind_tls_proxy", "plain HTTP behind a TLS-terminating proxy",
               &Config::server, &ServerConfig::behind_tls_proxy),
-      StringKey("store.data_dir", "data directory (SQLite file, generated secrets)",
-                &Config::store, &StoreConfig::data_dir),
+      StringKey("store.data_dir", "data directory (SQLite file, generated secrets)", &Config::store,
+                &StoreConfig::data_dir),
       StringKey("store.url", "postgresql://... (empty: SQLite in the data directory)",
                 &Config::store, &StoreConfig::url, /*secret=*/true),
       IntKey("store.pool_size", "database connections at most", &Config::store,
@@ -122,8 +123,8 @@ const std::vector<Spec>& Specs() {
                 &KeysConfig::kek_file),
       IntKey("keys.rsa_bits", "size of generated RSA keys", &Config::keys, &KeysConfig::rsa_bits,
              2048, 8192),
-      IntKey("keys.retire_after_seconds", "a retired key stays published this long",
-             &Config::keys, &KeysConfig::retire_after_seconds, 60, 365 * 86'400),
+      IntKey("keys.retire_after_seconds", "a retired key stays published this long", &Config::keys,
+             &KeysConfig::retire_after_seconds, 60, 365 * 86'400),
       IntKey("keys.reload_interval_seconds", "how often the key set is re-read from the store",
              &Config::keys, &KeysConfig::reload_interval_seconds, 1, 3600),
       StringKey("oauth.access_token_format", "jwt (RFC 9068) or opaque", &Config::oauth,
@@ -137,10 +138,10 @@ const std::vector<Spec>& Specs() {
       IntKey("oauth.client_assertion_max_lifetime_seconds",
              "longest exp - iat accepted in a client assertion", &Config::oauth,
              &OAuthSettings::client_assertion_max_lifetime_seconds, 10, 3600),
-      IntKey("oauth.clock_leeway_seconds", "clock skew tolerated in clients' JWTs",
-             &Config::oauth, &OAuthSettings::clock_leeway_seconds, 0, 300),
-      IntKey("oauth.jwks_fetch_timeout_ms", "timeout fetching a client's jwks_uri",
-             &Config::oauth, &OAuthSettings::jwks_fetch_timeout_ms, 100, 60'000),
+      IntKey("oauth.clock_leeway_seconds", "clock skew tolerated in clients' JWTs", &Config::oauth,
+             &OAuthSettings::clock_leeway_seconds, 0, 300),
+      IntKey("oauth.jwks_fetch_timeout_ms", "timeout fetching a client's jwks_uri", &Config::oauth,
+             &OAuthSettings::jwks_fetch_timeout_ms, 100, 60'000),
       IntKey("oauth.jwks_max_bytes", "largest jwks_uri document", &Config::oauth,
              &OAuthSettings::jwks_max_bytes, 1024, 1 << 20),
       IntKey("oauth.jwks_cache_min_seconds", "a fetched JWK Set is kept at least this long",
@@ -154,8 +155,8 @@ const std::vector<Spec>& Specs() {
              &OAuthSettings::jwks_refetch_interval_seconds, 0, 3600),
       BoolKey("oauth.jwks_allow_loopback_http", "allow http://127.0.0.1 jwks_uri (tests, demo)",
               &Config::oauth, &OAuthSettings::jwks_allow_loopback_http),
-      StringKey("oauth.jwks_ca_file", "extra CA bundle (PEM) for clients' jwks_uri",
-                &Config::oauth, &OAuthSettings::jwks_ca_file),
+      StringKey("oauth.jwks_ca_file", "extra CA bundle (PEM) for clients' jwks_uri", &Config::oauth,
+                &OAuthSettings::jwks_ca_file),
       StringKey("log.level", "debug, info, warn, error or off", &Config::log, &LogConfig::level),
   };
   return specs;
@@ -179,15 +180,13 @@ Status ApplyToml(Config& c, const std::string& path) {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    return Status::InvalidArgument("config file " + path + " line " +
-                                   std::to_string(where.line) + ": " +
-                                   std::string(e.description()));
+    return Status::InvalidArgument("config file " + path + " line " + std::to_string(where.line) +
+                                   ": " + std::string(e.description()));
   }
   for (auto&& [section, node] : table) {
     const auto* inner = node.as_table();
     if (!inner)
-      return Status::InvalidArgument(std::string(section.str()) +
-                                     ": expected a [section] table");
+      return Status::InvalidArgument(std::string(section.str()) + ": expected a [section] table");
     for (auto&& [name, value] : *inner) {
       std::string key = std::string(section.str()) + "." + std::string(name.str());
       const Spec* spec = FindSpec(key);
@@ -238,8 +237,7 @@ Status Validate(Config& c) {
   // OIDC Discovery §3 / OIDC Core §2: the issuer is an https URL with no query or fragment.
   if (iss.find('?') != std::string::npos || iss.find('#') != std::string::npos)
     return Bad("server.issuer", "must not have a query or fragment");
-  if (!iss.empty() && iss.back() == '/')
-    return Bad("server.issuer", "must not end with '/'");
+  if (!iss.empty() && iss.back() == '/') return Bad("server.issuer", "must not end with '/'");
   bool https = iss.rfind("https://", 0) == 0;
   bool http = iss.rfind("http://", 0) == 0;
   if (!https && !http) return Bad("server.issuer", "must be an https:// URL, got '" + iss + "'");
@@ -319,8 +317,8 @@ Result<Config> Load(const LoadOptions& options) {
   for (const auto& spec : Specs()) {
     auto it = options.env.find(EnvName(spec.key));
     if (it != options.env.end())
-      IDS_RETURN_IF_ERROR(spec.set(c, Raw{it->second, true, ""})
-                              .WithContext("environment " + it->first));
+      IDS_RETURN_IF_ERROR(
+          spec.set(c, Raw{it->second, true, ""}).WithContext("environment " + it->first));
   }
   for (const auto& [env, value] : options.env) {
     if (env.rfind("IDSCHEME_", 0) != 0) continue;

@@ -9,11 +9,10 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 
@@ -26,10 +25,10 @@ struct ServerConfig {
   int max_connections = 10000;
   int header_limit_bytes = 16 * 1024;
   int body_limit_bytes = 1024 * 1024;
-  int read_timeout_ms = 10'000;   // headers and body must arrive within this
-  int idle_timeout_ms = 60'000;   // keep-alive connections idle longer are closed
+  int read_timeout_ms = 10'000;  // headers and body must arrive within this
+  int idle_timeout_ms = 60'000;  // keep-alive connections idle longer are closed
   int shutdown_grace_ms = 10'000;
-  std::string tls_cert_file;      // PEM; with tls_key_file, serve HTTPS
+  std::string tls_cert_file;  // PEM; with tls_key_file, serve HTTPS
   std::string tls_key_file;
   bool behind_tls_proxy = false;  // plain HTTP allowed for an https issuer (proxy terminates TLS)
 };
@@ -54,7 +53,7 @@ struct KeysConfig {
 
 // [oauth]: the token endpoint, access tokens and clients' keys (see src/oauth/oauth_context.h).
 struct OAuthSettings {
-  std::string access_token_format = "jwt";         // jwt (RFC 9068) | opaque
+  std::string access_token_format = "jwt";  // jwt (RFC 9068) | opaque
   int access_token_ttl_seconds = 600;
   std::string access_token_signing_alg = "ES256";  // ES256 | PS256 | RS256 | EdDSA
   std::string access_token_audience;               // "" = the issuer
@@ -88,9 +87,9 @@ struct Config {
 };
 
 struct LoadOptions {
-  std::optional<std::string> file;                 // TOML file
-  std::map<std::string, std::string> env;          // usually the process environment
-  std::map<std::string, std::string> overrides;    // from flags: key -> value
+  std::optional<std::string> file;               // TOML file
+  std::map<std::string, std::string> env;        // usually the process environment
+  std::map<std::string, std::string> overrides;  // from flags: key -> value
 };
 
 // Builds the configuration from the three sources and validates it.

@@ -317,13 +317,14 @@ void LogRequest(const ServerCore& core, const Request& req, int status, double s
   }
   if (!core.options.access_log || log::GetLevel() > log::Level::kInfo) return;
   // Never the query, the body or credentials: they carry secrets.
-  log::Write(log::Level::kInfo, "http", {{"method", req.method()},
-                     {"route", req.route_name()},
-                     {"status", status},
-                     {"duration_ms", std::round(seconds * 1e6) / 1000.0},
-                     {"request_id", req.request_id()},
-                     {"remote", req.remote_address()}},
-            log::Delivery::kBuffered);
+  log::Write(log::Level::kInfo, "http",
+             {{"method", req.method()},
+              {"route", req.route_name()},
+              {"status", status},
+              {"duration_ms", std::round(seconds * 1e6) / 1000.0},
+              {"request_id", req.request_id()},
+              {"remote", req.remote_address()}},
+             log::Delivery::kBuffered);
 }
 
 Server::Server(ServerOptions options, Router router)

@@ -28,10 +28,14 @@ std::span<const uint8_t> AsBytes(std::string_view s) {
 
 std::string_view KeyStateName(KeyState state) {
   switch (state) {
-    case KeyState::kNext: return "next";
-    case KeyState::kActive: return "active";
-    case KeyState::kRetiring: return "retiring";
-    case KeyState::kRetired: return "retired";
+    case KeyState::kNext:
+      return "next";
+    case KeyState::kActive:
+      return "active";
+    case KeyState::kRetiring:
+      return "retiring";
+    case KeyState::kRetired:
+      return "retired";
   }
   return "retired";
 }
@@ -44,8 +48,7 @@ const std::vector<Slot>& AllSlots() {
   return slots;
 }
 
-DbKeyStore::DbKeyStore(store::Database& db, std::vector<uint8_t> kek, Random& random,
-                       int rsa_bits)
+DbKeyStore::DbKeyStore(store::Database& db, std::vector<uint8_t> kek, Random& random, int rsa_bits)
     : db_(db), kek_(std::move(kek)), random_(random), rsa_bits_(rsa_bits) {}
 
 Result<crypto::KeyPtr> DbKeyStore::Generate(const Slot& slot) const {
@@ -74,20 +77,22 @@ Status DbKeyStore::Insert(store::Transaction& tx, const Slot& slot, const crypto
   IDS_ASSIGN_OR_RETURN(auto sealed,
                        crypto::Aes256GcmSeal(kek_, AsBytes(pem), AsBytes(key->kid()), random_));
   return tx
-      .Exec("INSERT INTO signing_keys (kid, slot, use, state, created_at, activated_at,"
-            " remove_after, public_jwk, private_sealed) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
-            {store::Text(key->kid()), store::Text(slot.name), store::Text(slot.use),
-             store::Text(std::string(KeyStateName(state))), store::Int(now),
-             store::Int(state == KeyState::kActive ? now : 0), store::Text(jwk.dump()),
-             store::Bytes(std::move(sealed))})
+      .Exec(
+          "INSERT INTO signing_keys (kid, slot, use, state, created_at, activated_at,"
+          " remove_after, public_jwk, private_sealed) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+          {store::Text(key->kid()), store::Text(slot.name), store::Text(slot.use),
+           store::Text(std::string(KeyStateName(state))), store::Int(now),
+           store::Int(state == KeyState::kActive ? now : 0), store::Text(jwk.dump()),
+           store::Bytes(std::move(sealed))})
       .status();
 }
 
 Result<std::vector<KeyRecord>> DbKeyStore::LoadPublished() {
   IDS_ASSIGN_OR_RETURN(
-      auto rows, db_.Exec("SELECT kid, slot, use, state, created_at, activated_at, remove_after,"
-                          " private_sealed FROM signing_keys"
-                          " WHERE state IN ('next', 'active', 'retiring') ORDER BY created_at, kid"));
+      auto rows,
+      db_.Exec("SELECT kid, slot, use, state, created_at, activated_at, remove_after,"
+               " private_sealed FROM signing_keys"
+               " WHERE state IN ('next', 'active', 'retiring') ORDER BY created_at, kid"));
   std::vector<KeyRecord> out;
   for (const auto& r : rows.rows) {
     KeyRecord k;
@@ -104,9 +109,9 @@ Result<std::vector<KeyRecord>> DbKeyStore::LoadPublished() {
           "cannot unseal key " + k.kid +
           ": wrong key-encryption key (keys.kek / keys.kek_file) for this store?");
     IDS_ASSIGN_OR_RETURN(
-        auto key, crypto::Key::FromPem(std::string_view(
-                      reinterpret_cast<const char*>(pem->data()), pem->size()),
-                                    crypto::Key::PemCheck::kAuthenticated));
+        auto key, crypto::Key::FromPem(
+                      std::string_view(reinterpret_cast<const char*>(pem->data()), pem->size()),
+                      crypto::Key::PemCheck::kAuthenticated));
     crypto::KeyMetadata meta;
     meta.kid = k.kid;
     meta.use = k.use;
@@ -134,7 +139,9 @@ Status DbKeyStore::EnsureInitialized(int64_t now) {
       IDS_RETURN_IF_ERROR(Insert(tx, *slot, active, KeyState::kActive, now));
       IDS_RETURN_IF_ERROR(Insert(tx, *slot, next, KeyState::kNext, now));
       return audit::Append(tx,
-                           {"system", "key.create", slot->name,
+                           {"system",
+                            "key.create",
+                            slot->name,
                             {{"active", active->kid()}, {"next", next->kid()}}},
                            now * 1000)
           .status();
@@ -189,10 +196,10 @@ Result<RotationReport> DbKeyStore::Rotate(const std::vector<std::string>& slots,
         return Status::FailedPrecondition("slot " + slot.name +
                                           " is not initialised (start the server once)");
       // Conditional updates: if another node rotated meanwhile, nothing matches and we stop.
-      IDS_ASSIGN_OR_RETURN(auto a, tx.Exec("UPDATE signing_keys SET state = 'retiring',"
-                                           " remove_after = ? WHERE kid = ? AND state = 'active'",
-                                           {store::Int(now + retire_after_seconds),
-                                            store::Text(active)}));
+      IDS_ASSIGN_OR_RETURN(auto a,
+                           tx.Exec("UPDATE signing_keys SET state = 'retiring',"
+                                   " remove_after = ? WHERE kid = ? AND state = 'active'",
+                                   {store::Int(now + retire_after_seconds), store::Text(active)}));
       IDS_ASSIGN_OR_RETURN(auto n, tx.Exec("UPDATE signing_keys SET state = 'active',"
                                            " activated_at = ? WHERE kid = ? AND state = 'next'",
                                            {store::Int(now), store::Text(next)}));
@@ -201,13 +208,14 @@ Result<RotationReport> DbKeyStore::Rotate(const std::vector<std::string>& slots,
       IDS_RETURN_IF_ERROR(Insert(tx, slot, fresh[i], KeyState::kNext, now));
       change.retiring_kid = active;
       change.active_kid = next;
-      IDS_RETURN_IF_ERROR(audit::Append(tx,
-                                        {"operator", "key.rotate", slot.name,
-                                         {{"retiring", active},
-                                          {"active", next},
-                                          {"next", fresh[i]->kid()}}},
-                                        now * 1000)
-                              .status());
+      IDS_RETURN_IF_ERROR(
+          audit::Append(tx,
+                        {"operator",
+                         "key.rotate",
+                         slot.name,
+                         {{"retiring", active}, {"active", next}, {"next", fresh[i]->kid()}}},
+                        now * 1000)
+              .status());
       report.changes.push_back(change);
     }
     return Status::Ok();

@@ -53,19 +53,16 @@ http::Response HandleIntrospection(const http::Request& request, OAuthContext& o
     return Refuse(request, access.status());  // the store is down: not "inactive"
   }
   const std::string& caller = call->client.record.client_id;
-  const bool entitled = access->client_id == caller ||
-                        std::find(access->audience.begin(), access->audience.end(), caller) !=
-                            access->audience.end();
+  const bool entitled =
+      access->client_id == caller ||
+      std::find(access->audience.begin(), access->audience.end(), caller) != access->audience.end();
   if (!entitled) return JsonNoStore(Inactive());
   std::string scope;
   for (const auto& s : access->scopes) scope += (scope.empty() ? "" : " ") + s;
-  nlohmann::json body = {{"active", true},
-                         {"client_id", access->client_id},
-                         {"token_type", "Bearer"},
-                         {"iss", access->issuer},
-                         {"exp", access->expires_at},
-                         {"iat", access->issued_at},
-                         {"jti", access->jti}};
+  nlohmann::json body = {
+      {"active", true},        {"client_id", access->client_id}, {"token_type", "Bearer"},
+      {"iss", access->issuer}, {"exp", access->expires_at},      {"iat", access->issued_at},
+      {"jti", access->jti}};
   if (!scope.empty()) body["scope"] = scope;
   if (!access->subject.empty()) body["sub"] = access->subject;
   if (access->audience.size() == 1) {
@@ -84,13 +81,14 @@ http::Response HandleRevocation(const http::Request& request, OAuthContext& oaut
   auto claims = oauth.access_tokens().Validate(call->token);
   if (!claims.ok()) {
     // RFC 7009 §2.2: an invalid token is not an error (the client cannot do anything about it).
-    if (claims.status().oauth_error() == "invalid_token") return http::Response::JsonText(200, "{}");
+    if (claims.status().oauth_error() == "invalid_token")
+      return http::Response::JsonText(200, "{}");
     return Refuse(request, claims.status());
   }
   // RFC 7009 §2.1: the token must have been issued to the client asking.
   if (claims->client_id != call->client.record.client_id)
-    return Refuse(request, Status::OAuth("unauthorized_client",
-                                         "the token was not issued to this client"));
+    return Refuse(request,
+                  Status::OAuth("unauthorized_client", "the token was not issued to this client"));
   Status s = RevokeAccessToken(oauth.db(), claims->jti, claims->client_id, claims->expires_at,
                                oauth.clock().NowSeconds());
   if (!s.ok()) return Refuse(request, s);

@@ -351,12 +351,12 @@ TEST_P(TokenEndpointTest, RevokedTokenIsDeadEverywhereAndOnlyItsClientMayRevokeI
 
   // The owner revokes with a client assertion whose audience is the revocation endpoint.
   const std::string assertion = Assertion("rv2", std::string(kIssuer) + "/revoke");
-  auto revoked = idscheme::testing::Post(
-      node_.port(), "/revoke", kForm,
-      Form({{"token", token},
-            {"token_type_hint", "access_token"},
-            {"client_assertion_type", std::string(kJwtBearerAssertionType)},
-            {"client_assertion", assertion}}));
+  auto revoked =
+      idscheme::testing::Post(node_.port(), "/revoke", kForm,
+                              Form({{"token", token},
+                                    {"token_type_hint", "access_token"},
+                                    {"client_assertion_type", std::string(kJwtBearerAssertionType)},
+                                    {"client_assertion", assertion}}));
   ASSERT_EQ(revoked.status, 200) << revoked.raw;
   auto check = node_.oauth->bearer().AuthenticateToken(token);
   ASSERT_FALSE(check.ok());
