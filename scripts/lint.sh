@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 cmake --preset asan >/dev/null   # compile_commands.json
 files=$(git ls-files 'src/*.cc' | grep -v '_test.cc$' || true)
 status=0
+unformatted=$(for f in $(git ls-files 'src/*.cc' 'src/*.h' 'fuzz/*.cc' 'bench/*.cc'); do
+  clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || echo "$f"; done)
+if [ -n "$unformatted" ]; then
+  echo "not clang-formatted (clang-format -i FILE):"; echo "$unformatted"; status=1
+fi
 echo "clang-tidy on $(wc -w <<<"$files") files"
 for f in $files; do
   clang-tidy -p build/asan --quiet "$f" 2>/dev/null || status=1

@@ -13,9 +13,9 @@ std::string DetailsText(const nlohmann::json& details) {
   return details.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
 }
 
-std::string HashOf(const std::string& prev, int64_t seq, int64_t time_ms,
-                   const std::string& actor, const std::string& action,
-                   const std::string& subject, const std::string& details_text) {
+std::string HashOf(const std::string& prev, int64_t seq, int64_t time_ms, const std::string& actor,
+                   const std::string& action, const std::string& subject,
+                   const std::string& details_text) {
   nlohmann::json fields = {prev, seq, time_ms, actor, action, subject, details_text};
   auto digest = crypto::Sha256(fields.dump());
   return HexEncode(digest);
@@ -111,11 +111,10 @@ Result<VerifyReport> Verify(store::Database& db) {
       if (r.Text(6) != prev)
         return fail(seq, "entry " + std::to_string(seq) +
                              ": previous-hash does not match the entry before it");
-      std::string want =
-          HashOf(prev, seq, r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5));
+      std::string want = HashOf(prev, seq, r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5));
       if (r.Text(7) != want)
-        return fail(seq, "entry " + std::to_string(seq) +
-                             ": content does not match its hash (altered)");
+        return fail(seq,
+                    "entry " + std::to_string(seq) + ": content does not match its hash (altered)");
       prev = want;
       ++expected_seq;
       ++report.entries;
@@ -153,11 +152,10 @@ std::vector<store::Migration> Migrations() {
            " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
            " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
-       tables +
-           "CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$"
-           " BEGIN RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql;"
-           "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log"
-           " FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();"},
+       tables + "CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$"
+                " BEGIN RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql;"
+                "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log"
+                " FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();"},
   };
 }
 

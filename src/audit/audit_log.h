@@ -12,11 +12,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "store/database.h"
@@ -48,9 +47,9 @@ Result<int64_t> AppendNow(store::Database& db, const Event& event, int64_t time_
 
 struct VerifyReport {
   bool ok = true;
-  int64_t entries = 0;                // entries checked
+  int64_t entries = 0;               // entries checked
   std::optional<int64_t> first_bad;  // the first entry that fails
-  std::string reason;                 // why it fails
+  std::string reason;                // why it fails
 };
 
 // Recomputes the whole chain from the first entry and compares it with the head.

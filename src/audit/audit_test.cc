@@ -1,9 +1,8 @@
-#include "audit/audit_log.h"
-
 #include <gtest/gtest.h>
 
 #include <thread>
 
+#include "audit/audit_log.h"
 #include "store/migrations.h"
 #include "testing/test_db.h"
 
@@ -27,9 +26,10 @@ class AuditTest : public ::testing::TestWithParam<Backend> {
 
   void AppendN(int n) {
     for (int i = 0; i < n; ++i) {
-      auto seq = AppendNow(*db_, {"operator", "member.suspend", "m" + std::to_string(i),
-                                  {{"reason", "test"}, {"n", i}}},
-                           1'700'000'000'000 + i);
+      auto seq = AppendNow(
+          *db_,
+          {"operator", "member.suspend", "m" + std::to_string(i), {{"reason", "test"}, {"n", i}}},
+          1'700'000'000'000 + i);
       ASSERT_TRUE(seq.ok()) << seq.status().ToString();
     }
   }
@@ -59,8 +59,8 @@ TEST_P(AuditTest, ChainVerifies) {
   ASSERT_EQ(entries->size(), 25u);
   EXPECT_EQ((*entries)[0].prev_hash, std::string(64, '0'));
   EXPECT_EQ((*entries)[1].prev_hash, (*entries)[0].hash);
-  EXPECT_EQ((*entries)[3].hash, EntryHash((*entries)[3].prev_hash, 4, (*entries)[3].time_ms,
-                                           (*entries)[3].event));
+  EXPECT_EQ((*entries)[3].hash,
+            EntryHash((*entries)[3].prev_hash, 4, (*entries)[3].time_ms, (*entries)[3].event));
 }
 
 TEST_P(AuditTest, EmptyLogVerifies) {
@@ -96,8 +96,10 @@ TEST_P(AuditTest, VerifyNamesTheEditedEntry) {
   // Edit one row directly in the database, leaving its stored hash alone.
   auto other = store::Database::Open(url_, 1);
   ASSERT_TRUE(other.ok());
-  ASSERT_TRUE((*other)->Exec("UPDATE audit_log SET details = '{\"reason\":\"edited\"}' "
-                             "WHERE seq = 7").ok());
+  ASSERT_TRUE((*other)
+                  ->Exec("UPDATE audit_log SET details = '{\"reason\":\"edited\"}' "
+                         "WHERE seq = 7")
+                  .ok());
   auto report = Verify(*db_);
   ASSERT_TRUE(report.ok());
   EXPECT_FALSE(report->ok);

@@ -5,10 +5,8 @@
 namespace idscheme {
 namespace {
 
-constexpr char kUrlAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-constexpr char kStdAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kUrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char kStdAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr std::array<int8_t, 256> MakeTable(const char* alphabet) {
   std::array<int8_t, 256> t{};
@@ -74,8 +72,7 @@ std::string Base64UrlEncode(std::span<const uint8_t> data) {
   return Encode(data, kUrlAlphabet, false);
 }
 std::string Base64UrlEncode(std::string_view data) {
-  return Encode({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, kUrlAlphabet,
-                false);
+  return Encode({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, kUrlAlphabet, false);
 }
 
 Result<std::vector<uint8_t>> Base64UrlDecode(std::string_view text) {

@@ -82,8 +82,8 @@ std::string_view CodeName(Status::Code code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  Result(Status status) : v_(std::move(status)) {    // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
+  Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
 
@@ -93,9 +93,18 @@ class [[nodiscard]] Result {
     static const Status kOk;
     return ok() ? kOk : std::get<Status>(v_);
   }
-  T& value() & { assert(ok()); return std::get<T>(v_); }
-  const T& value() const& { assert(ok()); return std::get<T>(v_); }
-  T&& value() && { assert(ok()); return std::get<T>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<T>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
@@ -109,10 +118,10 @@ class [[nodiscard]] Result {
 }  // namespace idscheme
 
 // Returns early with the error of a Status-returning expression.
-#define IDS_RETURN_IF_ERROR(expr)                 \
-  do {                                            \
-    ::idscheme::Status ids_status_ = (expr);      \
-    if (!ids_status_.ok()) return ids_status_;    \
+#define IDS_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::idscheme::Status ids_status_ = (expr);   \
+    if (!ids_status_.ok()) return ids_status_; \
   } while (0)
 
 #define IDS_CONCAT_INNER_(a, b) a##b

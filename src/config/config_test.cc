@@ -11,9 +11,9 @@ namespace {
 class ConfigTest : public ::testing::Test {
  protected:
   std::string WriteFile(const std::string& text) {
-    auto path = std::filesystem::temp_directory_path() /
-                ("idscheme-config-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(counter_++) + ".toml");
+    auto path =
+        std::filesystem::temp_directory_path() / ("idscheme-config-" + std::to_string(::getpid()) +
+                                                  "-" + std::to_string(counter_++) + ".toml");
     std::ofstream(path) << text;
     files_.push_back(path);
     return path.string();
@@ -33,12 +33,12 @@ TEST_F(ConfigTest, FlagsAloneAreEnough) {
 }
 
 TEST_F(ConfigTest, PrecedenceIsFileThenEnvThenFlags) {
-  std::string file = WriteFile(
-      "[server]\nlisten = \"127.0.0.1:1000\"\nthreads = 3\n[store]\ndata_dir = \"/d\"\n");
-  auto c = Load({.file = file,
-                 .env = {{"IDSCHEME_SERVER_LISTEN", "127.0.0.1:2000"},
-                         {"IDSCHEME_SERVER_THREADS", "5"}},
-                 .overrides = {{"server.listen", "127.0.0.1:3000"}}});
+  std::string file =
+      WriteFile("[server]\nlisten = \"127.0.0.1:1000\"\nthreads = 3\n[store]\ndata_dir = \"/d\"\n");
+  auto c =
+      Load({.file = file,
+            .env = {{"IDSCHEME_SERVER_LISTEN", "127.0.0.1:2000"}, {"IDSCHEME_SERVER_THREADS", "5"}},
+            .overrides = {{"server.listen", "127.0.0.1:3000"}}});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->server.listen, "127.0.0.1:3000");
   EXPECT_EQ(c->server.threads, 5);
@@ -95,9 +95,8 @@ TEST_F(ConfigTest, UnknownEnvironmentVariableInASectionIsAnError) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("IDSCHEME_SERVER_LISTN"), std::string::npos);
   // Other tools' variables with the prefix are left alone.
-  EXPECT_TRUE(Load({.env = {{"IDSCHEME_TEST_PG_URL", "x"}},
-                    .overrides = {{"store.data_dir", "/d"}}})
-                  .ok());
+  EXPECT_TRUE(
+      Load({.env = {{"IDSCHEME_TEST_PG_URL", "x"}}, .overrides = {{"store.data_dir", "/d"}}}).ok());
 }
 
 TEST_F(ConfigTest, SecretsAreRedacted) {

@@ -86,7 +86,8 @@ std::vector<std::string> KeyManager::SigningAlgNames() const {
 std::vector<KeyRecord> KeyManager::Records() const { return Current()->records; }
 
 Result<std::vector<uint8_t>> LoadKek(const KekSource& source, Random& random) {
-  auto decode = [](std::string_view text, const std::string& where) -> Result<std::vector<uint8_t>> {
+  auto decode = [](std::string_view text,
+                   const std::string& where) -> Result<std::vector<uint8_t>> {
     auto bytes = Base64UrlDecode(text);
     if (!bytes.ok() || bytes->size() != 32)
       return Status::InvalidArgument(where + ": must be 32 bytes, base64url without padding");

@@ -88,8 +88,8 @@ class DbKeyStore final : public KeyStore {
 
  private:
   Result<crypto::KeyPtr> Generate(const Slot& slot) const;
-  Status Insert(store::Transaction& tx, const Slot& slot, const crypto::KeyPtr& key,
-                KeyState state, int64_t now);
+  Status Insert(store::Transaction& tx, const Slot& slot, const crypto::KeyPtr& key, KeyState state,
+                int64_t now);
 
   store::Database& db_;
   std::vector<uint8_t> kek_;

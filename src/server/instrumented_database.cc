@@ -50,7 +50,8 @@ class InstrumentedTransaction final : public store::Transaction {
 
 class InstrumentedDatabase final : public store::Database {
  public:
-  InstrumentedDatabase(std::unique_ptr<store::Database> db, http::Metrics& metrics) : db_(std::move(db)) {
+  InstrumentedDatabase(std::unique_ptr<store::Database> db, http::Metrics& metrics)
+      : db_(std::move(db)) {
     auto& latency = metrics.AddHistogram("store_query_duration_seconds",
                                          "Latency of store statements and commits",
                                          http::Metrics::LatencyBuckets(), {"op"});

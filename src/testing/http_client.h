@@ -10,7 +10,7 @@
 namespace idscheme::testing {
 
 struct HttpReply {
-  int status = 0;            // 0 when the connection closed without a response
+  int status = 0;                              // 0 when the connection closed without a response
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string raw;

@@ -64,8 +64,8 @@ std::string FreshDatabaseUrl(Backend backend) {
   }
   auto made = (*admin)->Exec("CREATE SCHEMA " + schema);
   if (!made.ok()) ADD_FAILURE() << made.status().ToString();
-  return base + (base.find('?') == std::string::npos ? "?" : "&") +
-         "options=-csearch_path%3D" + schema;
+  return base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
 }
 
 std::unique_ptr<store::Database> FreshDatabase(Backend backend, int pool_size) {

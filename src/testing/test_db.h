@@ -12,11 +12,11 @@
 // Thread-safety: test-only helpers; call from the test's thread.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "store/database.h"
 
@@ -41,14 +41,14 @@ std::string TempDir();
 }  // namespace idscheme::testing
 
 // Skips or fails (per IDSCHEME_ALLOW_NO_PG) a PostgreSQL case when no server is configured.
-#define IDS_REQUIRE_BACKEND(backend)                                                     \
-  do {                                                                                   \
-    if ((backend) == ::idscheme::testing::Backend::kPostgres &&                          \
-        !::idscheme::testing::PostgresConfigured()) {                                    \
-      if (::idscheme::testing::AllowNoPostgres()) GTEST_SKIP() << "no PostgreSQL";       \
+#define IDS_REQUIRE_BACKEND(backend)                                                      \
+  do {                                                                                    \
+    if ((backend) == ::idscheme::testing::Backend::kPostgres &&                           \
+        !::idscheme::testing::PostgresConfigured()) {                                     \
+      if (::idscheme::testing::AllowNoPostgres()) GTEST_SKIP() << "no PostgreSQL";        \
       FAIL() << "IDSCHEME_TEST_PG_URL is not set (scripts/test.sh starts a PostgreSQL); " \
-                "set IDSCHEME_ALLOW_NO_PG=1 to skip";                                    \
-    }                                                                                    \
+                "set IDSCHEME_ALLOW_NO_PG=1 to skip";                                     \
+    }                                                                                     \
   } while (0)
 
 namespace idscheme::testing {
