@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "cli/identity_commands.h"
 #include "cli/registry_commands.h"
 
 #include <CLI/CLI.hpp>
@@ -236,6 +237,7 @@ int Run(int argc, char** argv) {
   audit_head->callback([&] { rc = AuditHead(flags); });
 
   AddRegistryCommands(app, flags, rc);
+  AddIdentityCommands(app, flags, rc);
 
   auto* config = app.add_subcommand("config", "Check and print the effective configuration");
   config->require_subcommand(1);

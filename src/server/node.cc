@@ -12,6 +12,8 @@
 #include "common/log.h"
 #include "crypto/random.h"
 #include "http/server.h"
+#include "identity/registrar_api.h"
+#include "identity/sim_controller_api.h"
 #include "oauth/migrations.h"
 #include "registry/admin_api.h"
 #include "server/instrumented_database.h"
@@ -24,6 +26,7 @@ std::vector<store::Migration> AllMigrations() {
   for (auto& m : keys::Migrations()) all.push_back(std::move(m));
   for (auto& m : registry::Migrations()) all.push_back(std::move(m));
   for (auto& m : oauth::Migrations()) all.push_back(std::move(m));
+  for (auto& m : identity::Migrations()) all.push_back(std::move(m));
   return all;
 }
 
@@ -58,6 +61,10 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config,
 
   node->registry_ = std::make_unique<registry::Registry>(*node->db_, *node->clock_, *node->random_);
   node->oauth_clients_ = std::make_unique<registry::OAuthClientDirectory>(*node->registry_);
+  node->identities_ =
+      std::make_unique<identity::Identities>(*node->db_, *node->clock_, *node->random_);
+  node->sim_bindings_ =
+      std::make_unique<identity::SimBindings>(*node->db_, *node->clock_, *node->random_);
   const config::OAuthSettings& o = config.oauth;
   oauth::OAuthConfig oc;
   oc.issuer = config.server.issuer;
@@ -104,14 +111,20 @@ void Node::AddRoutes(http::Router& router) {
     return r;
   });
   oauth::AddTokenRoutes(router, *oauth_);
-  registry::AddAdminRoutes(router, *registry_, [this](http::Request& req) -> Result<registry::Caller> {
+  registry::AddAdminRoutes(router, *registry_, BearerCallers());
+  identity::AddRegistrarRoutes(router, *identities_, *registry_, BearerCallers());
+  identity::AddSimControllerRoutes(router, *sim_bindings_, *registry_, BearerCallers());
+}
+
+registry::Authenticator Node::BearerCallers() {
+  return [this](http::Request& req) -> Result<registry::Caller> {
     IDS_ASSIGN_OR_RETURN(oauth::AccessContext access, oauth::AuthenticateBearer(req, *oauth_));
     registry::Caller caller;
     caller.member_id = access.member_id;
     caller.client_id = access.client_id;
     if (auto role = registry::ParseRole(access.member_role)) caller.role = *role;
     return caller;
-  });
+  };
 }
 
 namespace {

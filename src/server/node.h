@@ -18,9 +18,12 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "identity/identities.h"
+#include "identity/sim_bindings.h"
 #include "keys/key_manager.h"
 #include "keys/key_store.h"
 #include "oauth/oauth_context.h"
+#include "registry/admin_api.h"
 #include "registry/oauth_client_directory.h"
 #include "registry/registry.h"
 #include "store/database.h"
@@ -52,13 +55,18 @@ class Node {
   Random& random() { return *random_; }
   registry::Registry& registry() { return *registry_; }
   oauth::OAuthContext& oauth() { return *oauth_; }
+  identity::Identities& identities() { return *identities_; }
+  identity::SimBindings& sim_bindings() { return *sim_bindings_; }
 
   // Registers the routes: the platform's (/healthz, /readyz, /metrics, /jwks), the token
-  // endpoint, and the admin API (bearer tokens of scheme managers' clients).
+  // endpoint, the admin API (bearer tokens of scheme managers' clients), and the registrar and
+  // SIM controller APIs (bearer tokens of those members' clients).
   void AddRoutes(http::Router& router);
 
  private:
   Node() = default;
+  // The member APIs' caller: the bearer token's client and member (src/oauth/bearer.h).
+  registry::Authenticator BearerCallers();
   config::Config config_;
   http::Metrics metrics_;
   std::unique_ptr<store::Database> db_;
@@ -67,6 +75,8 @@ class Node {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<registry::OAuthClientDirectory> oauth_clients_;
   std::unique_ptr<oauth::OAuthContext> oauth_;
+  std::unique_ptr<identity::Identities> identities_;
+  std::unique_ptr<identity::SimBindings> sim_bindings_;
   const Clock* clock_ = nullptr;
   Random* random_ = nullptr;
 };

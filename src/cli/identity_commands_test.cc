@@ -1,0 +1,188 @@
+// The identity commands end to end, in process, on a temporary SQLite data directory: each call
+// parses a command line as `idscheme` does and runs it against the store.
+#include "cli/identity_commands.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/registry_commands.h"
+#include "common/clock.h"
+#include "crypto/random.h"
+#include "identity/identities.h"
+#include "store/database.h"
+#include "testing/test_db.h"
+
+namespace idscheme::cli {
+namespace {
+
+using json = nlohmann::json;
+
+struct Outcome {
+  int rc = -1;
+  std::string out;
+  std::string err;
+};
+
+class IdentityCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::TempDir();
+    Outcome r = Cmd({"member", "add", "--role", "identity_registrar", "--name", "Bank Registrar",
+                     "--legal-id", "BE0123456789", "--email", "kyc@bank.example", "--json"});
+    ASSERT_EQ(r.rc, 0) << r.err;
+    registrar_ = json::parse(r.out)["id"];
+  }
+
+  // Runs `idscheme <args...> --data <dir>`.
+  Outcome Cmd(std::vector<std::string> args) {
+    args.insert(args.begin(), "idscheme");
+    args.push_back("--data");
+    args.push_back(dir_);
+    args.push_back("--set");
+    args.push_back("keys.rsa_bits=2048");
+    CLI::App app{"idscheme"};
+    app.require_subcommand(1);
+    CommonFlags flags;
+    int rc = 0;
+    AddRegistryCommands(app, flags, rc);
+    AddIdentityCommands(app, flags, rc);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    Outcome r;
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    try {
+      app.parse(static_cast<int>(argv.size()), argv.data());
+      r.rc = rc;
+    } catch (const CLI::ParseError& e) {
+      r.rc = app.exit(e) == 0 ? 0 : 2;
+    }
+    r.out = ::testing::internal::GetCapturedStdout();
+    r.err = ::testing::internal::GetCapturedStderr();
+    return r;
+  }
+
+  json JsonOf(const Outcome& r) {
+    EXPECT_EQ(r.rc, 0) << r.err;
+    json j = json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    return j;
+  }
+
+  std::vector<std::string> AddArgs(const std::string& phone) {
+    return {"identity",          "add",        "--registrar",      registrar_,
+            "--given-name",      "Anna",       "--family-name",    "Peeters",
+            "--birthdate",       "1990-04-27", "--phone",          phone,
+            "--nationality",     "BE",         "--country",        "BE",
+            "--locality",        "Mechelen",   "--document-type",  "idcard",
+            "--document-number", "592123456789", "--document-country", "BE",
+            "--document-issued", "2021-03-01", "--document-expires", "2031-03-01"};
+  }
+
+  // Redeems `code` on the store the commands used.
+  Result<std::string> Redeem(const std::string& code) {
+    auto db = store::Database::Open(dir_ + "/idscheme.db", 2);
+    if (!db.ok()) return db.status();
+    identity::Identities ids(**db, SystemClock::Instance(), crypto::SystemRandom());
+    return ids.RedeemActivationCode(code);
+  }
+
+  std::string dir_;
+  std::string registrar_;
+};
+
+TEST_F(IdentityCommandsTest, AddPrintsTheIdAndAWorkingActivationCode) {
+  Outcome added = Cmd(AddArgs("+32470123456"));
+  ASSERT_EQ(added.rc, 0) << added.err;
+  ASSERT_EQ(added.out.rfind("identity idn_", 0), 0u) << added.out;
+  std::string id = added.out.substr(9, 36);
+  auto at = added.out.find("activation code  ");
+  ASSERT_NE(at, std::string::npos) << added.out;
+  std::string code = added.out.substr(at + 17, 24);
+
+  json shown = JsonOf(Cmd({"identity", "show", id, "--json"}));
+  EXPECT_EQ(shown["registrar_id"], registrar_);
+  EXPECT_EQ(shown["attributes"]["address"]["locality"], "Mechelen");
+  EXPECT_EQ(shown["evidence"]["method"], "pipp");
+  Outcome text = Cmd({"identity", "show", id});
+  EXPECT_NE(text.out.find("given_name           Anna"), std::string::npos) << text.out;
+
+  auto redeemed = Redeem(code);
+  ASSERT_TRUE(redeemed.ok()) << redeemed.status().ToString();
+  EXPECT_EQ(*redeemed, id);
+  EXPECT_FALSE(Redeem(code).ok());
+}
+
+TEST_F(IdentityCommandsTest, ListRevokeAndNewCodes) {
+  json a = JsonOf(Cmd([&] {
+    auto args = AddArgs("+32470123456");
+    args.push_back("--json");
+    return args;
+  }()));
+  std::string id = a["identity"]["id"];
+  std::string first_code = a["activation_code"]["activation_code"];
+
+  // A JSON file, with a flag on top.
+  std::string file = dir_ + "/identity.json";
+  std::ofstream(file) << json{{"given_name", "Bart"},
+                              {"family_name", "Janssens"},
+                              {"birthdate", "1985-01-31"},
+                              {"phone_number", "+32470000001"},
+                              {"evidence",
+                               {{"type", "document"},
+                                {"method", "eid"},
+                                {"time", "2024-05-01T08:00:00Z"},
+                                {"document_details",
+                                 {{"type", "passport"},
+                                  {"document_number", "EP123456"},
+                                  {"issuer", {{"country", "BE"}}},
+                                  {"date_of_issuance", "2020-01-01"},
+                                  {"date_of_expiry", "2030-01-01"}}}}}}
+                              .dump();
+  json b = JsonOf(Cmd({"identity", "add", "--registrar", registrar_, "--file", file, "--email",
+                       "bart@example.be", "--json"}));
+  EXPECT_EQ(b["identity"]["attributes"]["email"], "bart@example.be");
+  EXPECT_EQ(b["identity"]["evidence"]["method"], "eid");
+
+  EXPECT_EQ(JsonOf(Cmd({"identity", "list", "--json"})).size(), 2u);
+  EXPECT_EQ(JsonOf(Cmd({"identity", "list", "--phone", "+32470000001", "--json"})).size(), 1u);
+  EXPECT_EQ(JsonOf(Cmd({"identity", "list", "--registrar", "m_0000000000000000", "--json"})).size(),
+            0u);
+
+  json code = JsonOf(Cmd({"identity", "activation-code", id, "--json"}));
+  EXPECT_EQ(code["identity_id"], id);
+  EXPECT_FALSE(Redeem(first_code).ok());  // superseded by the new one
+
+  Outcome revoked = Cmd({"identity", "revoke", id, "--reason", "deceased"});
+  ASSERT_EQ(revoked.rc, 0) << revoked.err;
+  EXPECT_EQ(revoked.out, "identity " + id + " is now revoked\n");
+  EXPECT_FALSE(Redeem(code["activation_code"]).ok());
+  EXPECT_EQ(JsonOf(Cmd({"identity", "list", "--status", "revoked", "--json"})).size(), 1u);
+  Outcome again = Cmd({"identity", "revoke", id});
+  EXPECT_EQ(again.rc, 1);
+  EXPECT_NE(again.err.find("already revoked"), std::string::npos) << again.err;
+}
+
+TEST_F(IdentityCommandsTest, BadInputIsNamed) {
+  Outcome phone = Cmd(AddArgs("0470123456"));
+  EXPECT_EQ(phone.rc, 1);
+  EXPECT_NE(phone.err.find("phone_number: must be E.164, e.g. +31612345678"), std::string::npos)
+      << phone.err;
+  auto args = AddArgs("+32470123456");
+  args[3] = "m_0000000000000000";
+  Outcome unknown = Cmd(args);
+  EXPECT_EQ(unknown.rc, 1);
+  EXPECT_NE(unknown.err.find("registrar_id: no member"), std::string::npos) << unknown.err;
+  Outcome missing = Cmd({"identity", "add", "--registrar", registrar_, "--given-name", "Anna"});
+  EXPECT_EQ(missing.rc, 1);
+  EXPECT_NE(missing.err.find("required"), std::string::npos) << missing.err;
+  EXPECT_EQ(Cmd({"identity", "show", "idn_nope"}).rc, 1);
+  EXPECT_EQ(Cmd({"identity", "list", "--status", "gone"}).rc, 1);
+}
+
+}  // namespace
+}  // namespace idscheme::cli
