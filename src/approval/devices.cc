@@ -1,0 +1,278 @@
+#include "approval/devices.h"
+
+#include <argon2.h>
+
+#include <array>
+#include <utility>
+
+#include "approval/jcs.h"
+#include "audit/audit_log.h"
+#include "common/base64url.h"
+#include "crypto/hash.h"
+#include "crypto/json.h"
+
+namespace idscheme::approval {
+namespace {
+
+using store::Int;
+using store::Text;
+
+constexpr size_t kSaltBytes = 16;
+constexpr size_t kVerifierBytes = 32;
+constexpr size_t kMaxNameChars = 64;
+
+constexpr std::string_view kDeviceColumns =
+    "id, identity_id, name, public_jwk, jwk_thumbprint, status, pin_failures, created_at,"
+    " updated_at, last_used_at";
+
+Result<std::vector<uint8_t>> Argon2id(std::span<const uint8_t> input,
+                                      std::span<const uint8_t> salt, const PinParams& params) {
+  std::vector<uint8_t> out(kVerifierBytes);
+  const int rc = argon2id_hash_raw(params.t_cost, params.m_cost_kib, params.parallelism,
+                                   input.data(), input.size(), salt.data(), salt.size(),
+                                   out.data(), out.size());
+  if (rc != ARGON2_OK) {
+    return Status::Internal(std::string("argon2id: ") + argon2_error_message(rc));
+  }
+  return out;
+}
+
+Status ValidateName(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("device name: empty");
+  if (!Canonicalize(nlohmann::json(std::string(name))).ok()) {
+    return Status::InvalidArgument("device name: invalid UTF-8");
+  }
+  size_t chars = 0;
+  for (char c : name) {
+    const auto u = static_cast<uint8_t>(c);
+    if (u < 0x20 || u == 0x7F) return Status::InvalidArgument("device name: control character");
+    if ((u & 0xC0) != 0x80) ++chars;
+  }
+  if (chars > kMaxNameChars) return Status::InvalidArgument("device name: longer than 64");
+  return Status::Ok();
+}
+
+Result<std::vector<uint8_t>> DecodePinInput(std::string_view pin_input) {
+  auto bytes = Base64UrlDecode(pin_input);
+  if (!bytes.ok() || bytes->size() != kPinInputBytes) {
+    return Status::InvalidArgument("pin_input: must be base64url of 32 bytes");
+  }
+  return std::move(bytes).value();
+}
+
+std::optional<DeviceStatus> ParseDeviceStatus(std::string_view name) {
+  if (name == "active") return DeviceStatus::kActive;
+  if (name == "locked") return DeviceStatus::kLocked;
+  if (name == "removed") return DeviceStatus::kRemoved;
+  return std::nullopt;
+}
+
+Result<Device> DeviceFromRow(const store::Row& row) {
+  Device d;
+  d.id = row.Text(0);
+  d.identity_id = row.Text(1);
+  d.name = row.Text(2);
+  IDS_ASSIGN_OR_RETURN(auto jwk, crypto::ParseJsonObjectStrict(row.Text(3)));
+  IDS_ASSIGN_OR_RETURN(d.public_key, crypto::Key::FromPublicJwk(jwk));
+  d.jwk_thumbprint = row.Text(4);
+  auto status = ParseDeviceStatus(row.Text(5));
+  if (!status) return Status::Internal("approval_devices: unknown status");
+  d.status = *status;
+  d.pin_failures = static_cast<int>(row.Int(6));
+  d.created_at_ms = row.Int(7);
+  d.updated_at_ms = row.Int(8);
+  if (!row.IsNull(9)) d.last_used_at_ms = row.Int(9);
+  return d;
+}
+
+}  // namespace
+
+std::string_view DeviceStatusName(DeviceStatus status) {
+  switch (status) {
+    case DeviceStatus::kActive: return "active";
+    case DeviceStatus::kLocked: return "locked";
+    case DeviceStatus::kRemoved: return "removed";
+  }
+  return "removed";
+}
+
+nlohmann::json Device::ToJson() const {
+  nlohmann::json j = {{"id", id},
+                      {"name", name},
+                      {"status", DeviceStatusName(status)},
+                      {"jwk_thumbprint", jwk_thumbprint},
+                      {"created_at", created_at_ms}};
+  if (last_used_at_ms) j["last_used_at"] = *last_used_at_ms;
+  return j;
+}
+
+Status PinRefused() {
+  return Status::OAuth("access_denied", "the device or its PIN was refused",
+                       Status::Code::kUnauthenticated);
+}
+
+Devices::Devices(store::Database& db, const Clock& clock, Random& random,
+                 ActivationRedeemer& redeemer, DeviceOptions options)
+    : db_(db), clock_(clock), random_(random), redeemer_(redeemer), options_(options) {}
+
+Result<Device> LoadDevice(store::Executor& db, std::string_view device_id) {
+  IDS_ASSIGN_OR_RETURN(auto r, db.Exec(std::string("SELECT ") + std::string(kDeviceColumns) +
+                                           " FROM approval_devices WHERE id = ?",
+                                       {Text(std::string(device_id))}));
+  if (r.rows.empty()) return Status::NotFound("no such device");
+  return DeviceFromRow(r.rows[0]);
+}
+
+Result<Device> Devices::Enrol(const Enrolment& enrolment) {
+  IDS_RETURN_IF_ERROR(ValidateName(enrolment.name));
+  if (!enrolment.public_jwk.is_object()) {
+    return Status::InvalidArgument("public_jwk: must be a JSON object");
+  }
+  auto key = crypto::Key::FromPublicJwk(enrolment.public_jwk);
+  if (!key.ok()) return key.status().WithContext("public_jwk");
+  if ((*key)->type() != crypto::KeyType::kEcP256) {
+    return Status::InvalidArgument("public_jwk: must be an EC P-256 key");
+  }
+  IDS_ASSIGN_OR_RETURN(auto pin_input, DecodePinInput(enrolment.pin_input));
+  if (enrolment.activation_code.empty()) {
+    return Status::InvalidArgument("activation_code: missing");
+  }
+
+  IDS_ASSIGN_OR_RETURN(auto public_jwk, (*key)->ToJwk(false));
+  IDS_ASSIGN_OR_RETURN(std::string jwk_text, Canonicalize(public_jwk));
+  std::vector<uint8_t> salt(kSaltBytes);
+  random_.Fill(salt);
+  // The slow part runs before the transaction, so it holds no write slot.
+  IDS_ASSIGN_OR_RETURN(auto verifier, Argon2id(pin_input, salt, options_.pin));
+
+  Device device;
+  device.id = "dev_" + random_.Token(16);
+  device.name = enrolment.name;
+  device.public_key = *key;
+  device.jwk_thumbprint = (*key)->Rfc7638Thumbprint();
+  device.created_at_ms = device.updated_at_ms = clock_.NowMillis();
+
+  Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    IDS_ASSIGN_OR_RETURN(device.identity_id, redeemer_.Redeem(tx, enrolment.activation_code));
+    IDS_ASSIGN_OR_RETURN(
+        auto count,
+        tx.Exec("SELECT COUNT(*) FROM approval_devices WHERE identity_id = ? AND status <> "
+                "'removed'",
+                {Text(device.identity_id)}));
+    if (count.rows[0].Int(0) >= options_.max_devices_per_identity) {
+      return Status::ResourceExhausted("too many devices enrolled for this person");
+    }
+    IDS_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO approval_devices (id, identity_id, name, public_jwk, jwk_thumbprint,"
+                " pin_salt, pin_verifier, pin_t_cost, pin_m_cost_kib, pin_parallelism,"
+                " pin_failures, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?, ?)",
+                {Text(device.id), Text(device.identity_id), Text(device.name), Text(jwk_text),
+                 Text(device.jwk_thumbprint), store::Bytes(salt), store::Bytes(verifier),
+                 Int(options_.pin.t_cost), Int(options_.pin.m_cost_kib),
+                 Int(options_.pin.parallelism), Int(device.created_at_ms),
+                 Int(device.updated_at_ms)})
+            .status());
+    return audit::Append(tx,
+                         {"device:" + device.id, "device.enrol", device.id,
+                          {{"identity_id", device.identity_id},
+                           {"jwk_thumbprint", device.jwk_thumbprint},
+                           {"name", device.name}}},
+                         device.created_at_ms)
+        .status();
+  });
+  if (!st.ok()) return st;
+  return device;
+}
+
+Status Devices::VerifyPin(std::string_view device_id, std::string_view pin_input_text) {
+  auto pin_input = DecodePinInput(pin_input_text);
+  if (!pin_input.ok()) return PinRefused();
+  const int64_t now = clock_.NowMillis();
+
+  // Reserve an attempt first: the count rises before the PIN is checked, so no number of
+  // parallel guesses gets past the limit.
+  auto reserved = db_.Exec(
+      "UPDATE approval_devices SET pin_failures = pin_failures + 1, updated_at = ?"
+      " WHERE id = ? AND status = 'active' AND pin_failures < ?"
+      " RETURNING pin_salt, pin_verifier, pin_t_cost, pin_m_cost_kib, pin_parallelism",
+      {Int(now), Text(std::string(device_id)), Int(options_.max_pin_failures)});
+  if (!reserved.ok()) return reserved.status();
+  if (reserved->rows.empty()) {
+    // Unknown, locked or removed: spend the same work as a real check, then the same refusal.
+    static constexpr std::array<uint8_t, kSaltBytes> kDummySalt{};
+    (void)Argon2id(*pin_input, kDummySalt, options_.pin);
+    return PinRefused();
+  }
+  const store::Row& row = reserved->rows[0];
+  const PinParams params{static_cast<uint32_t>(row.Int(2)), static_cast<uint32_t>(row.Int(3)),
+                         static_cast<uint32_t>(row.Int(4))};
+  IDS_ASSIGN_OR_RETURN(auto computed, Argon2id(*pin_input, row.Bytes(0), params));
+  const bool match = crypto::ConstantTimeEquals(computed, row.Bytes(1));
+  const std::string id(device_id);
+
+  if (match) {
+    auto reset = db_.Exec(
+        "UPDATE approval_devices SET pin_failures = 0, last_used_at = ?, updated_at = ?"
+        " WHERE id = ? AND status = 'active'",
+        {Int(now), Int(now), Text(id)});
+    if (!reset.ok()) return reset.status();
+    // Locked or removed while this check ran.
+    return reset->affected == 1 ? Status::Ok() : PinRefused();
+  }
+
+  Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    IDS_ASSIGN_OR_RETURN(
+        auto lock,
+        tx.Exec("UPDATE approval_devices SET status = 'locked', updated_at = ?"
+                " WHERE id = ? AND status = 'active' AND pin_failures >= ?",
+                {Int(now), Text(id), Int(options_.max_pin_failures)}));
+    IDS_RETURN_IF_ERROR(
+        audit::Append(tx, {"device:" + id, "device.pin_failure", id, {}}, now).status());
+    if (lock.affected == 1) {
+      // SCHEME.md: five wrong PINs in a row lock the app until re-enrolment.
+      IDS_RETURN_IF_ERROR(audit::Append(tx,
+                                        {"system", "device.lock", id,
+                                         {{"reason", "consecutive PIN failures"},
+                                          {"failures", options_.max_pin_failures}}},
+                                        now)
+                              .status());
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return PinRefused();
+}
+
+Result<Device> Devices::Get(std::string_view device_id) { return LoadDevice(db_, device_id); }
+
+Result<std::vector<Device>> Devices::List(std::string_view identity_id) {
+  IDS_ASSIGN_OR_RETURN(auto r, db_.Exec(std::string("SELECT ") + std::string(kDeviceColumns) +
+                                            " FROM approval_devices WHERE identity_id = ?"
+                                            " AND status <> 'removed' ORDER BY created_at, id",
+                                        {Text(std::string(identity_id))}));
+  std::vector<Device> out;
+  out.reserve(r.rows.size());
+  for (const auto& row : r.rows) {
+    IDS_ASSIGN_OR_RETURN(auto d, DeviceFromRow(row));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Status Devices::Remove(std::string_view identity_id, std::string_view device_id,
+                       std::string_view actor) {
+  const int64_t now = clock_.NowMillis();
+  return store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    IDS_ASSIGN_OR_RETURN(
+        auto r, tx.Exec("UPDATE approval_devices SET status = 'removed', updated_at = ?"
+                        " WHERE id = ? AND identity_id = ? AND status <> 'removed'",
+                        {Int(now), Text(std::string(device_id)), Text(std::string(identity_id))}));
+    if (r.affected != 1) return Status::NotFound("no such device");
+    return audit::Append(tx, {std::string(actor), "device.remove", std::string(device_id), {}},
+                         now)
+        .status();
+  });
+}
+
+}  // namespace idscheme::approval

@@ -1,0 +1,128 @@
+// Devices: the phone apps a person has enrolled, each with its P-256 device key and a PIN
+// verifier, and the PIN check with its lock-out (SCHEME.md, "Security and anti-phishing").
+//
+// Enrolment redeems a registrar's one-time activation code (through ActivationRedeemer, which
+// the identity part implements) in the same transaction that stores the device, so a code is
+// spent exactly when a device is enrolled with it.
+//
+// The PIN never reaches the server: the app sends a 32-byte device-side derivation of it
+// (docs/pin.md), and the server keeps only Argon2id(derivation, per-device salt). VerifyPin
+// counts consecutive failures in the store, reserving an attempt *before* checking it, so even
+// parallel guesses cannot exceed the limit: the fifth consecutive wrong PIN locks the device
+// (PSD2 RTS Art. 4(3)(a): at most five), and a locked device refuses even the right PIN until the
+// person enrols again with a new activation code. A correct PIN resets the count. Every refusal
+// — wrong PIN, locked, removed or unknown device — is the same PinRefused() status, and an
+// unknown device still costs one Argon2id computation, so neither the answer nor its timing tells
+// which factor failed.
+//
+// Every change (enrol, lock, remove) is written with its audit entry in one transaction. PIN
+// failures are audited as they happen; PINs and their derivations are never logged.
+//
+// Thread-safety: Devices is stateless apart from the store; safe from any thread. The
+// ActivationRedeemer must be safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/status.h"
+#include "crypto/key.h"
+#include "store/database.h"
+
+namespace idscheme::approval {
+
+// Redeems a registrar's one-time activation code. Implemented by the identity part.
+class ActivationRedeemer {
+ public:
+  virtual ~ActivationRedeemer() = default;
+  // The identity id the code was issued for, spent inside `tx` (a second redemption of the same
+  // code must fail, also from another process). Unknown, spent or expired codes are errors.
+  virtual Result<std::string> Redeem(store::Transaction& tx, std::string_view code) = 0;
+};
+
+// Argon2id cost of the PIN verifier. Production defaults follow RFC 9106 §4's second
+// recommendation (t=3, 64 MiB); tests pass cheaper ones. The parameters are stored per device, so
+// raising them affects new enrolments only and old verifiers keep working.
+struct PinParams {
+  uint32_t t_cost = 3;
+  uint32_t m_cost_kib = 64 * 1024;
+  uint32_t parallelism = 1;
+};
+
+struct DeviceOptions {
+  PinParams pin;
+  int max_pin_failures = 5;  // PSD2 RTS Art. 4(3)(a): no more than five
+  int max_devices_per_identity = 10;
+};
+
+// The length of the app's PIN derivation (docs/pin.md), in bytes.
+inline constexpr size_t kPinInputBytes = 32;
+
+enum class DeviceStatus { kActive, kLocked, kRemoved };
+std::string_view DeviceStatusName(DeviceStatus status);  // "active", "locked", "removed"
+
+struct Device {
+  std::string id;  // "dev_" + random
+  std::string identity_id;
+  std::string name;
+  crypto::KeyPtr public_key;  // EC P-256
+  std::string jwk_thumbprint;  // RFC 7638
+  DeviceStatus status = DeviceStatus::kActive;
+  int pin_failures = 0;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  std::optional<int64_t> last_used_at_ms;
+
+  // {"id", "name", "status", "jwk_thumbprint", "created_at", "last_used_at"?} (milliseconds)
+  nlohmann::json ToJson() const;
+};
+
+struct Enrolment {
+  std::string activation_code;
+  nlohmann::json public_jwk;  // a public EC P-256 JWK made on the device
+  std::string name;           // 1..64 characters, e.g. "Anna's phone"
+  std::string pin_input;      // base64url of the kPinInputBytes derivation (docs/pin.md)
+};
+
+// The one refusal of VerifyPin, whatever the cause.
+Status PinRefused();
+
+class Devices {
+ public:
+  Devices(store::Database& db, const Clock& clock, Random& random, ActivationRedeemer& redeemer,
+          DeviceOptions options = {});
+
+  Result<Device> Enrol(const Enrolment& enrolment);
+
+  // OK when the device is active and `pin_input` (base64url) matches; else PinRefused().
+  Status VerifyPin(std::string_view device_id, std::string_view pin_input);
+
+  // Any device, whatever its status; NotFound when unknown.
+  Result<Device> Get(std::string_view device_id);
+  // The identity's devices that are not removed (active and locked), oldest first.
+  Result<std::vector<Device>> List(std::string_view identity_id);
+  // Removes one of `identity_id`'s devices (the person from the app, or a registrar/operator,
+  // named by `actor` as in audit::Event). Removed devices approve nothing. NotFound when the
+  // device is unknown, already removed or someone else's.
+  Status Remove(std::string_view identity_id, std::string_view device_id, std::string_view actor);
+
+  const DeviceOptions& options() const { return options_; }
+
+ private:
+  store::Database& db_;
+  const Clock& clock_;
+  Random& random_;
+  ActivationRedeemer& redeemer_;
+  DeviceOptions options_;
+};
+
+// Reads a device inside an existing transaction or on a Database (for the approval path).
+Result<Device> LoadDevice(store::Executor& db, std::string_view device_id);
+
+}  // namespace idscheme::approval
