@@ -8,8 +8,8 @@
 #include "audit/audit_log.h"
 #include "common/base64url.h"
 #include "common/hex.h"
-#include "crypto/jws.h"
 #include "crypto/json.h"
+#include "crypto/jws.h"
 
 namespace idscheme::approval {
 namespace {
@@ -85,8 +85,7 @@ Status NotPending(const Action& action, int64_t now_s) {
   if (action.state == ActionState::kPending && now_s >= action.expires_at) {
     return Status::FailedPrecondition("the action has expired");
   }
-  return Status::FailedPrecondition("the action is " +
-                                    std::string(ActionStateName(action.state)));
+  return Status::FailedPrecondition("the action is " + std::string(ActionStateName(action.state)));
 }
 
 Result<std::vector<uint8_t>> DecodeSignature(std::string_view text, std::string_view name) {
@@ -110,10 +109,14 @@ Result<Device> CheckDevice(store::Executor& db, std::string_view device_id, cons
 
 std::string_view ActionTypeName(ActionType type) {
   switch (type) {
-    case ActionType::kLogin: return "login";
-    case ActionType::kShareData: return "share_data";
-    case ActionType::kConfirmation: return "confirmation";
-    case ActionType::kSignature: return "signature";
+    case ActionType::kLogin:
+      return "login";
+    case ActionType::kShareData:
+      return "share_data";
+    case ActionType::kConfirmation:
+      return "confirmation";
+    case ActionType::kSignature:
+      return "signature";
   }
   return "login";
 }
@@ -138,11 +141,16 @@ std::optional<AssuranceLevel> ParseAssuranceLevel(std::string_view name) {
 
 std::string_view ActionStateName(ActionState state) {
   switch (state) {
-    case ActionState::kPending: return "pending";
-    case ActionState::kApproved: return "approved";
-    case ActionState::kDenied: return "denied";
-    case ActionState::kExpired: return "expired";
-    case ActionState::kCancelled: return "cancelled";
+    case ActionState::kPending:
+      return "pending";
+    case ActionState::kApproved:
+      return "approved";
+    case ActionState::kDenied:
+      return "denied";
+    case ActionState::kExpired:
+      return "expired";
+    case ActionState::kCancelled:
+      return "cancelled";
   }
   return "pending";
 }
@@ -239,16 +247,17 @@ Result<Action> Actions::Create(const NewAction& request) {
                                             options_.max_pending_per_identity));
     }
     return tx
-        .Exec("INSERT INTO approval_actions (id, type, member_id, member_display_name, client_id,"
-              " identity_id, level, display, verification_code, code_choices, nonce, created_at,"
-              " expires_at, state, decided_by) VALUES"
-              " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '')",
-              {Text(a.id), Text(std::string(ActionTypeName(a.type))), Text(a.member_id),
-               Text(a.member_display_name), Text(a.client_id),
-               a.identity_id ? Text(*a.identity_id) : Null(),
-               Text(std::string(AssuranceLevelName(a.level))), Text(*display_text),
-               Text(a.verification_code), Text(choices_text), Text(a.nonce),
-               Int(a.created_at_ms), Int(a.expires_at)})
+        .Exec(
+            "INSERT INTO approval_actions (id, type, member_id, member_display_name, client_id,"
+            " identity_id, level, display, verification_code, code_choices, nonce, created_at,"
+            " expires_at, state, decided_by) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '')",
+            {Text(a.id), Text(std::string(ActionTypeName(a.type))), Text(a.member_id),
+             Text(a.member_display_name), Text(a.client_id),
+             a.identity_id ? Text(*a.identity_id) : Null(),
+             Text(std::string(AssuranceLevelName(a.level))), Text(*display_text),
+             Text(a.verification_code), Text(choices_text), Text(a.nonce), Int(a.created_at_ms),
+             Int(a.expires_at)})
         .status();
   });
   if (!st.ok()) return st;
@@ -299,12 +308,12 @@ Result<Action> Actions::Claim(std::string_view action_id, std::string_view ident
 }
 
 Result<std::vector<Action>> Actions::Pending(std::string_view identity_id) {
-  IDS_ASSIGN_OR_RETURN(auto r, db_.Exec(std::string("SELECT ") + std::string(kActionColumns) +
-                                            " FROM approval_actions WHERE identity_id = ?"
-                                            " AND state = 'pending' AND expires_at > ?"
-                                            " ORDER BY created_at, id",
-                                        {Text(std::string(identity_id)),
-                                         Int(clock_.NowSeconds())}));
+  IDS_ASSIGN_OR_RETURN(auto r,
+                       db_.Exec(std::string("SELECT ") + std::string(kActionColumns) +
+                                    " FROM approval_actions WHERE identity_id = ?"
+                                    " AND state = 'pending' AND expires_at > ?"
+                                    " ORDER BY created_at, id",
+                                {Text(std::string(identity_id)), Int(clock_.NowSeconds())}));
   std::vector<Action> out;
   out.reserve(r.rows.size());
   for (const auto& row : r.rows) {
@@ -344,7 +353,9 @@ Result<Action> Actions::Approve(const Approval& approval) {
                           {Int(now_ms), Text(actor), Text(action->id), Int(now_s)}));
       if (r.affected != 1) return Status::FailedPrecondition("the action is no longer pending");
       IDS_RETURN_IF_ERROR(audit::Append(tx,
-                                        {actor, "approval.wrong_code", action->id,
+                                        {actor,
+                                         "approval.wrong_code",
+                                         action->id,
                                          {{"type", ActionTypeName(action->type)},
                                           {"member_id", action->member_id},
                                           {"client_id", action->client_id}}},
@@ -357,8 +368,7 @@ Result<Action> Actions::Approve(const Approval& approval) {
     // The digest of what is stored now: if anything changed since it was shown, the app's
     // signature (over what it showed) does not verify.
     IDS_ASSIGN_OR_RETURN(auto digest, ActionDigest(*action));
-    if (!crypto::VerifyBytes(crypto::SigAlg::kES256, *device.public_key, digest, device_sig)
-             .ok()) {
+    if (!crypto::VerifyBytes(crypto::SigAlg::kES256, *device.public_key, digest, device_sig).ok()) {
       return Status::Unauthenticated("the device signature does not verify");
     }
     nlohmann::json details = {{"type", ActionTypeName(action->type)},
@@ -377,8 +387,7 @@ Result<Action> Actions::Approve(const Approval& approval) {
       IDS_ASSIGN_OR_RETURN(auto binding, sim_->ActiveBinding(tx, *action->identity_id));
       if (sim_sig.empty()) return Status::Unauthenticated("the SIM signature is missing");
       if (!binding.public_key ||
-          !crypto::VerifyBytes(crypto::SigAlg::kES256, *binding.public_key, digest, sim_sig)
-               .ok()) {
+          !crypto::VerifyBytes(crypto::SigAlg::kES256, *binding.public_key, digest, sim_sig).ok()) {
         return Status::Unauthenticated("the SIM signature does not verify");
       }
       details["sim_binding_id"] = binding.binding_id;

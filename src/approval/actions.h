@@ -88,8 +88,8 @@ struct ActionOptions {
   int64_t default_ttl_seconds = 180;  // SCHEME/issue 4: default three minutes
   int64_t max_ttl_seconds = 600;
   int max_pending_per_identity = 5;
-  int code_digits = 2;         // verification code length (decimal digits)
-  bool number_matching = true;  // three choices, one right
+  int code_digits = 2;                   // verification code length (decimal digits)
+  bool number_matching = true;           // three choices, one right
   size_t max_display_bytes = 16 * 1024;  // of the canonical display text
 };
 

@@ -40,8 +40,7 @@ TEST(ActionDigestTest, KnownAnswer) {
             R"("verification_code":"42"})");
   auto digest = ActionDigest(a);
   ASSERT_TRUE(digest.ok());
-  EXPECT_EQ(HexEncode(*digest),
-            "b728a3621d83913b5268e55d8dc1de28666f36d139212d42a947022ea342ee66");
+  EXPECT_EQ(HexEncode(*digest), "b728a3621d83913b5268e55d8dc1de28666f36d139212d42a947022ea342ee66");
   a.client_id = "c_2";
   a.state = ActionState::kApproved;
   EXPECT_EQ(*ActionDigest(a), *digest);
@@ -54,8 +53,8 @@ class ActionsTest : public ApprovalTestBase {
   void SetUp() override {
     ApprovalTestBase::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    devices_ = std::make_unique<Devices>(*db_, clock_, random_, redeemer_,
-                                         testing::FastDeviceOptions());
+    devices_ =
+        std::make_unique<Devices>(*db_, clock_, random_, redeemer_, testing::FastDeviceOptions());
     ActionOptions options;
     options.max_pending_per_identity = 20;  // the limit has its own tests
     actions_ = std::make_unique<Actions>(*db_, clock_, random_, &sims_, options);
@@ -214,10 +213,10 @@ TEST_P(ActionsTest, ChangedContentIsRefused) {
   for (const auto& edit : kEdits) {
     auto a = Create(Request());
     const Approval ap = Sign(a, phone);  // over what the app showed
-    ASSERT_TRUE(db_->Exec(std::string("UPDATE approval_actions SET ") + edit.column +
-                              " = ? WHERE id = ?",
-                          {store::Text(edit.value), store::Text(a.id)})
-                    .ok());
+    ASSERT_TRUE(
+        db_->Exec(std::string("UPDATE approval_actions SET ") + edit.column + " = ? WHERE id = ?",
+                  {store::Text(edit.value), store::Text(a.id)})
+            .ok());
     auto r = actions_->Approve(ap);
     EXPECT_FALSE(r.ok()) << edit.column;
     EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending) << edit.column;
@@ -237,8 +236,7 @@ TEST_P(ActionsTest, WrongSignatureIsRefused) {
   auto a = Create(Request());
   Approval ap = Sign(a, phone);
   Phone stranger{phone.device, testing::NewDeviceKey()};
-  EXPECT_EQ(actions_->Approve(Sign(a, stranger)).status().code(),
-            Status::Code::kUnauthenticated);
+  EXPECT_EQ(actions_->Approve(Sign(a, stranger)).status().code(), Status::Code::kUnauthenticated);
   Approval garbled = ap;
   garbled.device_signature = "!!";
   EXPECT_EQ(actions_->Approve(garbled).status().code(), Status::Code::kInvalidArgument);
@@ -268,8 +266,7 @@ TEST_P(ActionsTest, OnlyTheIdentitysActiveDevicesDecide) {
   auto bob = Enrol("id_bob");
   auto a = Create(Request());
   EXPECT_EQ(actions_->Approve(Sign(a, bob)).status().code(), Status::Code::kPermissionDenied);
-  EXPECT_EQ(actions_->Deny(a.id, bob.device.id).status().code(),
-            Status::Code::kPermissionDenied);
+  EXPECT_EQ(actions_->Deny(a.id, bob.device.id).status().code(), Status::Code::kPermissionDenied);
   Phone ghost{anna.device, anna.key};
   ghost.device.id = "dev_ghost";
   EXPECT_EQ(actions_->Approve(Sign(a, ghost)).status().code(), Status::Code::kPermissionDenied);
@@ -463,8 +460,8 @@ TEST_P(ActionsTest, RacingApprovalsExactlyOneWins) {
     go = true;
     t1.join();
     t2.join();
-    EXPECT_EQ(r1.ok() + r2.ok(), 1) << round << ": " << r1.status().ToString() << " / "
-                                    << r2.status().ToString();
+    EXPECT_EQ(r1.ok() + r2.ok(), 1)
+        << round << ": " << r1.status().ToString() << " / " << r2.status().ToString();
     const Result<Action>& loser = r1.ok() ? r2 : r1;
     EXPECT_EQ(loser.status().code(), Status::Code::kFailedPrecondition) << round;
     auto got = actions_->Get(a.id);

@@ -25,12 +25,12 @@ constexpr std::string_view kDeviceColumns =
     "id, identity_id, name, public_jwk, jwk_thumbprint, status, pin_failures, created_at,"
     " updated_at, last_used_at";
 
-Result<std::vector<uint8_t>> Argon2id(std::span<const uint8_t> input,
-                                      std::span<const uint8_t> salt, const PinParams& params) {
+Result<std::vector<uint8_t>> Argon2id(std::span<const uint8_t> input, std::span<const uint8_t> salt,
+                                      const PinParams& params) {
   std::vector<uint8_t> out(kVerifierBytes);
-  const int rc = argon2id_hash_raw(params.t_cost, params.m_cost_kib, params.parallelism,
-                                   input.data(), input.size(), salt.data(), salt.size(),
-                                   out.data(), out.size());
+  const int rc =
+      argon2id_hash_raw(params.t_cost, params.m_cost_kib, params.parallelism, input.data(),
+                        input.size(), salt.data(), salt.size(), out.data(), out.size());
   if (rc != ARGON2_OK) {
     return Status::Internal(std::string("argon2id: ") + argon2_error_message(rc));
   }
@@ -89,9 +89,12 @@ Result<Device> DeviceFromRow(const store::Row& row) {
 
 std::string_view DeviceStatusName(DeviceStatus status) {
   switch (status) {
-    case DeviceStatus::kActive: return "active";
-    case DeviceStatus::kLocked: return "locked";
-    case DeviceStatus::kRemoved: return "removed";
+    case DeviceStatus::kActive:
+      return "active";
+    case DeviceStatus::kLocked:
+      return "locked";
+    case DeviceStatus::kRemoved:
+      return "removed";
   }
   return "removed";
 }
@@ -163,18 +166,20 @@ Result<Device> Devices::Enrol(const Enrolment& enrolment) {
       return Status::ResourceExhausted("too many devices enrolled for this person");
     }
     IDS_RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO approval_devices (id, identity_id, name, public_jwk, jwk_thumbprint,"
-                " pin_salt, pin_verifier, pin_t_cost, pin_m_cost_kib, pin_parallelism,"
-                " pin_failures, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?, ?)",
-                {Text(device.id), Text(device.identity_id), Text(device.name), Text(jwk_text),
-                 Text(device.jwk_thumbprint), store::Bytes(salt), store::Bytes(verifier),
-                 Int(options_.pin.t_cost), Int(options_.pin.m_cost_kib),
-                 Int(options_.pin.parallelism), Int(device.created_at_ms),
-                 Int(device.updated_at_ms)})
+        tx.Exec(
+              "INSERT INTO approval_devices (id, identity_id, name, public_jwk, jwk_thumbprint,"
+              " pin_salt, pin_verifier, pin_t_cost, pin_m_cost_kib, pin_parallelism,"
+              " pin_failures, status, created_at, updated_at)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?, ?)",
+              {Text(device.id), Text(device.identity_id), Text(device.name), Text(jwk_text),
+               Text(device.jwk_thumbprint), store::Bytes(salt), store::Bytes(verifier),
+               Int(options_.pin.t_cost), Int(options_.pin.m_cost_kib),
+               Int(options_.pin.parallelism), Int(device.created_at_ms), Int(device.updated_at_ms)})
             .status());
     return audit::Append(tx,
-                         {"device:" + device.id, "device.enrol", device.id,
+                         {"device:" + device.id,
+                          "device.enrol",
+                          device.id,
                           {{"identity_id", device.identity_id},
                            {"jwk_thumbprint", device.jwk_thumbprint},
                            {"name", device.name}}},
@@ -222,17 +227,18 @@ Status Devices::VerifyPin(std::string_view device_id, std::string_view pin_input
   }
 
   Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
-    IDS_ASSIGN_OR_RETURN(
-        auto lock,
-        tx.Exec("UPDATE approval_devices SET status = 'locked', updated_at = ?"
-                " WHERE id = ? AND status = 'active' AND pin_failures >= ?",
-                {Int(now), Text(id), Int(options_.max_pin_failures)}));
+    IDS_ASSIGN_OR_RETURN(auto lock,
+                         tx.Exec("UPDATE approval_devices SET status = 'locked', updated_at = ?"
+                                 " WHERE id = ? AND status = 'active' AND pin_failures >= ?",
+                                 {Int(now), Text(id), Int(options_.max_pin_failures)}));
     IDS_RETURN_IF_ERROR(
         audit::Append(tx, {"device:" + id, "device.pin_failure", id, {}}, now).status());
     if (lock.affected == 1) {
       // SCHEME.md: five wrong PINs in a row lock the app until re-enrolment.
       IDS_RETURN_IF_ERROR(audit::Append(tx,
-                                        {"system", "device.lock", id,
+                                        {"system",
+                                         "device.lock",
+                                         id,
                                          {{"reason", "consecutive PIN failures"},
                                           {"failures", options_.max_pin_failures}}},
                                         now)
@@ -269,8 +275,7 @@ Status Devices::Remove(std::string_view identity_id, std::string_view device_id,
                         " WHERE id = ? AND identity_id = ? AND status <> 'removed'",
                         {Int(now), Text(std::string(device_id)), Text(std::string(identity_id))}));
     if (r.affected != 1) return Status::NotFound("no such device");
-    return audit::Append(tx, {std::string(actor), "device.remove", std::string(device_id), {}},
-                         now)
+    return audit::Append(tx, {std::string(actor), "device.remove", std::string(device_id), {}}, now)
         .status();
   });
 }

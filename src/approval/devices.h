@@ -71,7 +71,7 @@ struct Device {
   std::string id;  // "dev_" + random
   std::string identity_id;
   std::string name;
-  crypto::KeyPtr public_key;  // EC P-256
+  crypto::KeyPtr public_key;   // EC P-256
   std::string jwk_thumbprint;  // RFC 7638
   DeviceStatus status = DeviceStatus::kActive;
   int pin_failures = 0;

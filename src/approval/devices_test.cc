@@ -18,8 +18,8 @@ class DevicesTest : public ApprovalTestBase {
   void SetUp() override {
     ApprovalTestBase::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    devices_ = std::make_unique<Devices>(*db_, clock_, random_, redeemer_,
-                                         testing::FastDeviceOptions());
+    devices_ =
+        std::make_unique<Devices>(*db_, clock_, random_, redeemer_, testing::FastDeviceOptions());
   }
 
   Device Enrol(const std::string& identity, uint8_t pin = 7, std::string name = "phone") {
@@ -150,11 +150,11 @@ TEST_P(DevicesTest, EveryRefusalLooksTheSame) {
   for (int i = 0; i < 5; ++i) (void)devices_->VerifyPin(locked.id, PinInput(1));
   ASSERT_TRUE(devices_->Remove("id_carl", removed.id, "operator").ok());
 
-  ExpectRefused(devices_->VerifyPin(wrong.id, PinInput(1)));          // wrong PIN
-  ExpectRefused(devices_->VerifyPin(locked.id, PinInput(7)));         // locked, right PIN
-  ExpectRefused(devices_->VerifyPin(removed.id, PinInput(7)));        // removed, right PIN
+  ExpectRefused(devices_->VerifyPin(wrong.id, PinInput(1)));           // wrong PIN
+  ExpectRefused(devices_->VerifyPin(locked.id, PinInput(7)));          // locked, right PIN
+  ExpectRefused(devices_->VerifyPin(removed.id, PinInput(7)));         // removed, right PIN
   ExpectRefused(devices_->VerifyPin("dev_nonexistent", PinInput(7)));  // unknown device
-  ExpectRefused(devices_->VerifyPin(wrong.id, "not base64url!"));     // malformed
+  ExpectRefused(devices_->VerifyPin(wrong.id, "not base64url!"));      // malformed
 }
 
 // Parallel guesses cannot get past the limit: an attempt is counted before it is checked.

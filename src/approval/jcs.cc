@@ -71,13 +71,27 @@ Status AppendString(std::string_view s, std::string* out) {
   for (char c : s) {
     const auto u = static_cast<uint8_t>(c);
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\b': *out += "\\b"; break;
-      case '\f': *out += "\\f"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\b':
+        *out += "\\b";
+        break;
+      case '\f':
+        *out += "\\f";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
       default:
         if (u < 0x20) {
           *out += "\\u00";
@@ -123,9 +137,14 @@ Status AppendObject(const json& value, int depth, std::string* out) {
 Status AppendValue(const json& value, int depth, std::string* out) {
   if (depth > kMaxJcsDepth) return Status::InvalidArgument("JCS: nesting too deep");
   switch (value.type()) {
-    case json::value_t::null: *out += "null"; return Status::Ok();
-    case json::value_t::boolean: *out += value.get<bool>() ? "true" : "false"; return Status::Ok();
-    case json::value_t::string: return AppendString(value.get_ref<const std::string&>(), out);
+    case json::value_t::null:
+      *out += "null";
+      return Status::Ok();
+    case json::value_t::boolean:
+      *out += value.get<bool>() ? "true" : "false";
+      return Status::Ok();
+    case json::value_t::string:
+      return AppendString(value.get_ref<const std::string&>(), out);
     case json::value_t::number_integer: {
       const int64_t v = value.get<int64_t>();
       const uint64_t magnitude = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
@@ -159,9 +178,11 @@ Status AppendValue(const json& value, int depth, std::string* out) {
       out->push_back(']');
       return Status::Ok();
     }
-    case json::value_t::object: return AppendObject(value, depth, out);
+    case json::value_t::object:
+      return AppendObject(value, depth, out);
     case json::value_t::binary:
-    case json::value_t::discarded: break;
+    case json::value_t::discarded:
+      break;
   }
   return Status::InvalidArgument("JCS: not a JSON value");
 }
@@ -179,8 +200,8 @@ Result<std::string> SerializeNumber(double value) {
   }
   // The shortest digits that read back as `value` (ties to the closest), as d.ddde±x.
   char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value,
-                                       std::chars_format::scientific);
+  const auto [end, ec] =
+      std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
   if (ec != std::errc()) return Status::Internal("JCS: number formatting failed");
   const std::string_view sci(buf, static_cast<size_t>(end - buf));
   const size_t e_pos = sci.find('e');

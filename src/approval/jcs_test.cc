@@ -105,8 +105,7 @@ TEST(JcsTest, RejectsNonFiniteNumbers) {
 TEST(JcsTest, NumberForms) {
   EXPECT_EQ(Canon("[1, -1, 0, -0, 100, 1.0, 1e2, 0.1, 1.5e-7, 123e18, 1e21]"),
             "[1,-1,0,0,100,1,100,0.1,1.5e-7,123000000000000000000,1e+21]");
-  EXPECT_EQ(Canon("[9007199254740992, -9007199254740992]"),
-            "[9007199254740992,-9007199254740992]");
+  EXPECT_EQ(Canon("[9007199254740992, -9007199254740992]"), "[9007199254740992,-9007199254740992]");
 }
 
 // I-JSON (RFC 7493 §2.2): an integer a double would round is refused, not silently changed.
@@ -138,10 +137,10 @@ TEST(JcsTest, RejectsInvalidInput) {
   EXPECT_FALSE(CanonicalizeText("").ok());
   EXPECT_FALSE(CanonicalizeText("NaN").ok());
   // Invalid UTF-8 built in code (the parser refuses it already).
-  EXPECT_FALSE(Canonicalize(json(std::string("\xC0\xAF"))).ok());         // overlong
-  EXPECT_FALSE(Canonicalize(json(std::string("\xED\xA0\x80"))).ok());     // a surrogate
-  EXPECT_FALSE(Canonicalize(json(std::string("\xF4\x90\x80\x80"))).ok()); // > U+10FFFF
-  EXPECT_FALSE(Canonicalize(json(std::string("\xE2\x82"))).ok());         // truncated
+  EXPECT_FALSE(Canonicalize(json(std::string("\xC0\xAF"))).ok());          // overlong
+  EXPECT_FALSE(Canonicalize(json(std::string("\xED\xA0\x80"))).ok());      // a surrogate
+  EXPECT_FALSE(Canonicalize(json(std::string("\xF4\x90\x80\x80"))).ok());  // > U+10FFFF
+  EXPECT_FALSE(Canonicalize(json(std::string("\xE2\x82"))).ok());          // truncated
   EXPECT_FALSE(Canonicalize(json::object({{std::string("\xFF"), 1}})).ok());
   EXPECT_FALSE(Canonicalize(json::binary({1, 2, 3})).ok());
 }
