@@ -1,14 +1,15 @@
 #include "cli/commands.h"
-#include "cli/common_flags.h"
-#include "cli/identity_commands.h"
-#include "cli/registry_commands.h"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <tuple>
 #include <iostream>
+#include <tuple>
 
 #include "audit/audit_log.h"
+#include "cli/common_flags.h"
+#include "cli/demo_seed.h"
+#include "cli/identity_commands.h"
+#include "cli/registry_commands.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "server/node.h"
@@ -29,14 +30,40 @@ int Demo(CommonFlags flags) {
   if (flags.listen.empty()) flags.listen = "127.0.0.1:8080";
   auto cfg = flags.Load();
   if (!cfg.ok()) return Fail(cfg.status());
+  nlohmann::json seeded = nlohmann::json::array();
+  if (!cfg->store.data_dir.empty()) {
+    auto node = server::Node::Open(*cfg);
+    if (!node.ok()) return Fail(node.status());
+    auto s = SeedDemo((*node)->registry(), cfg->store.data_dir, cfg->server.issuer);
+    if (!s.ok()) return Fail(s.status());
+    seeded = std::move(s).value();
+  }
+  const std::string& iss = cfg->server.issuer;
   std::cout << "idscheme demo: a local sandbox scheme on the embedded store ("
             << cfg->store.data_dir << ")\n"
-            << "  issuer      " << cfg->server.issuer << "\n"
-            << "  JWKS        " << cfg->server.issuer << "/jwks\n"
-            << "  health      " << cfg->server.issuer << "/healthz\n"
-            << "  metrics     " << cfg->server.issuer << "/metrics\n"
-            << "Ctrl-C stops it.\n"
-            << std::flush;
+            << "  issuer      " << iss << "\n"
+            << "  JWKS        " << iss << "/jwks\n"
+            << "  token       " << iss << "/token  (also /introspect, /revoke)\n"
+            << "  admin API   " << iss << "/admin/v1/members  (a scheme manager's token)\n"
+            << "  registrar   " << iss << "/registrar/v1/identities\n"
+            << "  health      " << iss << "/healthz, " << iss << "/metrics\n";
+  if (!seeded.empty()) {
+    std::cout << "\nSandbox members and their clients (client_secret_basic; also in "
+              << cfg->store.data_dir << "/demo-credentials.json):\n";
+    for (const auto& m : seeded)
+      std::cout << "  " << m["role"].get<std::string>() << "  "
+                << m["display_name"].get<std::string>() << "\n      client_id "
+                << m["client_id"].get<std::string>() << "  client_secret "
+                << m["client_secret"].get<std::string>() << "\n";
+    const auto& admin = seeded.front();
+    std::cout << "\nTry it: a token for the scheme manager's client, then the member list:\n"
+              << "  curl -s -u " << admin["client_id"].get<std::string>() << ":"
+              << admin["client_secret"].get<std::string>() << " -d grant_type=client_credentials "
+              << iss << "/token\n"
+              << "  curl -s -H \"Authorization: Bearer ACCESS_TOKEN\" " << iss
+              << "/admin/v1/members\n";
+  }
+  std::cout << "Ctrl-C stops it.\n" << std::flush;
   Status s = server::Serve(*cfg);
   return s.ok() ? 0 : Fail(s);
 }
@@ -88,12 +115,11 @@ int KeysRotate(const CommonFlags& flags, const std::vector<std::string>& slots) 
   auto node = OpenNode(flags, /*migrate=*/true);
   if (!node.ok()) return Fail(node.status());
   auto& n = **node;
-  auto report = n.key_store().Rotate(slots, n.clock().NowSeconds(),
-                                     n.config().keys.retire_after_seconds);
+  auto report =
+      n.key_store().Rotate(slots, n.clock().NowSeconds(), n.config().keys.retire_after_seconds);
   if (!report.ok()) return Fail(report.status());
   if (flags.json) {
-    nlohmann::json out = {{"rotated", nlohmann::json::array()},
-                          {"removed", report->removed_kids}};
+    nlohmann::json out = {{"rotated", nlohmann::json::array()}, {"removed", report->removed_kids}};
     for (const auto& c : report->changes)
       out["rotated"].push_back({{"slot", c.slot},
                                 {"active", c.active_kid},
@@ -137,9 +163,12 @@ int AuditList(const CommonFlags& flags, int64_t after, int limit) {
   auto entries = audit::List((*node)->db(), after, limit);
   if (!entries.ok()) return Fail(entries.status());
   for (const auto& e : *entries) {
-    nlohmann::json line = {{"seq", e.seq},         {"time_ms", e.time_ms},
-                           {"actor", e.event.actor}, {"action", e.event.action},
-                           {"subject", e.event.subject}, {"details", e.event.details},
+    nlohmann::json line = {{"seq", e.seq},
+                           {"time_ms", e.time_ms},
+                           {"actor", e.event.actor},
+                           {"action", e.event.action},
+                           {"subject", e.event.subject},
+                           {"details", e.event.details},
                            {"hash", e.hash}};
     std::cout << line.dump() << "\n";
   }
@@ -178,8 +207,9 @@ int ConfigKeys() {
 }  // namespace
 
 int Run(int argc, char** argv) {
-  CLI::App app{"idscheme — a digital identity scheme: OpenID Provider, member registry, "
-               "phone-app approvals"};
+  CLI::App app{
+      "idscheme — a digital identity scheme: OpenID Provider, member registry, "
+      "phone-app approvals"};
   app.name("idscheme");
   app.require_subcommand(1);
   app.set_version_flag("--version", "idscheme 0.1.0");
@@ -203,7 +233,8 @@ int Run(int argc, char** argv) {
   flags.AddJsonFlag(migrate);
   migrate->callback([&] { rc = Migrate(flags); });
 
-  auto* keys = app.add_subcommand("keys", "List and rotate the scheme's signing and encryption keys");
+  auto* keys =
+      app.add_subcommand("keys", "List and rotate the scheme's signing and encryption keys");
   keys->require_subcommand(1);
   auto* keys_list = keys->add_subcommand("list", "List the published keys and their states");
   flags.AddStoreFlags(keys_list);
@@ -214,13 +245,15 @@ int Run(int argc, char** argv) {
       "rotate", "Promote next keys to active, retire the old ones (no downtime)");
   flags.AddStoreFlags(keys_rotate);
   flags.AddJsonFlag(keys_rotate);
-  keys_rotate->add_option("--slot", slots, "only these slots (ES256, PS256, RS256, EdDSA, "
-                                           "RSA-OAEP-256, ECDH-ES); default all");
+  keys_rotate->add_option("--slot", slots,
+                          "only these slots (ES256, PS256, RS256, EdDSA, "
+                          "RSA-OAEP-256, ECDH-ES); default all");
   keys_rotate->callback([&] { rc = KeysRotate(flags, slots); });
 
   auto* audit = app.add_subcommand("audit", "Verify and read the hash-chained audit log");
   audit->require_subcommand(1);
-  auto* audit_verify = audit->add_subcommand("verify", "Check the whole chain; name the first bad entry");
+  auto* audit_verify =
+      audit->add_subcommand("verify", "Check the whole chain; name the first bad entry");
   flags.AddStoreFlags(audit_verify);
   flags.AddJsonFlag(audit_verify);
   audit_verify->callback([&] { rc = AuditVerify(flags); });
@@ -229,7 +262,8 @@ int Run(int argc, char** argv) {
   auto* audit_list = audit->add_subcommand("list", "Print entries as JSON lines, oldest first");
   flags.AddStoreFlags(audit_list);
   audit_list->add_option("--after", after, "entries after this sequence number");
-  audit_list->add_option("--limit", limit, "at most this many entries")->check(CLI::Range(1, 100000));
+  audit_list->add_option("--limit", limit, "at most this many entries")
+      ->check(CLI::Range(1, 100000));
   audit_list->callback([&] { rc = AuditList(flags, after, limit); });
   auto* audit_head = audit->add_subcommand(
       "head", "Print the last sequence number and hash (record it elsewhere as a witness)");
@@ -247,7 +281,8 @@ int Run(int argc, char** argv) {
   flags.AddServerFlags(config_check);
   flags.AddJsonFlag(config_check);
   config_check->callback([&] { rc = ConfigCheck(flags); });
-  auto* config_keys = config->add_subcommand("keys", "List every configuration key and its variable");
+  auto* config_keys =
+      config->add_subcommand("keys", "List every configuration key and its variable");
   config_keys->callback([&] { rc = ConfigKeys(); });
 
   try {

@@ -1,0 +1,26 @@
+// The demo's sandbox members: on an empty store, `idscheme demo` admits one member of each role
+// that has an API today (scheme manager, identity registrar, SIM controller, service provider),
+// gives the service provider an agreement, and registers one client each with a generated
+// secret (client_secret_basic), so a newcomer can call the token endpoint and the APIs at once.
+//
+// The secrets are written to <data_dir>/demo-credentials.json (mode 0600) so that later runs of
+// the demo can print them again: a sandbox convenience that a real deployment never has (there
+// a secret is shown once and only its hash is kept).
+//
+// Thread-safety: command-line code, one thread.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/status.h"
+#include "registry/registry.h"
+
+namespace idscheme::cli {
+
+// Seeds an empty registry, or reads back what an earlier run seeded. Returns the credentials:
+// [{"role", "member_id", "display_name", "client_id", "client_secret"}, ...].
+Result<nlohmann::json> SeedDemo(registry::Registry& registry, const std::string& data_dir,
+                                const std::string& issuer);
+
+}  // namespace idscheme::cli
