@@ -65,7 +65,7 @@ Result<std::unique_ptr<OAuthContext>> OAuthContext::Create(OAuthDeps deps, OAuth
   // RFC 7523 §3 item 3 and FAPI 2.0 §5.3.2.1: the issuer identifier or the URL of the endpoint
   // the assertion is sent to.
   auth.audiences = {c.issuer, ctx->TokenEndpointUrl(), c.issuer + std::string(kIntrospectionPath),
-                    c.issuer + std::string(kRevocationPath)};
+                    c.issuer + std::string(kRevocationPath), c.issuer + "/par"};
   auth.max_assertion_lifetime_seconds = c.client_assertion_max_lifetime_seconds;
   auth.leeway_seconds = c.clock_leeway_seconds;
   ctx->client_auth_ = std::make_unique<ClientAuthenticator>(deps.clients, *ctx->jwks_cache_,

@@ -1,0 +1,353 @@
+#include "oidc/authorization_request.h"
+
+#include <algorithm>
+#include <array>
+#include <functional>
+
+#include "common/base64url.h"
+#include "oidc/acr.h"
+#include "registry/claims.h"
+
+namespace idscheme::oidc {
+namespace {
+
+using Params = http::FormParams;
+
+std::vector<std::string> SplitSpaces(std::string_view text) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = text.find(' ', i);
+    if (j == std::string_view::npos) j = text.size();
+    if (j > i) out.emplace_back(text.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+bool Contains(const std::vector<std::string>& list, std::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+Status Refuse(std::string error, std::string description) {
+  return Status::OAuth(std::move(error), std::move(description));
+}
+
+// Parameters arrive duplicate-free (single_use_params runs first), so Get is enough below.
+std::optional<std::string_view> Param(const Params& p, std::string_view name) {
+  return p.Get(name);
+}
+
+struct Context {
+  const Params& params;
+  const AuthorizationClient& client;
+  const AuthorizationOptions& options;
+  ValidatedAuthorizationRequest& out;
+};
+
+using Rule = std::function<Status(Context&)>;
+
+// --- Before the redirect_uri is verified: errors are shown, not redirected. ---
+
+Status SingleUseParams(Context& c) {
+  // RFC 6749 §3.1: request parameters MUST NOT be included more than once.
+  Status s = c.params.CheckNoDuplicates();
+  if (!s.ok()) return Refuse("invalid_request", s.message());
+  return Status::Ok();
+}
+
+Status ClientId(Context& c) {
+  auto id = Param(c.params, "client_id");
+  // RFC 6749 §4.1.1: client_id is required.
+  if (!id) return Refuse("invalid_request", "client_id is required");
+  if (*id != c.client.client_id) return Refuse("invalid_request", "client_id does not match");
+  c.out.client_id = c.client.client_id;
+  c.out.member_id = c.client.member_id;
+  return Status::Ok();
+}
+
+Status ClientUsable(Context& c) {
+  if (!c.client.usable) return Refuse("unauthorized_client", "client is not active");
+  // RFC 6749 §4.1.2.1: the client is not authorized for this flow.
+  if (!c.client.allows_code_flow)
+    return Refuse("unauthorized_client",
+                  "client is not registered for the authorization code flow");
+  return Status::Ok();
+}
+
+Status RedirectUri(Context& c) {
+  auto uri = Param(c.params, "redirect_uri");
+  // OIDC Core §3.1.2.1: redirect_uri is required and must exactly match a registered one.
+  if (!uri) return Refuse("invalid_request", "redirect_uri is required");
+  if (!c.client.IsRegisteredRedirectUri(*uri))
+    return Refuse("invalid_request", "redirect_uri is not registered for this client");
+  c.out.redirect_uri = std::string(*uri);
+  return Status::Ok();
+}
+
+// --- After: errors are redirected. ---
+
+Status ResponseModeRule(Context& c) {
+  auto mode = Param(c.params, "response_mode");
+  // OAuth 2.0 Multiple Response Types §2.1 (query), Form Post Response Mode §2 (form_post).
+  if (!mode || *mode == "query") {
+    c.out.response_mode = ResponseMode::kQuery;
+  } else if (*mode == "form_post") {
+    c.out.response_mode = ResponseMode::kFormPost;
+  } else {
+    return Refuse("invalid_request", "response_mode must be query or form_post");
+  }
+  return Status::Ok();
+}
+
+Status State(Context& c) {
+  auto state = Param(c.params, "state");
+  if (!state) return Status::Ok();
+  if (state->size() > kMaxStateLength) return Refuse("invalid_request", "state is too long");
+  c.out.state = std::string(*state);
+  return Status::Ok();
+}
+
+Status PushedRequired(Context& c) {
+  // RFC 9126 §5 / §6: a client (or server) requiring PAR has its plain requests refused.
+  bool required = c.options.require_pushed_authorization_requests ||
+                  c.client.require_pushed_authorization_requests;
+  if (required && !c.out.source.pushed)
+    return Refuse("invalid_request", "pushed authorization requests are required");
+  return Status::Ok();
+}
+
+Status ResponseType(Context& c) {
+  auto type = Param(c.params, "response_type");
+  // RFC 6749 §4.1.1: required. Only the authorization code flow is offered.
+  if (!type) return Refuse("invalid_request", "response_type is required");
+  if (*type != "code")
+    return Refuse("unsupported_response_type", "only response_type=code is supported");
+  return Status::Ok();
+}
+
+Status Scope(Context& c) {
+  auto scope = Param(c.params, "scope");
+  // OIDC Core §3.1.2.1: scope must contain openid.
+  if (!scope) return Refuse("invalid_scope", "scope is required and must contain openid");
+  std::vector<std::string> values = SplitSpaces(*scope);
+  if (!Contains(values, "openid")) return Refuse("invalid_scope", "scope must contain openid");
+  std::vector<std::string> out = {"openid"};
+  for (const auto& v : values) {
+    // RFC 6749 §3.3 / §4.1.2.1: unknown scope values are invalid_scope.
+    if (!registry::IsKnownScope(v))
+      return Refuse("invalid_scope", "unknown scope value '" + v + "'");
+    if (!Contains(out, v)) out.push_back(v);
+  }
+  c.out.scopes = std::move(out);
+  return Status::Ok();
+}
+
+Status Pkce(Context& c) {
+  auto challenge = Param(c.params, "code_challenge");
+  auto method = Param(c.params, "code_challenge_method");
+  if (!challenge) {
+    if (method) return Refuse("invalid_request", "code_challenge_method without code_challenge");
+    // RFC 7636 §4.4.1 / FAPI 2.0 §5.3.1.1: PKCE required.
+    if (c.options.require_pkce) return Refuse("invalid_request", "code_challenge is required");
+    return Status::Ok();
+  }
+  // RFC 7636 §4.3: the method defaults to plain, which is refused (FAPI 2.0: S256 only).
+  if (!method || *method != "S256")
+    return Refuse("invalid_request", "code_challenge_method must be S256");
+  if (!IsS256CodeChallenge(*challenge))
+    return Refuse("invalid_request", "code_challenge must be 43 base64url characters");
+  c.out.code_challenge = std::string(*challenge);
+  c.out.code_challenge_method = "S256";
+  return Status::Ok();
+}
+
+Status Nonce(Context& c) {
+  auto nonce = Param(c.params, "nonce");
+  if (!nonce) return Status::Ok();
+  if (nonce->size() > kMaxNonceLength) return Refuse("invalid_request", "nonce is too long");
+  c.out.nonce = std::string(*nonce);
+  return Status::Ok();
+}
+
+Status Claims(Context& c) {
+  auto claims = Param(c.params, "claims");
+  if (!claims) return Status::Ok();
+  // OIDC Core §5.5.
+  IDS_ASSIGN_OR_RETURN(c.out.claims, ParseClaimsRequest(*claims));
+  c.out.claims_json = std::string(*claims);
+  return Status::Ok();
+}
+
+Status AcrValues(Context& c) {
+  auto acr = Param(c.params, "acr_values");
+  if (!acr) {
+    c.out.acr_levels = c.client.default_acr_levels;  // OIDC Registration §2 default_acr_values
+    return Status::Ok();
+  }
+  // OIDC Core §3.1.2.1: space-separated, in order of preference.
+  for (const auto& v : SplitSpaces(*acr)) {
+    auto level = LevelForAcr(v);
+    if (!level) return Refuse("invalid_request", "unknown acr value '" + v + "'");
+    if (Contains(c.out.acr_values, v)) continue;
+    c.out.acr_values.push_back(v);
+    c.out.acr_levels.push_back(*level);
+  }
+  if (c.out.acr_values.empty()) return Refuse("invalid_request", "acr_values is empty");
+  return Status::Ok();
+}
+
+Status Prompt(Context& c) {
+  auto prompt = Param(c.params, "prompt");
+  if (!prompt) return Status::Ok();
+  std::vector<std::string> values = SplitSpaces(*prompt);
+  if (values.empty()) return Refuse("invalid_request", "prompt is empty");
+  for (const auto& v : values) {
+    if (v != "none" && v != "login" && v != "consent" && v != "select_account")
+      return Refuse("invalid_request", "unknown prompt value '" + v + "'");
+  }
+  if (Contains(values, "none")) {
+    // OIDC Core §3.1.2.1: none with any other value is an error.
+    if (values.size() > 1) return Refuse("invalid_request", "prompt=none with other values");
+    // OIDC Core §3.1.2.6: no session to reuse (every login is approved in the app).
+    return Refuse("login_required", "every login is approved in the app");
+  }
+  for (auto& v : values) {
+    if (!Contains(c.out.prompt, v)) c.out.prompt.push_back(std::move(v));
+  }
+  return Status::Ok();
+}
+
+Status MaxAge(Context& c) {
+  auto text = Param(c.params, "max_age");
+  if (!text) return Status::Ok();
+  // OIDC Core §3.1.2.1: a non-negative integer number of seconds.
+  if (text->empty() || text->size() > 10 ||
+      !std::all_of(text->begin(), text->end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+    return Refuse("invalid_request", "max_age must be a non-negative integer");
+  c.out.max_age = std::stoll(std::string(*text));
+  return Status::Ok();
+}
+
+Status LoginHint(Context& c) {
+  auto hint = Param(c.params, "login_hint");
+  if (!hint) return Status::Ok();
+  // The scheme's login hint is the person's phone number.
+  if (!IsE164PhoneNumber(*hint))
+    return Refuse("invalid_request", "login_hint must be a phone number in E.164 form (+32...)");
+  c.out.login_hint = std::string(*hint);
+  return Status::Ok();
+}
+
+Status UiLocales(Context& c) {
+  auto locales = Param(c.params, "ui_locales");
+  if (!locales) return Status::Ok();
+  std::vector<std::string> tags = SplitSpaces(*locales);
+  if (tags.empty() || tags.size() > 16)
+    return Refuse("invalid_request", "ui_locales: 1 to 16 tags");
+  for (const auto& tag : tags) {
+    // BCP 47 shape: alphanumeric subtags of 1-8 characters joined by '-'.
+    bool ok = !tag.empty() && tag.size() <= 35 && tag.front() != '-' && tag.back() != '-' &&
+              tag.find("--") == std::string::npos &&
+              std::all_of(tag.begin(), tag.end(), [](char ch) {
+                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                       (ch >= '0' && ch <= '9') || ch == '-';
+              });
+    if (!ok) return Refuse("invalid_request", "ui_locales: malformed language tag");
+  }
+  c.out.ui_locales = std::move(tags);
+  return Status::Ok();
+}
+
+struct NamedRule {
+  std::string_view name;
+  Rule rule;
+  bool redirects;
+};
+
+// The order in which the rules run (see the header).
+const std::array<NamedRule, 17>& Rules() {
+  static const std::array<NamedRule, 17> rules = {{
+      {"single_use_params", SingleUseParams, false},
+      {"client_id", ClientId, false},
+      {"client_usable", ClientUsable, false},
+      {"redirect_uri", RedirectUri, false},
+      {"response_mode", ResponseModeRule, true},
+      {"state", State, true},
+      {"pushed_required", PushedRequired, true},
+      {"response_type", ResponseType, true},
+      {"scope", Scope, true},
+      {"pkce", Pkce, true},
+      {"nonce", Nonce, true},
+      {"claims", Claims, true},
+      {"acr_values", AcrValues, true},
+      {"prompt", Prompt, true},
+      {"max_age", MaxAge, true},
+      {"login_hint", LoginHint, true},
+      {"ui_locales", UiLocales, true},
+  }};
+  return rules;
+}
+
+}  // namespace
+
+std::string_view ResponseModeName(ResponseMode mode) {
+  return mode == ResponseMode::kFormPost ? "form_post" : "query";
+}
+
+registry::AssuranceLevel ValidatedAuthorizationRequest::MinimumLevel() const {
+  if (acr_levels.empty()) return registry::AssuranceLevel::kBasic;
+  return *std::min_element(acr_levels.begin(), acr_levels.end());
+}
+
+AuthorizationError PageError(std::string error, std::string description, std::string rule) {
+  AuthorizationError e;
+  e.delivery = AuthorizationError::Delivery::kErrorPage;
+  e.error = std::move(error);
+  e.description = std::move(description);
+  e.rule = std::move(rule);
+  return e;
+}
+
+AuthorizationOutcome ValidateAuthorizationRequest(const http::FormParams& params,
+                                                  const AuthorizationClient& client,
+                                                  const AuthorizationOptions& options,
+                                                  RequestSource source) {
+  ValidatedAuthorizationRequest out;
+  out.source = source;
+  Context c{params, client, options, out};
+  for (const auto& r : Rules()) {
+    Status s = r.rule(c);
+    if (s.ok()) continue;
+    std::string error = s.oauth_error().empty() ? "invalid_request" : s.oauth_error();
+    if (!r.redirects) return PageError(std::move(error), s.message(), std::string(r.name));
+    AuthorizationError e;
+    e.delivery = AuthorizationError::Delivery::kRedirect;
+    e.error = std::move(error);
+    e.description = s.message();
+    e.rule = std::string(r.name);
+    e.redirect_uri = out.redirect_uri;
+    e.response_mode = out.response_mode;  // query until response_mode has been read
+    // RFC 6749 §4.1.2.1: state is echoed when the request had one (the state rule may not have
+    // run yet; an oversized state is not echoed).
+    if (auto state = params.Get("state"); state && state->size() <= kMaxStateLength)
+      e.state = std::string(*state);
+    return e;
+  }
+  return out;
+}
+
+bool IsE164PhoneNumber(std::string_view text) {
+  // ITU-T E.164: '+', a country code not starting with 0, at most 15 digits in all.
+  if (text.size() < 8 || text.size() > 16 || text[0] != '+' || text[1] == '0') return false;
+  return std::all_of(text.begin() + 1, text.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+}
+
+bool IsS256CodeChallenge(std::string_view text) {
+  // RFC 7636 §4.2: BASE64URL(SHA256(verifier)), 43 characters without padding.
+  if (text.size() != 43) return false;
+  auto bytes = Base64UrlDecode(text);
+  return bytes.ok() && bytes->size() == 32;
+}
+
+}  // namespace idscheme::oidc

@@ -1,0 +1,117 @@
+#include "oidc/claims_request.h"
+
+#include <algorithm>
+
+#include "crypto/json.h"
+#include "registry/claims.h"
+
+namespace idscheme::oidc {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kVerifiedClaims = "verified_claims";
+
+Status Invalid(std::string message) {
+  return Status::OAuth("invalid_request", "claims: " + std::move(message));
+}
+
+// OIDC Core §2 / §5.5.1.1: claims about the authentication that an ID token may be asked for.
+bool IsAuthenticationClaim(std::string_view name) {
+  return name == "acr" || name == "auth_time" || name == "amr";
+}
+
+Result<RequestedClaim> ParseOne(const std::string& where, const std::string& name,
+                                const json& spec) {
+  RequestedClaim claim;
+  claim.name = name;
+  if (spec.is_null()) return claim;  // OIDC Core §5.5: null asks for the claim in the default way
+  if (!spec.is_object()) return Invalid(where + ": must be null or an object");
+  for (const auto& [key, value] : spec.items()) {
+    if (key == "essential") {
+      if (!value.is_boolean()) return Invalid(where + ".essential: must be a boolean");
+      claim.essential = value.get<bool>();
+    } else if (key == "value") {
+      if (value.is_null() || value.is_object()) return Invalid(where + ".value: must be a value");
+      claim.value = value;
+    } else if (key == "values") {
+      if (!value.is_array() || value.empty())
+        return Invalid(where + ".values: must be a non-empty array");
+      for (const auto& v : value) {
+        if (v.is_null() || v.is_object() || v.is_array())
+          return Invalid(where + ".values: must hold plain values");
+        claim.values.push_back(v);
+      }
+    } else if (key == "purpose") {
+      // OIDC4IDA §8: 3 to 300 characters.
+      if (!value.is_string()) return Invalid(where + ".purpose: must be a string");
+      claim.purpose = value.get<std::string>();
+      if (claim.purpose.size() < 3 || claim.purpose.size() > 300)
+        return Invalid(where + ".purpose: must be 3 to 300 characters");
+    } else {
+      return Invalid(where + ": unknown member '" + key + "'");
+    }
+  }
+  if (claim.value && !claim.values.empty())
+    return Invalid(where + ": 'value' and 'values' are exclusive");
+  return claim;
+}
+
+Status ParseMember(const json& top, std::string_view member, std::vector<RequestedClaim>* out,
+                   std::optional<json>* verified) {
+  auto it = top.find(std::string(member));
+  if (it == top.end()) return Status::Ok();
+  if (!it->is_object()) return Invalid(std::string(member) + ": must be an object");
+  for (const auto& [name, spec] : it->items()) {
+    const std::string where = std::string(member) + "." + name;
+    if (name == kVerifiedClaims) {
+      // OIDC4IDA §5.1: an object, or an array of objects; its inside is checked where it is
+      // answered.
+      bool ok = spec.is_object() || (spec.is_array() && !spec.empty() &&
+                                     std::all_of(spec.begin(), spec.end(),
+                                                 [](const json& v) { return v.is_object(); }));
+      if (!ok) return Invalid(where + ": must be an object or an array of objects");
+      *verified = spec;
+      continue;
+    }
+    bool known =
+        registry::IsKnownClaim(name) || (member == "id_token" && IsAuthenticationClaim(name));
+    if (!known) return Invalid(where + ": unknown claim");
+    IDS_ASSIGN_OR_RETURN(RequestedClaim claim, ParseOne(where, name, spec));
+    out->push_back(std::move(claim));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<std::string> ClaimsRequest::PersonClaimNames() const {
+  std::vector<std::string> names;
+  for (const auto* list : {&id_token, &userinfo}) {
+    for (const auto& c : *list) {
+      if (IsAuthenticationClaim(c.name)) continue;
+      if (std::find(names.begin(), names.end(), c.name) == names.end()) names.push_back(c.name);
+    }
+  }
+  return names;
+}
+
+Result<ClaimsRequest> ParseClaimsRequestJson(const nlohmann::json& top) {
+  if (!top.is_object()) return Invalid("must be a JSON object");
+  for (const auto& [key, value] : top.items()) {
+    if (key != "id_token" && key != "userinfo") return Invalid("unknown member '" + key + "'");
+  }
+  ClaimsRequest out;
+  IDS_RETURN_IF_ERROR(ParseMember(top, "id_token", &out.id_token, &out.id_token_verified_claims));
+  IDS_RETURN_IF_ERROR(ParseMember(top, "userinfo", &out.userinfo, &out.userinfo_verified_claims));
+  return out;
+}
+
+Result<ClaimsRequest> ParseClaimsRequest(std::string_view text) {
+  if (text.size() > kMaxClaimsParameterBytes) return Invalid("too long");
+  auto parsed = crypto::ParseJsonStrict(text, 16);
+  if (!parsed.ok()) return Invalid("not valid JSON");
+  return ParseClaimsRequestJson(*parsed);
+}
+
+}  // namespace idscheme::oidc

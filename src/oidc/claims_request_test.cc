@@ -1,0 +1,72 @@
+#include "oidc/claims_request.h"
+
+#include <gtest/gtest.h>
+
+namespace idscheme::oidc {
+namespace {
+
+TEST(ClaimsRequest, ParsesBothMembers) {
+  auto r = ParseClaimsRequest(R"({
+    "id_token": {"acr": {"essential": true, "values": ["urn:idscheme:loa:advanced"]},
+                 "auth_time": null},
+    "userinfo": {"given_name": {"essential": true}, "email": null,
+                 "family_name": {"value": "Janssens", "purpose": "to address you"},
+                 "verified_claims": {"verification": {"trust_framework": null},
+                                     "claims": {"given_name": null}}}})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->id_token.size(), 2u);
+  EXPECT_EQ(r->id_token[0].name, "acr");
+  EXPECT_TRUE(r->id_token[0].essential);
+  ASSERT_EQ(r->id_token[0].values.size(), 1u);
+  ASSERT_EQ(r->userinfo.size(), 3u);
+  EXPECT_EQ(r->userinfo[1].value, nlohmann::json("Janssens"));
+  EXPECT_EQ(r->userinfo[1].purpose, "to address you");
+  ASSERT_TRUE(r->userinfo_verified_claims);
+  EXPECT_TRUE(r->userinfo_verified_claims->contains("verification"));
+  EXPECT_FALSE(r->id_token_verified_claims);
+  // acr and auth_time are about the login, not the person.
+  EXPECT_EQ(r->PersonClaimNames(),
+            (std::vector<std::string>{"email", "family_name", "given_name"}));
+}
+
+TEST(ClaimsRequest, EmptyObjectIsEmpty) {
+  auto r = ParseClaimsRequest("{}");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+}
+
+TEST(ClaimsRequest, Rejections) {
+  const char* bad[] = {
+      "",                                      // not JSON
+      "[]",                                    // not an object
+      R"({"id_token": []})",                   // member not an object
+      R"({"access_token": {}})",               // unknown top-level member
+      R"({"userinfo": {"shoe_size": null}})",  // unknown claim
+      R"({"userinfo": {"acr": null}})",        // acr only in id_token
+      R"({"userinfo": {"email": true}})",      // neither null nor an object
+      R"({"userinfo": {"email": {"essential": "yes"}}})",
+      R"({"userinfo": {"email": {"value": "a", "values": ["b"]}}})",
+      R"({"userinfo": {"email": {"values": []}}})",
+      R"({"userinfo": {"email": {"values": [{}]}}})",
+      R"({"userinfo": {"email": {"value": {"x": 1}}}})",
+      R"({"userinfo": {"email": {"colour": "red"}}})",
+      R"({"userinfo": {"email": {"purpose": "x"}}})",  // purpose too short
+      R"({"userinfo": {"verified_claims": 5}})",
+      R"({"userinfo": {"verified_claims": []}})",
+      R"({"userinfo": {"email": null, "email": null}})",  // duplicate member
+  };
+  for (const char* text : bad) {
+    auto r = ParseClaimsRequest(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().oauth_error(), "invalid_request") << text;
+  }
+}
+
+TEST(ClaimsRequest, TooLongIsRefused) {
+  std::string text = R"({"userinfo": {"email": {"purpose": ")" +
+                     std::string(kMaxClaimsParameterBytes, 'a') + R"("}}})";
+  EXPECT_FALSE(ParseClaimsRequest(text).ok());
+}
+
+}  // namespace
+}  // namespace idscheme::oidc
