@@ -147,6 +147,13 @@ TEST_P(AuthorizeTest, RequestObjectRejections) {
   testenv::ClientKey other = testenv::MakeClientKey(crypto::KeyType::kEcP256, key_.kid);
   std::string none_token = Base64UrlEncode(std::string(R"({"alg":"none"})")) + "." +
                            Base64UrlEncode(RequestObjectClaims("none").dump()) + ".";
+  // HMAC keyed with bytes the attacker knows (the RFC 8725 §2.1 confusion): never accepted.
+  auto oct = crypto::Key::GenerateOct(32);
+  ASSERT_TRUE(oct.ok());
+  auto hmac_jwt = crypto::SignJwt(RequestObjectClaims("hs"), *(*oct)->WithKid(key_.kid),
+                                  crypto::SigAlg::kHS256, key_.kid);
+  ASSERT_TRUE(hmac_jwt.ok());
+  const std::string hmac = *hmac_jwt;
   auto with = [&](const char* name, json value, const std::string& jti) {
     json c = RequestObjectClaims(jti);
     if (value.is_null()) {
@@ -162,6 +169,7 @@ TEST_P(AuthorizeTest, RequestObjectRejections) {
   };
   std::vector<Case> cases = {
       {"wrong key", Sign(RequestObjectClaims("wk"), other)},
+      {"HS256", hmac},
       {"alg none", none_token},
       {"not a JWT", "abc"},
       {"expired", with("exp", now - 120, "exp")},
@@ -311,6 +319,12 @@ TEST_P(RoutesTest, PostAuthorizeContinues) {
   auto reply = testing::Post(port(), "/authorize", "application/x-www-form-urlencoded",
                              Encode(GoodParams()));
   EXPECT_EQ(reply.status, 200) << reply.body;
+  // An error after a POST is a 303 (RFC 9110 §15.4.4).
+  http::FormParams p = GoodParams();
+  p.Add("max_age", "-5");
+  reply = testing::Post(port(), "/authorize", "application/x-www-form-urlencoded", Encode(p));
+  EXPECT_EQ(reply.status, 303);
+  EXPECT_NE(reply.headers["location"].find("error=invalid_request"), std::string::npos);
 }
 
 TEST_P(RoutesTest, ErrorsAfterTheRedirectUriAreRedirected) {
@@ -379,10 +393,20 @@ TEST_P(RoutesTest, ParExpires) {
   auto pushed = Push(GoodParams(), "a2");
   ASSERT_EQ(pushed.status, 201) << pushed.body;
   std::string uri = json::parse(pushed.body).at("request_uri").get<std::string>();
+  auto second = Push(GoodParams(), "a2b");
+  ASSERT_EQ(second.status, 201) << second.body;
+  std::string second_uri = json::parse(second.body).at("request_uri").get<std::string>();
   clock_.AdvanceSeconds(61);
   auto reply = testing::Get(port(), AuthorizeWithUri(uri, client_id_));
   EXPECT_EQ(reply.status, 400);
   EXPECT_NE(reply.body.find("invalid_request_uri"), std::string::npos);
+  // Purging forgets expired requests.
+  ASSERT_TRUE(endpoint_->pushed_requests().PurgeExpired().ok());
+  auto rows = db_->Exec("SELECT COUNT(*) FROM oidc_pushed_requests");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->rows[0].Int(0), 0);
+  reply = testing::Get(port(), AuthorizeWithUri(second_uri, client_id_));
+  EXPECT_EQ(reply.status, 400);
 }
 
 TEST_P(RoutesTest, ParRequestUriIsBoundToItsClient) {
