@@ -1,0 +1,165 @@
+// The member APIs end to end: a real node (store, keys, HTTP server on port 0) on both backends.
+// A registrar's client gets an access token at POST /token (client_credentials with
+// private_key_jwt), uses it on /registrar/v1, and loses it the moment its member is suspended
+// or terminated; a service provider's token is refused on the registrar API.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "crypto/jws.h"
+#include "crypto/key.h"
+#include "http/form.h"
+#include "identity/identity_test_util.h"
+#include "oauth/client_assertion.h"
+#include "registry/client_metadata.h"
+#include "server/node.h"
+#include "testing/http_client.h"
+#include "testing/test_db.h"
+
+namespace idscheme::server {
+namespace {
+
+using json = nlohmann::json;
+using testing::Backend;
+
+class MemberApiTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    IDS_REQUIRE_BACKEND(GetParam());
+    config::LoadOptions o;
+    o.overrides = {{"server.listen", "127.0.0.1:0"},
+                   {"keys.rsa_bits", "2048"},
+                   {"server.threads", "2"},
+                   {"log.level", "warn"}};
+    if (GetParam() == Backend::kSqlite) {
+      o.overrides["store.data_dir"] = testing::TempDir();
+    } else {
+      o.overrides["store.url"] = testing::FreshDatabaseUrl(Backend::kPostgres);
+      o.overrides["keys.kek"] = std::string(43, 'Q');
+    }
+    auto cfg = config::Load(o);
+    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+    auto inst = Instance::Start(*cfg);
+    ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+    instance_ = std::move(inst).value();
+    port_ = instance_->port();
+  }
+
+  registry::Registry& registry() { return instance_->node().registry(); }
+
+  // A member of `role` with one private_key_jwt client; returns {member_id, client_id}.
+  std::pair<std::string, std::string> AddMemberWithClient(registry::Role role) {
+    registry::NewMember m{role, "Member", "BE0123456789", {"ops@member.example", ""}, ""};
+    auto member = registry().members().Create(m, "operator");
+    EXPECT_TRUE(member.ok()) << member.status().ToString();
+    auto key = crypto::Key::Generate(crypto::KeyType::kEcP256);
+    EXPECT_TRUE(key.ok());
+    crypto::KeyPtr signing = (*key)->WithKid("k1");
+    json metadata = {{"grant_types", {"client_credentials"}},
+                     {"token_endpoint_auth_method", "private_key_jwt"},
+                     {"jwks", {{"keys", {*signing->ToJwk(false)}}}}};
+    auto valid = registry::ValidateClientMetadata(metadata);
+    EXPECT_TRUE(valid.ok()) << valid.status().ToString();
+    auto client = registry().clients().Create(member->id, *valid, "operator", "operator");
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    keys_[client->client.client_id] = signing;
+    return {member->id, client->client.client_id};
+  }
+
+  // POST /token, client_credentials, authenticated by a signed client assertion (RFC 7523).
+  std::string Token(const std::string& client_id) {
+    const int64_t now = instance_->node().clock().NowSeconds();
+    json claims = {{"iss", client_id},
+                   {"sub", client_id},
+                   {"aud", instance_->node().config().server.issuer},
+                   {"iat", now},
+                   {"exp", now + 60},
+                   {"jti", "jti-" + std::to_string(++jti_)}};
+    auto assertion =
+        crypto::SignJws({{"alg", "ES256"}, {"kid", "k1"}}, claims.dump(), *keys_[client_id]);
+    EXPECT_TRUE(assertion.ok()) << assertion.status().ToString();
+    std::string form = "grant_type=client_credentials&client_assertion_type=" +
+                       http::PercentEncode(oauth::kJwtBearerAssertionType) +
+                       "&client_assertion=" + http::PercentEncode(*assertion);
+    auto r = testing::Post(port_, "/token", "application/x-www-form-urlencoded", form);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body, nullptr, false).value("access_token", "");
+  }
+
+  testing::HttpReply Call(const std::string& method, const std::string& target,
+                          const std::string& token, const json& body = nullptr) {
+    std::string text = body.is_null() ? "" : body.dump();
+    std::string req = method + " " + target +
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer " +
+                      token + "\r\n";
+    if (!text.empty()) req += "Content-Type: application/json\r\n";
+    req += "Content-Length: " + std::to_string(text.size()) + "\r\n\r\n" + text;
+    return testing::SendRaw(port_, req);
+  }
+
+  std::unique_ptr<Instance> instance_;
+  uint16_t port_ = 0;
+  std::map<std::string, crypto::KeyPtr> keys_;
+  int jti_ = 0;
+};
+
+TEST_P(MemberApiTest, ARegistrarsTokenWorksUntilItsMemberIsSuspended) {
+  auto [registrar, client] = AddMemberWithClient(registry::Role::kIdentityRegistrar);
+  std::string token = Token(client);
+  ASSERT_FALSE(token.empty());
+
+  auto created = Call("POST", "/registrar/v1/identities", token,
+                      identity::testing::SampleIdentity());
+  ASSERT_EQ(created.status, 201) << created.body;
+  json identity = json::parse(created.body);
+  EXPECT_EQ(identity["registrar_id"], registrar);
+  std::string path = "/registrar/v1/identities/" + identity["id"].get<std::string>();
+  EXPECT_EQ(Call("GET", path, token).status, 200);
+  auto code = Call("POST", path + "/activation-codes", token);
+  EXPECT_EQ(code.status, 201) << code.body;
+
+  ASSERT_TRUE(registry().members().Suspend(registrar, "operator").ok());
+  auto after = Call("GET", path, token);
+  EXPECT_TRUE(after.status == 401 || after.status == 403) << after.status << " " << after.body;
+  EXPECT_EQ(Call("POST", "/registrar/v1/identities", token,
+                 identity::testing::SampleIdentity("+32470000002"))
+                .status,
+            after.status);
+  // Reinstating does not bring the old token back.
+  ASSERT_TRUE(registry().members().Reinstate(registrar, "operator").ok());
+  EXPECT_EQ(Call("GET", path, token).status, after.status);
+}
+
+TEST_P(MemberApiTest, ATerminatedSimControllerIsShutOutAtOnce) {
+  auto [mno, client] = AddMemberWithClient(registry::Role::kSimController);
+  std::string token = Token(client);
+  json binding = {{"phone_number", "+32470123456"},
+                  {"iccid", identity::testing::kIccid},
+                  {"public_key", identity::testing::SimKeyJwk()}};
+  auto bound = Call("POST", "/simcontroller/v1/bindings", token, binding);
+  ASSERT_EQ(bound.status, 201) << bound.body;
+  EXPECT_TRUE(instance_->node().sim_bindings().ActiveBinding("+32470123456").ok());
+
+  ASSERT_TRUE(registry().members().Terminate(mno, "operator").ok());
+  auto after = Call("POST", "/simcontroller/v1/events", token,
+                    json{{"phone_number", "+32470123456"}, {"type", "sim_swap"}});
+  EXPECT_TRUE(after.status == 401 || after.status == 403) << after.status << " " << after.body;
+}
+
+TEST_P(MemberApiTest, AServiceProvidersTokenIsRefusedOnTheRegistrarApi) {
+  auto [shop, client] = AddMemberWithClient(registry::Role::kServiceProvider);
+  std::string token = Token(client);
+  ASSERT_FALSE(token.empty());
+  auto r = Call("POST", "/registrar/v1/identities", token, identity::testing::SampleIdentity());
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(json::parse(r.body, nullptr, false).value("error", ""), "access_denied");
+  EXPECT_EQ(Call("GET", "/simcontroller/v1/bindings?phone_number=%2B32470123456", token).status,
+            403);
+  EXPECT_EQ(Call("GET", "/registrar/v1/identities", "not-a-token").status, 401);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MemberApiTest, testing::AllBackends(), testing::BackendName);
+
+}  // namespace
+}  // namespace idscheme::server
