@@ -291,6 +291,24 @@ const std::array<NamedRule, 17>& Rules() {
 
 }  // namespace
 
+Status ValidateAuthorizationOptions(const AuthorizationOptions& o) {
+  if (o.issuer.empty() || o.issuer.back() == '/')
+    return Status::InvalidArgument("server.issuer: required, without a trailing '/'");
+  auto range = [](std::string_view key, int64_t value, int64_t min, int64_t max) {
+    if (value >= min && value <= max) return Status::Ok();
+    return Status::InvalidArgument("oidc." + std::string(key) + ": must be between " +
+                                   std::to_string(min) + " and " + std::to_string(max));
+  };
+  // RFC 9126 §2.2: short-lived; 5 to 600 seconds.
+  IDS_RETURN_IF_ERROR(
+      range("pushed_request_lifetime_seconds", o.pushed_request_lifetime_seconds, 5, 600));
+  // FAPI 2.0 §5.3.2.1: at most 60 minutes.
+  IDS_RETURN_IF_ERROR(range("request_object_max_lifetime_seconds",
+                            o.request_object_max_lifetime_seconds, 10, 3600));
+  IDS_RETURN_IF_ERROR(range("clock_leeway_seconds", o.clock_leeway_seconds, 0, 300));
+  return Status::Ok();
+}
+
 std::string_view ResponseModeName(ResponseMode mode) {
   return mode == ResponseMode::kFormPost ? "form_post" : "query";
 }

@@ -60,6 +60,10 @@ struct AuthorizationOptions {
   int64_t clock_leeway_seconds = 30;
 };
 
+// InvalidArgument naming the key ("oidc.pushed_request_lifetime_seconds: ...") when a value is
+// out of range; for the start-up configuration check.
+Status ValidateAuthorizationOptions(const AuthorizationOptions& options);
+
 enum class ResponseMode { kQuery, kFormPost };
 std::string_view ResponseModeName(ResponseMode mode);  // "query", "form_post"
 

@@ -244,6 +244,20 @@ TEST(AuthorizationRequest, SingleChecks) {
   EXPECT_FALSE(IsS256CodeChallenge(std::string(kChallenge) + "A"));
 }
 
+TEST(AuthorizationRequest, OptionsAreChecked) {
+  EXPECT_TRUE(ValidateAuthorizationOptions(Options()).ok());
+  AuthorizationOptions o = Options();
+  o.issuer = "https://id.example/";
+  EXPECT_FALSE(ValidateAuthorizationOptions(o).ok());
+  o = Options();
+  o.pushed_request_lifetime_seconds = 3600;
+  Status s = ValidateAuthorizationOptions(o);
+  EXPECT_NE(s.message().find("oidc.pushed_request_lifetime_seconds"), std::string::npos);
+  o = Options();
+  o.request_object_max_lifetime_seconds = 7200;
+  EXPECT_FALSE(ValidateAuthorizationOptions(o).ok());
+}
+
 // --- Responses ---
 
 TEST(AuthorizationResponse, QueryRedirectKeepsTheRegisteredQuery) {
