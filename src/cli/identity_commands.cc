@@ -179,8 +179,7 @@ void AddAttributeFlags(CLI::App* cmd, Args& a) {
   cmd->add_option("--document-country", a.document_country,
                   "evidence: issuing country, ISO 3166-1 alpha-2");
   cmd->add_option("--document-issued", a.document_issued, "evidence: date of issue, YYYY-MM-DD");
-  cmd->add_option("--document-expires", a.document_expires,
-                  "evidence: date of expiry, YYYY-MM-DD");
+  cmd->add_option("--document-expires", a.document_expires, "evidence: date of expiry, YYYY-MM-DD");
   cmd->add_option("--method", a.method,
                   "evidence: how it was checked: pipp (in person, default), sripp, eid, uripp");
   cmd->add_option("--verified-at", a.verified_at,
@@ -196,9 +195,9 @@ void AddIdentityCommands(CLI::App& app, CommonFlags& flags, int& rc) {
       app.add_subcommand("identity", "Create, show, revoke identity records; activation codes");
   identity->require_subcommand(1);
 
-  auto* add = Command(identity, "add",
-                      "Create an identity for a registrar; prints its id and an activation code",
-                      flags);
+  auto* add =
+      Command(identity, "add",
+              "Create an identity for a registrar; prints its id and an activation code", flags);
   add->add_option("--registrar", a.registrar, "the identity registrar member it belongs to")
       ->required();
   AddAttributeFlags(add, a);
@@ -269,8 +268,9 @@ void AddIdentityCommands(CLI::App& app, CommonFlags& flags, int& rc) {
     });
   });
 
-  auto* revoke = Command(identity, "revoke",
-                         "Revoke an identity: its activation codes die, its number is freed", flags);
+  auto* revoke =
+      Command(identity, "revoke",
+              "Revoke an identity: its activation codes die, its number is freed", flags);
   revoke->add_option("identity_id", a.id, "the identity")->required();
   revoke->add_option("--reason", a.reason, "why (recorded in the audit log)");
   revoke->callback([&flags, &rc, args] {
@@ -286,9 +286,9 @@ void AddIdentityCommands(CLI::App& app, CommonFlags& flags, int& rc) {
     });
   });
 
-  auto* code = Command(identity, "activation-code",
-                       "Issue a new one-time activation code (the earlier one stops working)",
-                       flags);
+  auto* code =
+      Command(identity, "activation-code",
+              "Issue a new one-time activation code (the earlier one stops working)", flags);
   code->add_option("identity_id", a.id, "the identity")->required();
   code->callback([&flags, &rc, args] {
     rc = WithIdentities(flags, [&](Identities& ids, const Clock&) -> Status {

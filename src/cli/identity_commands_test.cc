@@ -74,13 +74,34 @@ class IdentityCommandsTest : public ::testing::Test {
   }
 
   std::vector<std::string> AddArgs(const std::string& phone) {
-    return {"identity",          "add",        "--registrar",      registrar_,
-            "--given-name",      "Anna",       "--family-name",    "Peeters",
-            "--birthdate",       "1990-04-27", "--phone",          phone,
-            "--nationality",     "BE",         "--country",        "BE",
-            "--locality",        "Mechelen",   "--document-type",  "idcard",
-            "--document-number", "592123456789", "--document-country", "BE",
-            "--document-issued", "2021-03-01", "--document-expires", "2031-03-01"};
+    return {"identity",
+            "add",
+            "--registrar",
+            registrar_,
+            "--given-name",
+            "Anna",
+            "--family-name",
+            "Peeters",
+            "--birthdate",
+            "1990-04-27",
+            "--phone",
+            phone,
+            "--nationality",
+            "BE",
+            "--country",
+            "BE",
+            "--locality",
+            "Mechelen",
+            "--document-type",
+            "idcard",
+            "--document-number",
+            "592123456789",
+            "--document-country",
+            "BE",
+            "--document-issued",
+            "2021-03-01",
+            "--document-expires",
+            "2031-03-01"};
   }
 
   // Redeems `code` on the store the commands used.
@@ -142,7 +163,7 @@ TEST_F(IdentityCommandsTest, ListRevokeAndNewCodes) {
                                   {"issuer", {{"country", "BE"}}},
                                   {"date_of_issuance", "2020-01-01"},
                                   {"date_of_expiry", "2030-01-01"}}}}}}
-                              .dump();
+                             .dump();
   json b = JsonOf(Cmd({"identity", "add", "--registrar", registrar_, "--file", file, "--email",
                        "bart@example.be", "--json"}));
   EXPECT_EQ(b["identity"]["attributes"]["email"], "bart@example.be");

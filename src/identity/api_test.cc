@@ -36,11 +36,10 @@ class ApiTest : public IdentityTest {
   void SetUp() override {
     IdentityTest::SetUp();
     if (HasFatalFailure() || IsSkipped()) return;
-    for (auto [name, role] : {std::pair{"registrar", Role::kIdentityRegistrar},
-                              std::pair{"registrar2", Role::kIdentityRegistrar},
-                              std::pair{"mno", Role::kSimController},
-                              std::pair{"mno2", Role::kSimController},
-                              std::pair{"shop", Role::kServiceProvider}}) {
+    for (auto [name, role] :
+         {std::pair{"registrar", Role::kIdentityRegistrar},
+          std::pair{"registrar2", Role::kIdentityRegistrar}, std::pair{"mno", Role::kSimController},
+          std::pair{"mno2", Role::kSimController}, std::pair{"shop", Role::kServiceProvider}}) {
       std::string member = AddMember(role, name);
       members_[name] = member;
       tokens_[name] = {member, role, AddClient(member)};
@@ -69,8 +68,7 @@ class ApiTest : public IdentityTest {
   }
 
   std::string AddClient(const std::string& member) {
-    json metadata = {{"grant_types", {"client_credentials"}},
-                     {"jwks", {{"keys", {SimKeyJwk()}}}}};
+    json metadata = {{"grant_types", {"client_credentials"}}, {"jwks", {{"keys", {SimKeyJwk()}}}}};
     auto m = registry::ValidateClientMetadata(metadata);
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     auto c = registry_->clients().Create(member, *m, "operator", "operator");
@@ -146,7 +144,8 @@ TEST_P(ApiTest, RegistrarLifecycle) {
   Reply code = Call("POST", "/registrar/v1/identities/" + id + "/activation-codes", "registrar");
   ASSERT_EQ(code.status, 201) << code.body.dump();
   EXPECT_EQ(code.body["identity_id"], id);
-  auto redeemed = identities_->RedeemActivationCode(code.body["activation_code"].get<std::string>());
+  auto redeemed =
+      identities_->RedeemActivationCode(code.body["activation_code"].get<std::string>());
   ASSERT_TRUE(redeemed.ok());
   EXPECT_EQ(*redeemed, id);
 
@@ -171,8 +170,9 @@ TEST_P(ApiTest, RegistrarLifecycle) {
 
 TEST_P(ApiTest, AnotherRegistrarsIdentityIsNotFound) {
   std::string id = CreateIdentityOverHttp();
-  for (auto [method, path] : {std::pair{"GET", ""}, std::pair{"GET", "/history"},
-                              std::pair{"POST", "/revoke"}, std::pair{"POST", "/activation-codes"}}) {
+  for (auto [method, path] :
+       {std::pair{"GET", ""}, std::pair{"GET", "/history"}, std::pair{"POST", "/revoke"},
+        std::pair{"POST", "/activation-codes"}}) {
     Reply r = Call(method, "/registrar/v1/identities/" + id + path, "registrar2");
     EXPECT_EQ(r.status, 404) << method << path << r.body.dump();
   }
@@ -180,8 +180,8 @@ TEST_P(ApiTest, AnotherRegistrarsIdentityIsNotFound) {
                        json{{"email", "x@example.be"}});
   EXPECT_EQ(patched.status, 404);
   // The same answer as an id that does not exist at all.
-  Reply unknown = Call("GET", "/registrar/v1/identities/idn_00000000000000000000000000000000",
-                       "registrar2");
+  Reply unknown =
+      Call("GET", "/registrar/v1/identities/idn_00000000000000000000000000000000", "registrar2");
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(unknown.body["error"], patched.body["error"]);
   EXPECT_TRUE(Call("GET", "/registrar/v1/identities", "registrar2").body["identities"].empty());
@@ -203,9 +203,9 @@ TEST_P(ApiTest, OnlyActiveMembersOfTheRightRoleGetIn) {
   EXPECT_EQ(shop.body["error"], "access_denied");
   EXPECT_EQ(Call("GET", "/registrar/v1/identities/" + id, "shop").status, 403);
   EXPECT_EQ(Call("GET", "/registrar/v1/identities", "mno").status, 403);
-  EXPECT_EQ(Call("GET", "/simcontroller/v1/bindings?phone_number=%2B32470123456", "registrar")
-                .status,
-            403);
+  EXPECT_EQ(
+      Call("GET", "/simcontroller/v1/bindings?phone_number=%2B32470123456", "registrar").status,
+      403);
   // No token, an unknown token: 401.
   EXPECT_EQ(Call("GET", "/registrar/v1/identities", "").status, 401);
   EXPECT_EQ(Call("GET", "/simcontroller/v1/bindings/sb_x", "nobody").status, 401);
@@ -216,15 +216,17 @@ TEST_P(ApiTest, OnlyActiveMembersOfTheRightRoleGetIn) {
   Reply get = Call("GET", "/registrar/v1/identities/" + id, "registrar");
   EXPECT_EQ(get.status, 403) << get.body.dump();
   EXPECT_EQ(get.body["error"], "access_denied");
-  EXPECT_EQ(Call("POST", "/registrar/v1/identities", "registrar", SampleIdentity("+32470000003"))
-                .status,
-            403);
-  EXPECT_EQ(Call("POST", "/registrar/v1/identities/" + id + "/activation-codes", "registrar").status,
-            403);
-  EXPECT_EQ(Call("POST", "/simcontroller/v1/bindings", "mno",
-                 json{{"phone_number", "+32470123456"}, {"iccid", kIccid}, {"public_key", SimKeyJwk()}})
-                .status,
-            403);
+  EXPECT_EQ(
+      Call("POST", "/registrar/v1/identities", "registrar", SampleIdentity("+32470000003")).status,
+      403);
+  EXPECT_EQ(
+      Call("POST", "/registrar/v1/identities/" + id + "/activation-codes", "registrar").status,
+      403);
+  EXPECT_EQ(
+      Call("POST", "/simcontroller/v1/bindings", "mno",
+           json{{"phone_number", "+32470123456"}, {"iccid", kIccid}, {"public_key", SimKeyJwk()}})
+          .status,
+      403);
   EXPECT_EQ(Call("POST", "/simcontroller/v1/events", "mno",
                  json{{"phone_number", "+32470123456"}, {"type", "sim_swap"}})
                 .status,
@@ -233,8 +235,9 @@ TEST_P(ApiTest, OnlyActiveMembersOfTheRightRoleGetIn) {
 }
 
 TEST_P(ApiTest, BadInputNamesTheField) {
-  ExpectBadRequest(Call("POST", "/registrar/v1/identities", "registrar", SampleIdentity("0612345678")),
-                   "phone_number: must be E.164, e.g. +31612345678");
+  ExpectBadRequest(
+      Call("POST", "/registrar/v1/identities", "registrar", SampleIdentity("0612345678")),
+      "phone_number: must be E.164, e.g. +31612345678");
   json date = SampleIdentity();
   date["birthdate"] = "1990-02-31";
   ExpectBadRequest(Call("POST", "/registrar/v1/identities", "registrar", date),
@@ -261,20 +264,20 @@ TEST_P(ApiTest, BadInputNamesTheField) {
                  std::string(R"({"given_name":"A","given_name":"B"})"))
                 .status,
             400);
-  EXPECT_EQ(Call("POST", "/registrar/v1/identities", "registrar", SampleIdentity().dump(),
-                 "text/plain")
-                .status,
-            400);
+  EXPECT_EQ(
+      Call("POST", "/registrar/v1/identities", "registrar", SampleIdentity().dump(), "text/plain")
+          .status,
+      400);
   std::string id = CreateIdentityOverHttp();
   ExpectBadRequest(Call("PATCH", "/registrar/v1/identities/" + id, "registrar",
                         json{{"phone_number", "+31 6 12345678"}}),
                    "phone_number: must be E.164, e.g. +31612345678");
-  ExpectBadRequest(Call("PATCH", "/registrar/v1/identities/" + id, "registrar",
-                        json{{"status", "revoked"}}),
-                   "status: unknown field");
-  ExpectBadRequest(Call("POST", "/registrar/v1/identities/" + id + "/revoke", "registrar",
-                        json{{"reason", 7}}),
-                   "reason: must be a string");
+  ExpectBadRequest(
+      Call("PATCH", "/registrar/v1/identities/" + id, "registrar", json{{"status", "revoked"}}),
+      "status: unknown field");
+  ExpectBadRequest(
+      Call("POST", "/registrar/v1/identities/" + id + "/revoke", "registrar", json{{"reason", 7}}),
+      "reason: must be a string");
   ExpectBadRequest(Call("GET", "/registrar/v1/identities?limit=0", "registrar"), "limit:");
   ExpectBadRequest(Call("GET", "/registrar/v1/identities?sort=name", "registrar"),
                    "sort: unknown query parameter");
@@ -286,17 +289,18 @@ TEST_P(ApiTest, BadInputNamesTheField) {
 TEST_P(ApiTest, ActivationCodesAreRateLimitedOverHttp) {
   std::string id = CreateIdentityOverHttp();
   for (int k = 0; k < 5; ++k)
-    ASSERT_EQ(Call("POST", "/registrar/v1/identities/" + id + "/activation-codes", "registrar")
-                  .status,
-              201);
+    ASSERT_EQ(
+        Call("POST", "/registrar/v1/identities/" + id + "/activation-codes", "registrar").status,
+        201);
   Reply limited = Call("POST", "/registrar/v1/identities/" + id + "/activation-codes", "registrar");
   EXPECT_EQ(limited.status, 429) << limited.body.dump();
 }
 
 TEST_P(ApiTest, SimControllerLifecycle) {
   json key = SimKeyJwk();
-  Reply bound = Call("POST", "/simcontroller/v1/bindings", "mno",
-                     json{{"phone_number", "+32470123456"}, {"iccid", kIccid}, {"public_key", key}});
+  Reply bound =
+      Call("POST", "/simcontroller/v1/bindings", "mno",
+           json{{"phone_number", "+32470123456"}, {"iccid", kIccid}, {"public_key", key}});
   ASSERT_EQ(bound.status, 201) << bound.body.dump();
   std::string id = bound.body["id"];
   EXPECT_EQ(bound.headers["location"], "/simcontroller/v1/bindings/" + id);

@@ -55,8 +55,8 @@ Status OptionalString(const json& object, std::string_view key, std::string_view
 }
 
 Result<PlaceOfBirth> ParsePlaceOfBirth(const json& j) {
-  IDS_RETURN_IF_ERROR(
-      internal::CheckObject(j, "place_of_birth", {"country", "region", "locality"}, "place_of_birth."));
+  IDS_RETURN_IF_ERROR(internal::CheckObject(j, "place_of_birth", {"country", "region", "locality"},
+                                            "place_of_birth."));
   PlaceOfBirth p;
   IDS_RETURN_IF_ERROR(RequiredString(j, "country", "place_of_birth.", &p.country));
   IDS_RETURN_IF_ERROR(OptionalString(j, "region", "place_of_birth.", &p.region));
@@ -116,7 +116,8 @@ Status CheckName(std::string_view field, const std::optional<std::string>& v) {
 
 Status CheckPlaceOfBirth(const PlaceOfBirth& p) {
   IDS_RETURN_IF_ERROR(internal::CheckCountry("place_of_birth.country", p.country));
-  if (!p.region.empty()) IDS_RETURN_IF_ERROR(internal::CheckText("place_of_birth.region", p.region, 200));
+  if (!p.region.empty())
+    IDS_RETURN_IF_ERROR(internal::CheckText("place_of_birth.region", p.region, 200));
   if (!p.locality.empty())
     IDS_RETURN_IF_ERROR(internal::CheckText("place_of_birth.locality", p.locality, 200));
   return Status::Ok();
@@ -125,9 +126,9 @@ Status CheckPlaceOfBirth(const PlaceOfBirth& p) {
 Status CheckAddress(const Address& a) {
   if (a.street_address.empty() && a.locality.empty() && a.postal_code.empty())
     return FieldError("address", "give at least street_address, locality or postal_code");
-  for (auto [field, value] : {std::pair{"address.street_address", &a.street_address},
-                              std::pair{"address.locality", &a.locality},
-                              std::pair{"address.region", &a.region}}) {
+  for (auto [field, value] :
+       {std::pair{"address.street_address", &a.street_address},
+        std::pair{"address.locality", &a.locality}, std::pair{"address.region", &a.region}}) {
     if (!value->empty()) IDS_RETURN_IF_ERROR(internal::CheckText(field, *value, 300));
   }
   if (!a.postal_code.empty()) {
@@ -144,9 +145,9 @@ Status CheckAddress(const Address& a) {
 
 const std::vector<std::string>& AttributeNames() {
   static const std::vector<std::string> kNames = {
-      "given_name", "family_name",   "middle_name", "birthdate",    "gender",
-      "place_of_birth", "nationalities", "address", "phone_number", "email",
-      "national_id_number"};
+      "given_name",   "family_name",    "middle_name",       "birthdate",
+      "gender",       "place_of_birth", "nationalities",     "address",
+      "phone_number", "email",          "national_id_number"};
   return kNames;
 }
 
@@ -173,10 +174,10 @@ json Attributes::ToJson() const {
   if (nationalities) j["nationalities"] = *nationalities;
   if (address) {
     json a = {{"country", address->country}};
-    for (auto [name, value] : {std::pair{"street_address", &address->street_address},
-                               std::pair{"locality", &address->locality},
-                               std::pair{"region", &address->region},
-                               std::pair{"postal_code", &address->postal_code}}) {
+    for (auto [name, value] :
+         {std::pair{"street_address", &address->street_address},
+          std::pair{"locality", &address->locality}, std::pair{"region", &address->region},
+          std::pair{"postal_code", &address->postal_code}}) {
       if (!value->empty()) a[name] = *value;
     }
     j["address"] = a;
@@ -251,7 +252,8 @@ Result<NewIdentity> ParseNewIdentity(const json& body) {
       return FieldError(internal::IsValidUtf8(key) ? key : "?", "unknown field");
     }
   }
-  if (!has_evidence) return FieldError("evidence", "required: how and when the identity was verified");
+  if (!has_evidence)
+    return FieldError("evidence", "required: how and when the identity was verified");
   return out;
 }
 
@@ -263,7 +265,8 @@ Result<IdentityUpdate> ParseIdentityUpdate(const json& body) {
       IDS_ASSIGN_OR_RETURN(out.evidence, ParseEvidence(value));
     } else if (IsKnownAttribute(key)) {
       if (value.is_null()) {
-        if (Contains(kRequiredAttributes, key)) return FieldError(key, "required; cannot be removed");
+        if (Contains(kRequiredAttributes, key))
+          return FieldError(key, "required; cannot be removed");
         out.removed.push_back(key);
       } else {
         IDS_RETURN_IF_ERROR(ParseAttribute(key, value, &out.set));

@@ -76,17 +76,17 @@ struct Attributes {
 // Every attribute name, in the order of Attributes.
 const std::vector<std::string>& AttributeNames();
 // Attributes every identity must have.
-inline constexpr std::string_view kRequiredAttributes[] = {"given_name", "family_name",
-                                                           "birthdate", "phone_number"};
+inline constexpr std::string_view kRequiredAttributes[] = {"given_name", "family_name", "birthdate",
+                                                           "phone_number"};
 
 // How and when the attributes were verified (OIDC4IDA §5.4.4 "document" evidence).
 struct Evidence {
   std::string type = "document";
-  std::string method;          // "pipp", "sripp", "eid" or "uripp" (OIDC4IDA predefined values)
-  int64_t time = 0;            // when the check happened, seconds since the epoch
-  std::string document_type;   // "idcard", "passport", "driving_permit" or "residence_permit"
+  std::string method;         // "pipp", "sripp", "eid" or "uripp" (OIDC4IDA predefined values)
+  int64_t time = 0;           // when the check happened, seconds since the epoch
+  std::string document_type;  // "idcard", "passport", "driving_permit" or "residence_permit"
   std::string document_number;
-  std::string issuing_country;  // ISO 3166-1 alpha-2
+  std::string issuing_country;   // ISO 3166-1 alpha-2
   std::string date_of_issuance;  // YYYY-MM-DD
   std::string date_of_expiry;    // YYYY-MM-DD
   bool operator==(const Evidence&) const = default;

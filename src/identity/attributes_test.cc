@@ -24,8 +24,8 @@ Status NewIdentityError(const json& body) {
 
 void ExpectFieldError(const Status& s, const std::string& prefix) {
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
-  EXPECT_EQ(s.message().rfind(prefix, 0), 0u) << "got \"" << s.message() << "\", want \"" << prefix
-                                              << "...\"";
+  EXPECT_EQ(s.message().rfind(prefix, 0), 0u)
+      << "got \"" << s.message() << "\", want \"" << prefix << "...\"";
 }
 
 TEST(AttributesTest, ASampleIdentityRoundTrips) {
@@ -167,8 +167,9 @@ TEST(AttributesTest, Updates) {
   ExpectFieldError(ParseIdentityUpdate({{"family_name", nullptr}}).status(),
                    "family_name: required; cannot be removed");
   EXPECT_EQ(ParseIdentityUpdate(json::object()).status().code(), Status::Code::kInvalidArgument);
-  ExpectFieldError(ParseIdentityUpdate({{"evidence", SampleEvidence()}, {"shoe_size", 42}}).status(),
-                   "shoe_size: unknown field");
+  ExpectFieldError(
+      ParseIdentityUpdate({{"evidence", SampleEvidence()}, {"shoe_size", 42}}).status(),
+      "shoe_size: unknown field");
   auto bad_phone = ParseIdentityUpdate({{"phone_number", "+31 6 1234 5678"}});
   ASSERT_TRUE(bad_phone.ok());
   EXPECT_EQ(ValidateIdentityUpdate(*bad_phone, kNow).message(),
@@ -204,18 +205,19 @@ TEST(SimRequestsTest, BindingsAndEventsParseStrictly) {
   key_text["public_key"] = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE";
   ExpectFieldError(ParseNewBinding(key_text).status(), "public_key: must be a JWK");
 
-  auto event = ParseSimEvent(
-      {{"phone_number", "+32470123456"}, {"type", "sim_swap"}, {"occurred_at", "2023-11-14T20:00:00Z"}});
+  auto event = ParseSimEvent({{"phone_number", "+32470123456"},
+                              {"type", "sim_swap"},
+                              {"occurred_at", "2023-11-14T20:00:00Z"}});
   ASSERT_TRUE(event.ok()) << event.status().ToString();
   EXPECT_EQ(event->type, SimEventType::kSimSwap);
   EXPECT_EQ(*event->occurred_at, kNow - 2 * 3600 - 13 * 60 - 20);
   ExpectFieldError(ParseSimEvent({{"phone_number", "+32470123456"}, {"type", "stolen"}}).status(),
                    "type: must be sim_swap or line_termination");
-  ExpectFieldError(ParseSimEvent({{"phone_number", "+32470123456"},
-                                  {"type", "sim_swap"},
-                                  {"occurred_at", "yesterday"}})
-                       .status(),
-                   "occurred_at: must be an RFC 3339 UTC time");
+  ExpectFieldError(
+      ParseSimEvent(
+          {{"phone_number", "+32470123456"}, {"type", "sim_swap"}, {"occurred_at", "yesterday"}})
+          .status(),
+      "occurred_at: must be an RFC 3339 UTC time");
   EXPECT_TRUE(IsValidIccid("8931440400012345672"));
   EXPECT_FALSE(IsValidIccid("1931440400012345672"));
   EXPECT_FALSE(IsValidIccid("89314404000123456A2"));

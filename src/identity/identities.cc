@@ -56,14 +56,16 @@ std::map<std::string, int64_t> VerifiedAtFrom(const std::string& text) {
 Result<Attributes> AttributesFrom(const std::string& text) {
   IDS_ASSIGN_OR_RETURN(json j, crypto::ParseJsonStrict(text));
   auto a = ParseAttributes(j);
-  if (!a.ok()) return Status::Internal("stored identity attributes unreadable: " + a.status().message());
+  if (!a.ok())
+    return Status::Internal("stored identity attributes unreadable: " + a.status().message());
   return a;
 }
 
 Result<Evidence> EvidenceFrom(const std::string& text) {
   IDS_ASSIGN_OR_RETURN(json j, crypto::ParseJsonStrict(text));
   auto e = ParseEvidence(j);
-  if (!e.ok()) return Status::Internal("stored identity evidence unreadable: " + e.status().message());
+  if (!e.ok())
+    return Status::Internal("stored identity evidence unreadable: " + e.status().message());
   return e;
 }
 
@@ -86,9 +88,9 @@ Result<Identity> FromRow(const store::Row& r) {
 // The identity `id` as `actor` may see it: another registrar's reads as unknown.
 Result<Identity> GetOwned(store::Executor& db, const Actor& actor, std::string_view id) {
   if (!internal::IsWellFormedId(id)) return Status::NotFound("no such identity");
-  IDS_ASSIGN_OR_RETURN(auto r, db.Exec("SELECT " + std::string(kColumns) +
-                                           " FROM identity_records WHERE id = ?",
-                                       {store::Text(std::string(id))}));
+  IDS_ASSIGN_OR_RETURN(
+      auto r, db.Exec("SELECT " + std::string(kColumns) + " FROM identity_records WHERE id = ?",
+                      {store::Text(std::string(id))}));
   if (r.rows.empty()) return Status::NotFound("no identity " + std::string(id));
   IDS_ASSIGN_OR_RETURN(Identity i, FromRow(r.rows[0]));
   // Not 403: whether another registrar's id exists is not this registrar's business.
@@ -117,12 +119,13 @@ Status PhoneTaken(const Status& s) {
 Status AddVersion(store::Transaction& tx, const Identity& i, std::string_view change,
                   std::string_view actor) {
   return tx
-      .Exec("INSERT INTO identity_history (identity_id, version, change, attributes, evidence,"
-            " verified_at, changed_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            {store::Text(i.id), store::Int(i.version), store::Text(std::string(change)),
-             store::Text(i.attributes.ToJson().dump()), store::Text(i.evidence.ToJson().dump()),
-             store::Text(VerifiedAtJson(i.verified_at).dump()), store::Int(i.updated_at_ms),
-             store::Text(std::string(actor))})
+      .Exec(
+          "INSERT INTO identity_history (identity_id, version, change, attributes, evidence,"
+          " verified_at, changed_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          {store::Text(i.id), store::Int(i.version), store::Text(std::string(change)),
+           store::Text(i.attributes.ToJson().dump()), store::Text(i.evidence.ToJson().dump()),
+           store::Text(VerifiedAtJson(i.verified_at).dump()), store::Int(i.updated_at_ms),
+           store::Text(std::string(actor))})
       .status();
 }
 
@@ -228,10 +231,10 @@ Result<Identity> Identities::Create(const Actor& actor, std::string_view registr
                  store::Text(""), store::Text(*i.attributes.phone_number), store::Int(0)})
             .status()));
     IDS_RETURN_IF_ERROR(AddVersion(tx, i, "create", actor.name));
-    json details = {{"registrar_id", i.registrar_id},
-                    {"attributes", i.attributes.Names()},
-                    {"evidence", {{"method", i.evidence.method},
-                                  {"document_type", i.evidence.document_type}}}};
+    json details = {
+        {"registrar_id", i.registrar_id},
+        {"attributes", i.attributes.Names()},
+        {"evidence", {{"method", i.evidence.method}, {"document_type", i.evidence.document_type}}}};
     return audit::Append(tx, {actor.name, "identity.create", i.id, details}, now_ms).status();
   }));
   return i;
@@ -291,23 +294,25 @@ Result<Identity> Identities::Update(const Actor& actor, std::string_view id,
     const int64_t verified = update.evidence ? update.evidence->time : now_ms / 1000;
     std::vector<std::string> names = update.set.Names();
     for (const auto& name : names) i.verified_at[name] = verified;
-    if (update.set.phone_number) IDS_RETURN_IF_ERROR(CheckPhoneFree(tx, *update.set.phone_number, i.id));
+    if (update.set.phone_number)
+      IDS_RETURN_IF_ERROR(CheckPhoneFree(tx, *update.set.phone_number, i.id));
     i.version += 1;
     i.updated_at_ms = now_ms;
     IDS_ASSIGN_OR_RETURN(
-        auto r, tx.Exec("UPDATE identity_records SET attributes = ?, evidence = ?,"
-                        " verified_at = ?, phone_number = ?, version = ?, updated_at = ?"
-                        " WHERE id = ? AND version = ?",
-                        {store::Text(i.attributes.ToJson().dump()),
-                         store::Text(i.evidence.ToJson().dump()),
-                         store::Text(VerifiedAtJson(i.verified_at).dump()),
-                         store::Text(*i.attributes.phone_number), store::Int(i.version),
-                         store::Int(i.updated_at_ms), store::Text(i.id),
-                         store::Int(i.version - 1)}));
+        auto r,
+        tx.Exec("UPDATE identity_records SET attributes = ?, evidence = ?,"
+                " verified_at = ?, phone_number = ?, version = ?, updated_at = ?"
+                " WHERE id = ? AND version = ?",
+                {store::Text(i.attributes.ToJson().dump()), store::Text(i.evidence.ToJson().dump()),
+                 store::Text(VerifiedAtJson(i.verified_at).dump()),
+                 store::Text(*i.attributes.phone_number), store::Int(i.version),
+                 store::Int(i.updated_at_ms), store::Text(i.id), store::Int(i.version - 1)}));
     if (r.affected != 1) return store::TransientError("identity changed concurrently");
     IDS_RETURN_IF_ERROR(AddVersion(tx, i, "update", actor.name));
-    json details = {{"attributes", names}, {"removed", update.removed},
-                    {"evidence", update.evidence.has_value()}, {"version", i.version}};
+    json details = {{"attributes", names},
+                    {"removed", update.removed},
+                    {"evidence", update.evidence.has_value()},
+                    {"version", i.version}};
     IDS_RETURN_IF_ERROR(
         audit::Append(tx, {actor.name, "identity.update", i.id, details}, now_ms).status());
     out = std::move(i);
@@ -350,12 +355,12 @@ Result<Identity> Identities::Revoke(const Actor& actor, std::string_view id,
     i.revoked_at_ms = i.updated_at_ms = now_ms;
     i.revocation_reason = std::string(reason);
     i.version += 1;
-    IDS_ASSIGN_OR_RETURN(
-        auto r, tx.Exec("UPDATE identity_records SET status = 'revoked', revoked_at = ?,"
-                        " revocation_reason = ?, version = ?, updated_at = ?"
-                        " WHERE id = ? AND status = 'active'",
-                        {store::Int(now_ms), store::Text(i.revocation_reason),
-                         store::Int(i.version), store::Int(now_ms), store::Text(i.id)}));
+    IDS_ASSIGN_OR_RETURN(auto r,
+                         tx.Exec("UPDATE identity_records SET status = 'revoked', revoked_at = ?,"
+                                 " revocation_reason = ?, version = ?, updated_at = ?"
+                                 " WHERE id = ? AND status = 'active'",
+                                 {store::Int(now_ms), store::Text(i.revocation_reason),
+                                  store::Int(i.version), store::Int(now_ms), store::Text(i.id)}));
     if (r.affected != 1) return store::TransientError("identity changed concurrently");
     // Its unused activation codes die with it.
     IDS_RETURN_IF_ERROR(tx.Exec("UPDATE identity_activation_codes SET state = 'revoked'"
@@ -390,10 +395,9 @@ Result<ActivationCode> Identities::IssueActivationCode(const Actor& actor, std::
       return Status::FailedPrecondition("identity " + i.id + " is revoked");
     // The row lock: concurrent issuers for one identity queue here, on every node, so the
     // count below sees the codes the others committed.
-    IDS_ASSIGN_OR_RETURN(auto locked,
-                         tx.Exec("UPDATE identity_records SET last_code_at = ?"
-                                 " WHERE id = ? AND status = 'active'",
-                                 {store::Int(now_ms), store::Text(i.id)}));
+    IDS_ASSIGN_OR_RETURN(auto locked, tx.Exec("UPDATE identity_records SET last_code_at = ?"
+                                              " WHERE id = ? AND status = 'active'",
+                                              {store::Int(now_ms), store::Text(i.id)}));
     if (locked.affected != 1) return Status::FailedPrecondition("identity " + i.id + " is revoked");
     IDS_ASSIGN_OR_RETURN(auto recent,
                          tx.Exec("SELECT COUNT(*) FROM identity_activation_codes"
@@ -425,7 +429,9 @@ Result<ActivationCode> Identities::IssueActivationCode(const Actor& actor, std::
                                  store::Int(out.expires_at_ms)})
                             .status());
     return audit::Append(tx,
-                         {actor.name, "identity.activation_code.issue", i.id,
+                         {actor.name,
+                          "identity.activation_code.issue",
+                          i.id,
                           {{"expires_at", out.expires_at_ms}}},
                          now_ms)
         .status();
@@ -457,9 +463,8 @@ Result<std::string> Identities::RedeemActivationCode(std::string_view code,
     IDS_ASSIGN_OR_RETURN(auto status, tx.Exec("SELECT status FROM identity_records WHERE id = ?",
                                               {store::Text(identity_id)}));
     if (status.rows.empty() || status.rows[0].Text(0) != "active") return InvalidCode();
-    return audit::Append(tx,
-                         {std::string(actor), "identity.activation_code.redeem", identity_id, {}},
-                         now_ms)
+    return audit::Append(
+               tx, {std::string(actor), "identity.activation_code.redeem", identity_id, {}}, now_ms)
         .status();
   }));
   return identity_id;

@@ -103,7 +103,8 @@ TEST_P(IdentitiesTest, ARegistrarNeverSeesAnotherRegistrarsIdentity) {
             Status::Code::kPermissionDenied);
   std::string shop = AddMember(Role::kServiceProvider, "Shop");
   auto not_registrar = identities_->Create(Actor::Operator(), shop, *parsed);
-  EXPECT_EQ(not_registrar.status().message(), "registrar_id: " + shop + " is not an identity registrar");
+  EXPECT_EQ(not_registrar.status().message(),
+            "registrar_id: " + shop + " is not an identity registrar");
 }
 
 TEST_P(IdentitiesTest, APhoneNumberBelongsToOneActiveIdentity) {

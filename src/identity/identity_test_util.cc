@@ -21,22 +21,23 @@ json SampleEvidence() {
 }
 
 json SampleIdentity(const std::string& phone) {
-  return {{"given_name", "Anna"},
-          {"family_name", "Peeters"},
-          {"middle_name", "Maria"},
-          {"birthdate", "1990-04-27"},
-          {"gender", "female"},
-          {"place_of_birth", {{"country", "BE"}, {"region", "Antwerpen"}, {"locality", "Mechelen"}}},
-          {"nationalities", {"BE", "NL"}},
-          {"address",
-           {{"street_address", "Grote Markt 1"},
-            {"locality", "Mechelen"},
-            {"postal_code", "2800"},
-            {"country", "BE"}}},
-          {"phone_number", phone},
-          {"email", "anna@example.be"},
-          {"national_id_number", "90.04.27-123.45"},
-          {"evidence", SampleEvidence()}};
+  return {
+      {"given_name", "Anna"},
+      {"family_name", "Peeters"},
+      {"middle_name", "Maria"},
+      {"birthdate", "1990-04-27"},
+      {"gender", "female"},
+      {"place_of_birth", {{"country", "BE"}, {"region", "Antwerpen"}, {"locality", "Mechelen"}}},
+      {"nationalities", {"BE", "NL"}},
+      {"address",
+       {{"street_address", "Grote Markt 1"},
+        {"locality", "Mechelen"},
+        {"postal_code", "2800"},
+        {"country", "BE"}}},
+      {"phone_number", phone},
+      {"email", "anna@example.be"},
+      {"national_id_number", "90.04.27-123.45"},
+      {"evidence", SampleEvidence()}};
 }
 
 json SimKeyJwk() {

@@ -88,8 +88,7 @@ void AddRegistrarRoutes(http::Router& router, Identities& identities, registry::
       [&ids](http::Request& req, const internal::Member& m) -> Result<http::Response> {
         IDS_ASSIGN_OR_RETURN(json body, req.JsonBody());
         IDS_ASSIGN_OR_RETURN(IdentityUpdate update, ParseIdentityUpdate(body));
-        IDS_ASSIGN_OR_RETURN(Identity i,
-                             ids.Update(ActorOf(m), Param(req, "identity_id"), update));
+        IDS_ASSIGN_OR_RETURN(Identity i, ids.Update(ActorOf(m), Param(req, "identity_id"), update));
         return http::Response::Json(200, i.ToJson());
       });
   add("GET", "/registrar/v1/identities/{identity_id}/history", "registrar_identity_history",
@@ -105,8 +104,8 @@ void AddRegistrarRoutes(http::Router& router, Identities& identities, registry::
         IDS_ASSIGN_OR_RETURN(json body, internal::BodyOrEmpty(req));
         IDS_RETURN_IF_ERROR(internal::CheckObject(body, "the body", {"reason"}));
         IDS_ASSIGN_OR_RETURN(auto reason, internal::OptString(body, "reason"));
-        IDS_ASSIGN_OR_RETURN(Identity i, ids.Revoke(ActorOf(m), Param(req, "identity_id"),
-                                                    reason.value_or("")));
+        IDS_ASSIGN_OR_RETURN(
+            Identity i, ids.Revoke(ActorOf(m), Param(req, "identity_id"), reason.value_or("")));
         return http::Response::Json(200, i.ToJson());
       });
   add("POST", "/registrar/v1/identities/{identity_id}/activation-codes",

@@ -171,21 +171,23 @@ Result<SimBinding> SimBindings::Bind(std::string_view controller_id, const NewBi
     if (!taken.rows.empty())
       return Status::AlreadyExists(
           "phone_number: already has an active binding (report the SIM swap first)");
-    Status inserted =
-        tx.Exec("INSERT INTO sim_bindings (" + std::string(kColumns) +
-                    ") VALUES (?, ?, ?, ?, ?, ?, 'active', '', 0, 0, ?, ?)",
-                {store::Text(b.id), store::Text(b.controller_id), store::Text(b.phone_number),
-                 store::Text(b.iccid), store::Text(b.public_jwk.dump()),
-                 store::Text(b.jwk_thumbprint), store::Int(b.created_at_ms),
-                 store::Int(b.updated_at_ms)})
-            .status();
+    Status inserted = tx.Exec("INSERT INTO sim_bindings (" + std::string(kColumns) +
+                                  ") VALUES (?, ?, ?, ?, ?, ?, 'active', '', 0, 0, ?, ?)",
+                              {store::Text(b.id), store::Text(b.controller_id),
+                               store::Text(b.phone_number), store::Text(b.iccid),
+                               store::Text(b.public_jwk.dump()), store::Text(b.jwk_thumbprint),
+                               store::Int(b.created_at_ms), store::Int(b.updated_at_ms)})
+                          .status();
     if (inserted.code() == Status::Code::kAlreadyExists)
       return Status::AlreadyExists("phone_number: already has an active binding");
     IDS_RETURN_IF_ERROR(inserted);
-    return audit::Append(tx,
-                         {std::string(actor), "sim.bind", b.id,
-                          {{"controller_id", b.controller_id}, {"jwk_thumbprint", b.jwk_thumbprint}}},
-                         b.created_at_ms)
+    return audit::Append(
+               tx,
+               {std::string(actor),
+                "sim.bind",
+                b.id,
+                {{"controller_id", b.controller_id}, {"jwk_thumbprint", b.jwk_thumbprint}}},
+               b.created_at_ms)
         .status();
   }));
   return b;
@@ -193,10 +195,10 @@ Result<SimBinding> SimBindings::Bind(std::string_view controller_id, const NewBi
 
 Result<SimBinding> SimBindings::Get(std::string_view controller_id, std::string_view id) {
   if (!internal::IsWellFormedId(id)) return Status::NotFound("no such binding");
-  IDS_ASSIGN_OR_RETURN(auto r, db_.Exec("SELECT " + std::string(kColumns) +
-                                            " FROM sim_bindings WHERE id = ? AND controller_id = ?",
-                                        {store::Text(std::string(id)),
-                                         store::Text(std::string(controller_id))}));
+  IDS_ASSIGN_OR_RETURN(
+      auto r, db_.Exec("SELECT " + std::string(kColumns) +
+                           " FROM sim_bindings WHERE id = ? AND controller_id = ?",
+                       {store::Text(std::string(id)), store::Text(std::string(controller_id))}));
   if (r.rows.empty()) return Status::NotFound("no binding " + std::string(id));
   return FromRow(r.rows[0]);
 }
@@ -223,10 +225,11 @@ Result<SimBinding> SimBindings::Report(std::string_view controller_id, const Sim
   SimBinding out;
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_ASSIGN_OR_RETURN(
-        auto r, tx.Exec("SELECT " + std::string(kColumns) +
-                            " FROM sim_bindings WHERE controller_id = ? AND phone_number = ?"
-                            " AND status = 'active'",
-                        {store::Text(std::string(controller_id)), store::Text(event.phone_number)}));
+        auto r,
+        tx.Exec("SELECT " + std::string(kColumns) +
+                    " FROM sim_bindings WHERE controller_id = ? AND phone_number = ?"
+                    " AND status = 'active'",
+                {store::Text(std::string(controller_id)), store::Text(event.phone_number)}));
     if (r.rows.empty())
       return Status::NotFound("no active binding of " + event.phone_number + " by this controller");
     SimBinding b = FromRow(r.rows[0]);
@@ -235,19 +238,21 @@ Result<SimBinding> SimBindings::Report(std::string_view controller_id, const Sim
     b.event_at_ms = event.occurred_at ? *event.occurred_at * 1000 : now_ms;
     b.reported_at_ms = b.updated_at_ms = now_ms;
     IDS_ASSIGN_OR_RETURN(
-        auto u, tx.Exec("UPDATE sim_bindings SET status = 'suspended', event_type = ?,"
-                        " event_at = ?, reported_at = ?, updated_at = ?"
-                        " WHERE id = ? AND status = 'active'",
-                        {store::Text(std::string(SimEventTypeName(event.type))),
-                         store::Int(b.event_at_ms), store::Int(now_ms), store::Int(now_ms),
-                         store::Text(b.id)}));
+        auto u,
+        tx.Exec("UPDATE sim_bindings SET status = 'suspended', event_type = ?,"
+                " event_at = ?, reported_at = ?, updated_at = ?"
+                " WHERE id = ? AND status = 'active'",
+                {store::Text(std::string(SimEventTypeName(event.type))), store::Int(b.event_at_ms),
+                 store::Int(now_ms), store::Int(now_ms), store::Text(b.id)}));
     if (u.affected != 1) return store::TransientError("binding changed concurrently");
-    IDS_RETURN_IF_ERROR(audit::Append(tx,
-                                      {std::string(actor), "sim.suspend", b.id,
-                                       {{"event", SimEventTypeName(event.type)},
-                                        {"occurred_at", b.event_at_ms}}},
-                                      now_ms)
-                            .status());
+    IDS_RETURN_IF_ERROR(
+        audit::Append(tx,
+                      {std::string(actor),
+                       "sim.suspend",
+                       b.id,
+                       {{"event", SimEventTypeName(event.type)}, {"occurred_at", b.event_at_ms}}},
+                      now_ms)
+            .status());
     out = std::move(b);
     return Status::Ok();
   }));

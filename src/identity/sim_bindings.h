@@ -40,9 +40,9 @@ std::optional<SimEventType> ParseSimEventType(std::string_view name);
 struct SimBinding {
   std::string id;  // "sb_" + 32 hex digits
   std::string controller_id;
-  std::string phone_number;  // E.164
-  std::string iccid;         // ITU-T E.118, Luhn-checked
-  nlohmann::json public_jwk;  // the secure element's public key, EC P-256
+  std::string phone_number;    // E.164
+  std::string iccid;           // ITU-T E.118, Luhn-checked
+  nlohmann::json public_jwk;   // the secure element's public key, EC P-256
   std::string jwk_thumbprint;  // RFC 7638
   BindingStatus status = BindingStatus::kActive;
   std::optional<SimEventType> event;  // set when suspended

@@ -94,10 +94,9 @@ TEST_P(SimBindingsTest, AControllerSeesOnlyItsOwnBindings) {
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(sims_->Get(other_, b->id).status().code(), Status::Code::kNotFound);
   EXPECT_TRUE(sims_->ListByPhone(other_, kPhone)->empty());
-  EXPECT_EQ(sims_->Report(other_, {kPhone, SimEventType::kSimSwap, std::nullopt}, "x")
-                .status()
-                .code(),
-            Status::Code::kNotFound);
+  EXPECT_EQ(
+      sims_->Report(other_, {kPhone, SimEventType::kSimSwap, std::nullopt}, "x").status().code(),
+      Status::Code::kNotFound);
   EXPECT_TRUE(sims_->ActiveBinding(kPhone).ok());  // still active
   std::string registrar = AddMember(Role::kIdentityRegistrar);
   EXPECT_EQ(Bind(registrar, "+32470000009").status().message(),
@@ -120,9 +119,10 @@ TEST_P(SimBindingsTest, OnlyPublicP256Keys) {
             "phone_number: must be E.164, e.g. +31612345678");
   // A report dated in the future is refused.
   ASSERT_TRUE(Bind(mno_).ok());
-  EXPECT_EQ(
-      sims_->Report(mno_, {kPhone, SimEventType::kSimSwap, testing::kNow + 3600}, "x").status().message(),
-      "occurred_at: is in the future");
+  EXPECT_EQ(sims_->Report(mno_, {kPhone, SimEventType::kSimSwap, testing::kNow + 3600}, "x")
+                .status()
+                .message(),
+            "occurred_at: is in the future");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SimBindingsTest, idscheme::testing::AllBackends(),

@@ -54,7 +54,8 @@ void AddSimControllerRoutes(http::Router& router, SimBindings& bindings,
   add("GET", "/simcontroller/v1/bindings/{binding_id}", "sim_binding_get",
       [&sims](http::Request& req, const internal::Member& m) -> Result<http::Response> {
         IDS_ASSIGN_OR_RETURN(
-            SimBinding b, sims.Get(m.member_id, std::string(req.PathParam("binding_id").value_or(""))));
+            SimBinding b,
+            sims.Get(m.member_id, std::string(req.PathParam("binding_id").value_or(""))));
         return http::Response::Json(200, b.ToJson());
       });
   add("POST", "/simcontroller/v1/events", "sim_event_report",

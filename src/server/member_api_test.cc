@@ -70,12 +70,9 @@ class MemberApiTest : public ::testing::TestWithParam<Backend> {
   // POST /token, client_credentials, authenticated by a signed client assertion (RFC 7523).
   std::string Token(const std::string& client_id) {
     const int64_t now = instance_->node().clock().NowSeconds();
-    json claims = {{"iss", client_id},
-                   {"sub", client_id},
-                   {"aud", instance_->node().config().server.issuer},
-                   {"iat", now},
-                   {"exp", now + 60},
-                   {"jti", "jti-" + std::to_string(++jti_)}};
+    json claims = {
+        {"iss", client_id}, {"sub", client_id}, {"aud", instance_->node().config().server.issuer},
+        {"iat", now},       {"exp", now + 60},  {"jti", "jti-" + std::to_string(++jti_)}};
     auto assertion =
         crypto::SignJws({{"alg", "ES256"}, {"kid", "k1"}}, claims.dump(), *keys_[client_id]);
     EXPECT_TRUE(assertion.ok()) << assertion.status().ToString();
@@ -90,9 +87,10 @@ class MemberApiTest : public ::testing::TestWithParam<Backend> {
   testing::HttpReply Call(const std::string& method, const std::string& target,
                           const std::string& token, const json& body = nullptr) {
     std::string text = body.is_null() ? "" : body.dump();
-    std::string req = method + " " + target +
-                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer " +
-                      token + "\r\n";
+    std::string req =
+        method + " " + target +
+        " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer " + token +
+        "\r\n";
     if (!text.empty()) req += "Content-Type: application/json\r\n";
     req += "Content-Length: " + std::to_string(text.size()) + "\r\n\r\n" + text;
     return testing::SendRaw(port_, req);
@@ -109,8 +107,8 @@ TEST_P(MemberApiTest, ARegistrarsTokenWorksUntilItsMemberIsSuspended) {
   std::string token = Token(client);
   ASSERT_FALSE(token.empty());
 
-  auto created = Call("POST", "/registrar/v1/identities", token,
-                      identity::testing::SampleIdentity());
+  auto created =
+      Call("POST", "/registrar/v1/identities", token, identity::testing::SampleIdentity());
   ASSERT_EQ(created.status, 201) << created.body;
   json identity = json::parse(created.body);
   EXPECT_EQ(identity["registrar_id"], registrar);

@@ -73,7 +73,8 @@ Result<std::optional<std::string>> OptString(const json& object, std::string_vie
                                              std::string_view prefix) {
   auto it = object.find(key);
   if (it == object.end()) return std::optional<std::string>();
-  if (!it->is_string()) return FieldError(std::string(prefix) + std::string(key), "must be a string");
+  if (!it->is_string())
+    return FieldError(std::string(prefix) + std::string(key), "must be a string");
   return std::optional<std::string>(it->get<std::string>());
 }
 
@@ -127,8 +128,7 @@ Status CheckText(std::string_view field, std::string_view value, size_t max_byte
 bool IsE164(std::string_view phone) {
   // ITU-T E.164 §6: at most 15 digits, the country code never starts with 0.
   if (phone.size() < 8 || phone.size() > 16 || phone[0] != '+' || phone[1] == '0') return false;
-  return std::all_of(phone.begin() + 1, phone.end(),
-                     [](char c) { return c >= '0' && c <= '9'; });
+  return std::all_of(phone.begin() + 1, phone.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 Status CheckPhone(std::string_view field, std::string_view phone) {
@@ -170,8 +170,7 @@ Status CheckDate(std::string_view field, std::string_view text) {
 
 std::optional<int64_t> ParseDateTime(std::string_view text) {
   // RFC 3339 §5.6, restricted to UTC ("Z") and whole seconds.
-  if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
-      text[19] != 'Z')
+  if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' || text[19] != 'Z')
     return std::nullopt;
   auto day = ParseDate(text.substr(0, 10));
   int h = 0, mi = 0, s = 0;

@@ -9,8 +9,8 @@ http::Handler Guarded(registry::Registry& registry, const registry::Authenticato
   return [&registry, authenticate, role, action = std::move(action)](http::Request& req) {
     auto caller = authenticate(req);
     if (!caller.ok()) return http::Response::Error(caller.status());
-    const std::string api = role == registry::Role::kSimController ? "the SIM controller API"
-                                                                   : "the registrar API";
+    const std::string api =
+        role == registry::Role::kSimController ? "the SIM controller API" : "the registrar API";
     if (caller->client_id.empty() && caller->member_id.empty())
       return http::Response::Error(Status::OAuth("access_denied", api + " needs a member's client",
                                                  Status::Code::kPermissionDenied));
@@ -18,11 +18,11 @@ http::Handler Guarded(registry::Registry& registry, const registry::Authenticato
         {.client_id = caller->client_id, .member_id = caller->member_id, .role = role});
     if (!d.allowed()) {
       if (d.status.code() == Status::Code::kUnavailable) return http::Response::Error(d.status);
-      return http::Response::Error(Status::OAuth(
-          "access_denied",
-          api + " is for active " + std::string(registry::RoleName(role)) + " members: " +
-              d.status.message(),
-          Status::Code::kPermissionDenied));
+      return http::Response::Error(Status::OAuth("access_denied",
+                                                 api + " is for active " +
+                                                     std::string(registry::RoleName(role)) +
+                                                     " members: " + d.status.message(),
+                                                 Status::Code::kPermissionDenied));
     }
     Member member{d.member_id.empty() ? caller->member_id : d.member_id, caller->client_id};
     auto response = action(req, member);
