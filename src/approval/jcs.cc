@@ -134,6 +134,23 @@ Status AppendObject(const json& value, int depth, std::string* out) {
   return Status::Ok();
 }
 
+// An integer is a JSON number like any other (RFC 8785 §3.2.2.3: an IEEE-754 double). Accepted
+// only when ECMAScript writes that double as the integer's own digits, so the canonical text
+// reads back as the same integer (100000000000000000 is fine, 2^53 + 1 is not).
+template <typename Int>
+Status AppendInteger(Int v, std::string* out) {
+  const std::string digits = std::to_string(v);
+  const uint64_t magnitude = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  if (magnitude > kMaxExactInteger) {
+    IDS_ASSIGN_OR_RETURN(std::string as_double, SerializeNumber(static_cast<double>(v)));
+    if (as_double != digits) {
+      return Status::InvalidArgument("JCS: integer has no exact IEEE-754 double form");
+    }
+  }
+  *out += digits;
+  return Status::Ok();
+}
+
 Status AppendValue(const json& value, int depth, std::string* out) {
   if (depth > kMaxJcsDepth) return Status::InvalidArgument("JCS: nesting too deep");
   switch (value.type()) {
@@ -145,23 +162,10 @@ Status AppendValue(const json& value, int depth, std::string* out) {
       return Status::Ok();
     case json::value_t::string:
       return AppendString(value.get_ref<const std::string&>(), out);
-    case json::value_t::number_integer: {
-      const int64_t v = value.get<int64_t>();
-      const uint64_t magnitude = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-      if (magnitude > kMaxExactInteger) {
-        return Status::InvalidArgument("JCS: integer beyond 2^53 has no exact double");
-      }
-      *out += std::to_string(v);
-      return Status::Ok();
-    }
-    case json::value_t::number_unsigned: {
-      const uint64_t v = value.get<uint64_t>();
-      if (v > kMaxExactInteger) {
-        return Status::InvalidArgument("JCS: integer beyond 2^53 has no exact double");
-      }
-      *out += std::to_string(v);
-      return Status::Ok();
-    }
+    case json::value_t::number_integer:
+      return AppendInteger(value.get<int64_t>(), out);
+    case json::value_t::number_unsigned:
+      return AppendInteger(value.get<uint64_t>(), out);
     case json::value_t::number_float: {
       IDS_ASSIGN_OR_RETURN(std::string text, SerializeNumber(value.get<double>()));
       *out += text;

@@ -9,8 +9,9 @@
 //    (§3.2.2.3); NaN and infinities are errors;
 //  - object members sorted by the UTF-16 code units of their names (§3.2.3), arrays in order.
 // Stricter than the RFC where I-JSON (RFC 7493) is: invalid UTF-8 (including encoded surrogates)
-// is an error, and so is an integer that a double cannot hold exactly (|n| > 2^53 that would be
-// silently rounded). Binary values are not JSON and are errors.
+// is an error, and so is an integer whose double ECMAScript would write with other digits (2^53 + 1
+// would be silently rounded; 100000000000000000 is kept, as the canonical text of 1e17 must read
+// back). Binary values are not JSON and are errors.
 //
 // Thread-safety: stateless functions; safe from any thread.
 #pragma once

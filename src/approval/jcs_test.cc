@@ -114,6 +114,17 @@ TEST(JcsTest, RejectsIntegersBeyondDoublePrecision) {
   EXPECT_FALSE(CanonicalizeText("[-9007199254740993]").ok());
   EXPECT_FALSE(Canonicalize(json(std::numeric_limits<uint64_t>::max())).ok());
   EXPECT_FALSE(Canonicalize(json(std::numeric_limits<int64_t>::min())).ok());
+  EXPECT_FALSE(CanonicalizeText("[1152921504606846976]").ok());  // 2^60: written ...847000
+}
+
+// Found by fuzzing: 1e17 is written as an integer, which must canonicalise again unchanged.
+TEST(JcsTest, LargeIntegralDoublesReadBack) {
+  const std::string once = Canon("[1e17,1e20,-1e18]");
+  EXPECT_EQ(once, "[100000000000000000,100000000000000000000,-1000000000000000000]");
+  EXPECT_EQ(Canon(once), once);
+  EXPECT_EQ(Canon("[100000000000000000]"), "[100000000000000000]");
+  EXPECT_EQ(Canon("[1152921504606847000]"), "[1152921504606847000]");
+  EXPECT_EQ(Canon("[-1000000000000000000]"), "[-1000000000000000000]");
 }
 
 TEST(JcsTest, StringEscapes) {
