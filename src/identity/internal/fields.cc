@@ -78,53 +78,6 @@ Result<std::optional<std::string>> OptString(const json& object, std::string_vie
   return std::optional<std::string>(it->get<std::string>());
 }
 
-bool IsValidUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    size_t n = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= text.size()) return false;
-    for (size_t k = 1; k <= n; ++k) {
-      auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
-Status CheckText(std::string_view field, std::string_view value, size_t max_bytes) {
-  if (value.empty()) return FieldError(field, "must not be empty");
-  if (value.size() > max_bytes)
-    return FieldError(field, "longer than " + std::to_string(max_bytes) + " bytes");
-  if (!IsValidUtf8(value)) return FieldError(field, "is not valid UTF-8");
-  for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7F) return FieldError(field, "must not contain control characters");
-  }
-  if (value.front() == ' ' || value.back() == ' ')
-    return FieldError(field, "must not start or end with a space");
-  return Status::Ok();
-}
-
 bool IsE164(std::string_view phone) {
   // ITU-T E.164 §6: at most 15 digits, the country code never starts with 0.
   if (phone.size() < 8 || phone.size() > 16 || phone[0] != '+' || phone[1] == '0') return false;

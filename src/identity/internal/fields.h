@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "registry/internal/fields.h"
 
 namespace idscheme::identity::internal {
 
@@ -29,11 +30,10 @@ Status CheckObject(const nlohmann::json& object, std::string_view name,
 Result<std::optional<std::string>> OptString(const nlohmann::json& object, std::string_view key,
                                              std::string_view prefix = {});
 
-bool IsValidUtf8(std::string_view text);
-
-// Human-readable text: 1..max_bytes bytes of UTF-8, no control characters, no leading or
-// trailing space.
-Status CheckText(std::string_view field, std::string_view value, size_t max_bytes);
+// Shared with the registry's readers: strict UTF-8, and human-readable text (1..max_bytes bytes
+// of UTF-8, no control characters, no leading or trailing space).
+using registry::internal::CheckText;
+using registry::internal::IsValidUtf8;
 
 // ITU-T E.164: '+', a country code not starting with 0, 7..15 digits in all.
 bool IsE164(std::string_view phone);

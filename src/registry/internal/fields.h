@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "http/form.h"
 
 namespace idscheme::registry::internal {
 
@@ -37,7 +38,8 @@ Result<std::optional<std::vector<std::string>>> OptStringArray(const nlohmann::j
                                                                bool allow_empty);
 
 // Well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool IsValidUtf8(std::string_view text);
+// Strict UTF-8 (no overlongs, surrogates or code points above U+10FFFF): the form parser's.
+using http::IsValidUtf8;
 
 // Human-readable text: 1..max_bytes bytes of UTF-8 without control characters, not starting or
 // ending with a space.
