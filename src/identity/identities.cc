@@ -441,32 +441,40 @@ Result<ActivationCode> Identities::IssueActivationCode(const Actor& actor, std::
 
 Result<std::string> Identities::RedeemActivationCode(std::string_view code,
                                                      std::string_view actor) {
+  std::string identity_id;
+  IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    IDS_ASSIGN_OR_RETURN(identity_id, RedeemActivationCode(tx, code, actor));
+    return Status::Ok();
+  }));
+  return identity_id;
+}
+
+Result<std::string> Identities::RedeemActivationCode(store::Transaction& tx, std::string_view code,
+                                                     std::string_view actor) {
   auto normalized = NormalizeActivationCode(code);
   if (!normalized) return InvalidCode();
   const std::string hash = HexEncode(crypto::Sha256(*normalized));
   const int64_t now_ms = clock_.NowMillis();
-  std::string identity_id;
-  IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
-    IDS_ASSIGN_OR_RETURN(auto found,
-                         tx.Exec("SELECT code_hash, identity_id FROM identity_activation_codes"
-                                 " WHERE code_hash = ?",
-                                 {store::Text(hash)}));
-    if (found.rows.empty() || !crypto::ConstantTimeEquals(found.rows[0].Text(0), hash))
-      return InvalidCode();
-    identity_id = found.rows[0].Text(1);
-    // Single use, decided by the store: only one redeemer moves the code out of 'issued'.
-    IDS_ASSIGN_OR_RETURN(auto used,
-                         tx.Exec("UPDATE identity_activation_codes SET state = 'used', used_at = ?"
-                                 " WHERE code_hash = ? AND state = 'issued' AND expires_at > ?",
-                                 {store::Int(now_ms), store::Text(hash), store::Int(now_ms)}));
-    if (used.affected != 1) return InvalidCode();
-    IDS_ASSIGN_OR_RETURN(auto status, tx.Exec("SELECT status FROM identity_records WHERE id = ?",
-                                              {store::Text(identity_id)}));
-    if (status.rows.empty() || status.rows[0].Text(0) != "active") return InvalidCode();
-    return audit::Append(
-               tx, {std::string(actor), "identity.activation_code.redeem", identity_id, {}}, now_ms)
-        .status();
-  }));
+  IDS_ASSIGN_OR_RETURN(auto found,
+                       tx.Exec("SELECT code_hash, identity_id FROM identity_activation_codes"
+                               " WHERE code_hash = ?",
+                               {store::Text(hash)}));
+  if (found.rows.empty() || !crypto::ConstantTimeEquals(found.rows[0].Text(0), hash))
+    return InvalidCode();
+  std::string identity_id = found.rows[0].Text(1);
+  // Single use, decided by the store: only one redeemer moves the code out of 'issued'.
+  IDS_ASSIGN_OR_RETURN(auto used,
+                       tx.Exec("UPDATE identity_activation_codes SET state = 'used', used_at = ?"
+                               " WHERE code_hash = ? AND state = 'issued' AND expires_at > ?",
+                               {store::Int(now_ms), store::Text(hash), store::Int(now_ms)}));
+  if (used.affected != 1) return InvalidCode();
+  IDS_ASSIGN_OR_RETURN(auto status, tx.Exec("SELECT status FROM identity_records WHERE id = ?",
+                                            {store::Text(identity_id)}));
+  if (status.rows.empty() || status.rows[0].Text(0) != "active") return InvalidCode();
+  IDS_RETURN_IF_ERROR(
+      audit::Append(tx, {std::string(actor), "identity.activation_code.redeem", identity_id, {}},
+                    now_ms)
+          .status());
   return identity_id;
 }
 

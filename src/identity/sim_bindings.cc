@@ -278,4 +278,15 @@ Result<std::optional<int64_t>> SimBindings::LastEventAt(std::string_view phone) 
   return std::optional<int64_t>(r.rows[0].Int(0));
 }
 
+Result<SimBinding> ActiveBindingOfIdentity(store::Executor& db, std::string_view identity_id) {
+  IDS_ASSIGN_OR_RETURN(auto r, db.Exec("SELECT " + std::string(kColumns) +
+                                           " FROM sim_bindings WHERE status = 'active'"
+                                           " AND phone_number = (SELECT phone_number"
+                                           " FROM identity_records WHERE id = ?"
+                                           " AND status = 'active')",
+                                       {store::Text(std::string(identity_id))}));
+  if (r.rows.empty()) return Status::NotFound("no active SIM binding for the identity");
+  return FromRow(r.rows[0]);
+}
+
 }  // namespace idscheme::identity

@@ -105,4 +105,9 @@ class SimBindings {
   Random& random_;
 };
 
+// For the approval engine, inside its transaction `db`: the active binding of the phone number
+// of the active identity `identity_id`. NotFound when the identity is unknown or revoked, or its
+// number has no active binding (never bound, swapped or terminated).
+Result<SimBinding> ActiveBindingOfIdentity(store::Executor& db, std::string_view identity_id);
+
 }  // namespace idscheme::identity

@@ -1,0 +1,586 @@
+// The device API through a real HTTP server on port 0, on both backends, with the real identity
+// part behind the adapters (activation codes issued by a registrar, SIM bindings pushed by a
+// SIM controller) and the real approval engine.
+#include "app/device_api.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "app/device_proof.h"
+#include "app/identity_adapters.h"
+#include "app/qr.h"
+#include "approval/jcs.h"
+#include "approval/schema.h"
+#include "common/base64url.h"
+#include "crypto/hash.h"
+#include "crypto/jws.h"
+#include "http/server.h"
+#include "identity/identity_test_util.h"
+#include "identity/sim_bindings.h"
+#include "registry/registry.h"
+#include "testing/http_client.h"
+#include "testing/test_db.h"
+
+namespace idscheme::app {
+namespace {
+
+using json = nlohmann::json;
+using approval::Action;
+using approval::AssuranceLevel;
+using idscheme::testing::Backend;
+
+struct Reply {
+  int status = 0;
+  json body;
+  std::map<std::string, std::string> headers;
+};
+
+struct Phone {
+  std::string device_id;
+  crypto::KeyPtr key;
+  std::string identity_id;
+};
+
+std::vector<store::Migration> AllMigrations() {
+  auto all = identity::testing::IdentityTestMigrations();
+  for (auto& m : approval::Migrations()) all.push_back(m);
+  return all;
+}
+
+std::string PinInput(uint8_t seed) {
+  return Base64UrlEncode(std::vector<uint8_t>(approval::kPinInputBytes, seed));
+}
+
+crypto::KeyPtr NewKey() {
+  auto key = crypto::Key::Generate(crypto::KeyType::kEcP256);
+  EXPECT_TRUE(key.ok());
+  return *key;
+}
+
+json PublicJwk(const crypto::Key& key) {
+  auto jwk = key.ToJwk(false);
+  EXPECT_TRUE(jwk.ok());
+  return *jwk;
+}
+
+// What the app signs: the digest input it was sent, with the code the person picked.
+std::string Sign(const crypto::Key& key, const json& app_action, const std::string& code) {
+  json input = app_action.at("digest_input");
+  input["verification_code"] = code;
+  auto canonical = approval::Canonicalize(input);
+  EXPECT_TRUE(canonical.ok());
+  auto digest = crypto::Sha256(*canonical);
+  auto sig = crypto::SignBytes(crypto::SigAlg::kES256, key, digest);
+  EXPECT_TRUE(sig.ok());
+  return Base64UrlEncode(*sig);
+}
+
+class DeviceApiTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    IDS_REQUIRE_BACKEND(GetParam());
+    url_ = idscheme::testing::FreshDatabaseUrl(GetParam());
+    ASSERT_FALSE(HasFatalFailure());
+    db_ = Open();
+    ASSERT_NE(db_, nullptr);
+    Status migrated = store::Migrate(*db_, AllMigrations());
+    ASSERT_TRUE(migrated.ok()) << migrated.ToString();
+    registry_ = std::make_unique<registry::Registry>(*db_, clock_, random_);
+    identities_ = std::make_unique<identity::Identities>(*db_, clock_, random_);
+    sims_ = std::make_unique<identity::SimBindings>(*db_, clock_, random_);
+    redeemer_ = std::make_unique<IdentityActivationRedeemer>(*identities_);
+    approval::DeviceOptions device_options;
+    device_options.pin = {1, 8, 1};  // cheap Argon2id for tests
+    devices_ =
+        std::make_unique<approval::Devices>(*db_, clock_, random_, *redeemer_, device_options);
+    actions_ = std::make_unique<approval::Actions>(*db_, clock_, random_, &sim_lookup_);
+    qr_ = std::make_unique<QrCodes>(std::vector<uint8_t>(32, 7), clock_);
+    DeviceApiOptions options;
+    options.poll_interval = std::chrono::milliseconds(20);
+    api_ = std::make_unique<DeviceApi>(*db_, *identities_, *devices_, *actions_, *qr_, clock_,
+                                       options);
+    http::Router router;
+    AddDeviceRoutes(router, *api_);
+    http::ServerOptions server_options;
+    server_options.worker_threads = 2;
+    server_options.access_log = false;
+    server_ = std::make_unique<http::Server>(server_options, std::move(router));
+    Status started = server_->Start();
+    ASSERT_TRUE(started.ok()) << started.ToString();
+    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+    api_->set_public_base_url(base_);
+
+    registrar_ = AddMember(registry::Role::kIdentityRegistrar, "Registrar");
+    shop_ = AddMember(registry::Role::kServiceProvider, "Shop");
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  std::unique_ptr<store::Database> Open() {
+    auto db = store::Database::Open(url_, 8);
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    return db.ok() ? std::move(db).value() : nullptr;
+  }
+
+  std::string AddMember(registry::Role role, const std::string& name) {
+    registry::NewMember m;
+    m.role = role;
+    m.display_name = name;
+    m.legal_id = "BE0123456789";
+    m.contacts.email = "ops@member.example";
+    auto created = registry_->members().Create(m, "operator");
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? created->id : "";
+  }
+
+  std::string NewIdentity(const std::string& phone) {
+    auto parsed = identity::ParseNewIdentity(identity::testing::SampleIdentity(phone));
+    EXPECT_TRUE(parsed.ok());
+    auto created =
+        identities_->Create(identity::Actor::Registrar(registrar_, "c_test"), registrar_, *parsed);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? created->id : "";
+  }
+
+  std::string ActivationCode(const std::string& identity_id) {
+    auto code = identities_->IssueActivationCode(identity::Actor::Registrar(registrar_, "c_test"),
+                                                 identity_id);
+    EXPECT_TRUE(code.ok()) << code.status().ToString();
+    return code.ok() ? code->code : "";
+  }
+
+  Reply Raw(const std::string& method, const std::string& path, const std::string& body,
+            const std::map<std::string, std::string>& headers) {
+    std::string raw = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    for (const auto& [k, v] : headers) raw += k + ": " + v + "\r\n";
+    if (!body.empty()) raw += "Content-Type: application/json\r\n";
+    raw += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    auto r = idscheme::testing::SendRaw(server_->port(), raw);
+    Reply out{r.status, json(), r.headers};
+    if (!r.body.empty()) out.body = json::parse(r.body, nullptr, false);
+    return out;
+  }
+
+  std::string Proof(const Phone& phone, const std::string& method, const std::string& path) {
+    auto proof =
+        MakeDeviceProof(*phone.key, phone.device_id, method, base_ + path.substr(0, path.find('?')),
+                        clock_.NowSeconds(), client_random_);
+    EXPECT_TRUE(proof.ok()) << proof.status().ToString();
+    return "Device " + *proof;
+  }
+
+  Reply Call(const Phone& phone, const std::string& method, const std::string& path,
+             const json& body = nullptr) {
+    return Raw(method, path, body.is_null() ? "" : body.dump(),
+               {{"Authorization", Proof(phone, method, path)}});
+  }
+
+  Reply EnrolRaw(const json& body) { return Raw("POST", "/app/v1/devices", body.dump(), {}); }
+
+  Phone Enrol(const std::string& identity_id, uint8_t pin = 1, const std::string& name = "Phone") {
+    Phone phone{"", NewKey(), identity_id};
+    Reply r = EnrolRaw({{"activation_code", ActivationCode(identity_id)},
+                        {"public_jwk", PublicJwk(*phone.key)},
+                        {"name", name},
+                        {"pin_input", PinInput(pin)}});
+    EXPECT_EQ(r.status, 201) << r.body.dump();
+    if (r.status == 201) phone.device_id = r.body["device_id"].get<std::string>();
+    return phone;
+  }
+
+  Action CreateAction(const std::optional<std::string>& identity_id,
+                      AssuranceLevel level = AssuranceLevel::kBasic,
+                      approval::Actions* actions = nullptr) {
+    approval::NewAction n;
+    n.type = approval::ActionType::kLogin;
+    n.member_id = shop_;
+    n.member_display_name = "Shop";
+    n.client_id = "c_shop";
+    n.identity_id = identity_id;
+    n.level = level;
+    n.display = {{"claims", {"name", "birthdate"}}};
+    auto a = (actions ? actions : actions_.get())->Create(n);
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return a.ok() ? *a : Action{};
+  }
+
+  std::string RightCode(const std::string& action_id) {
+    auto a = actions_->Get(action_id);
+    EXPECT_TRUE(a.ok());
+    return a.ok() ? a->verification_code : "";
+  }
+
+  std::string WrongCode(const json& app_action, const std::string& right) {
+    for (const auto& c : app_action["code_choices"]) {
+      if (c.get<std::string>() != right) return c.get<std::string>();
+    }
+    ADD_FAILURE() << "no wrong choice";
+    return "";
+  }
+
+  Reply ApproveWith(const Phone& phone, const std::string& action_id, const std::string& code,
+                    uint8_t pin) {
+    Reply shown = Call(phone, "GET", "/app/v1/actions/" + action_id);
+    EXPECT_EQ(shown.status, 200) << shown.body.dump();
+    return Call(phone, "POST", "/app/v1/actions/" + action_id + "/approve",
+                {{"pin_input", PinInput(pin)},
+                 {"verification_code", code},
+                 {"device_signature", Sign(*phone.key, shown.body, code)}});
+  }
+
+  std::string url_;
+  std::unique_ptr<store::Database> db_;
+  FakeClock clock_{identity::testing::kNow};
+  SeededRandom random_{11};
+  SeededRandom client_random_{12};
+  std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<identity::Identities> identities_;
+  std::unique_ptr<identity::SimBindings> sims_;
+  std::unique_ptr<IdentityActivationRedeemer> redeemer_;
+  IdentitySimBindingLookup sim_lookup_;
+  std::unique_ptr<approval::Devices> devices_;
+  std::unique_ptr<approval::Actions> actions_;
+  std::unique_ptr<QrCodes> qr_;
+  std::unique_ptr<DeviceApi> api_;
+  std::unique_ptr<http::Server> server_;
+  std::string base_;
+  std::string registrar_;
+  std::string shop_;
+};
+
+TEST_P(DeviceApiTest, EnrolWithARealActivationCodeThenListDevices) {
+  std::string anna = NewIdentity("+32470000001");
+  Phone phone = Enrol(anna);
+  ASSERT_FALSE(phone.device_id.empty());
+  Reply list = Call(phone, "GET", "/app/v1/devices");
+  ASSERT_EQ(list.status, 200) << list.body.dump();
+  ASSERT_EQ(list.body["devices"].size(), 1u);
+  EXPECT_EQ(list.body["devices"][0]["id"], phone.device_id);
+  EXPECT_EQ(list.body["devices"][0]["current"], true);
+  EXPECT_EQ(list.body["devices"][0]["status"], "active");
+}
+
+TEST_P(DeviceApiTest, EnrolmentRefusals) {
+  std::string anna = NewIdentity("+32470000001");
+  auto key = NewKey();
+  const std::string code = ActivationCode(anna);
+  json good = {{"activation_code", code},
+               {"public_jwk", PublicJwk(*key)},
+               {"name", "Phone"},
+               {"pin_input", PinInput(1)}};
+  struct Case {
+    std::string field;
+    json value;  // null: remove the member
+  };
+  for (const Case& c :
+       {Case{"activation_code", nullptr}, Case{"activation_code", 5}, Case{"public_jwk", "x"},
+        Case{"name", ""}, Case{"pin_input", nullptr}, Case{"extra", 1}}) {
+    json body = good;
+    if (c.value.is_null()) {
+      body.erase(c.field);
+    } else {
+      body[c.field] = c.value;
+    }
+    Reply r = EnrolRaw(body);
+    EXPECT_EQ(r.status, 400) << c.field;
+    EXPECT_EQ(r.body["error"], "invalid_request") << c.field;
+    EXPECT_NE(r.body["error_description"].get<std::string>().find(c.field), std::string::npos)
+        << r.body.dump();
+  }
+  // A wrong code, then the right one (once), then the same again.
+  json wrong = good;
+  wrong["activation_code"] = "AAAAA-AAAAA-AAAAA-AAAAA";
+  Reply bad = EnrolRaw(wrong);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["error"], "invalid_grant");
+  EXPECT_EQ(EnrolRaw(good).status, 201);
+  Reply again = EnrolRaw(good);
+  EXPECT_EQ(again.status, 400);
+  EXPECT_EQ(again.body, bad.body);  // spent looks like unknown
+}
+
+TEST_P(DeviceApiTest, DeviceProofRules) {
+  Phone phone = Enrol(NewIdentity("+32470000001"));
+  const std::string path = "/app/v1/devices";
+  // None, or another scheme.
+  Reply none = Raw("GET", path, "", {});
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.body["error"], "invalid_token");
+  EXPECT_EQ(none.headers["www-authenticate"].rfind("Device ", 0), 0u)
+      << none.headers["www-authenticate"];
+  EXPECT_EQ(Raw("GET", path, "", {{"Authorization", "Bearer x"}}).status, 401);
+  // A proof is good once.
+  std::string proof = Proof(phone, "GET", path);
+  EXPECT_EQ(Raw("GET", path, "", {{"Authorization", proof}}).status, 200);
+  Reply replay = Raw("GET", path, "", {{"Authorization", proof}});
+  EXPECT_EQ(replay.status, 401);
+  EXPECT_EQ(replay.body["error"], "invalid_token");
+  // Bound to the method and the URL.
+  EXPECT_EQ(Raw("GET", path, "", {{"Authorization", Proof(phone, "POST", path)}}).status, 401);
+  EXPECT_EQ(
+      Raw("GET", path, "", {{"Authorization", Proof(phone, "GET", "/app/v1/actions")}}).status,
+      401);
+  // iat within ±60 s.
+  std::string old = Proof(phone, "GET", path);
+  clock_.AdvanceSeconds(61);
+  EXPECT_EQ(Raw("GET", path, "", {{"Authorization", old}}).status, 401);
+  std::string ahead = Proof(phone, "GET", path);
+  clock_.AdvanceSeconds(-61);
+  EXPECT_EQ(Raw("GET", path, "", {{"Authorization", ahead}}).status, 401);
+  // Signed by another key under this device's id.
+  Phone impostor{phone.device_id, NewKey(), phone.identity_id};
+  EXPECT_EQ(Call(impostor, "GET", path).status, 401);
+  // Two Authorization headers.
+  EXPECT_EQ(Raw("GET", path, "",
+                {{"Authorization", Proof(phone, "GET", path)},
+                 {"authorization", Proof(phone, "GET", path)}})
+                .status,
+            401);
+  EXPECT_EQ(Call(phone, "GET", path).status, 200);
+}
+
+TEST_P(DeviceApiTest, FiveWrongPinsLockAndTheRightOneIsThenRefusedAlike) {
+  Phone phone = Enrol(NewIdentity("+32470000001"), /*pin=*/1);
+  Action action = CreateAction(phone.identity_id);
+  const std::string code = RightCode(action.id);
+  Reply first;
+  for (int i = 0; i < 5; ++i) {
+    Reply r = ApproveWith(phone, action.id, code, /*pin=*/2);
+    EXPECT_EQ(r.status, 401) << i;
+    EXPECT_EQ(r.body["error"], "access_denied");
+    if (i == 0) first = r;
+  }
+  // Locked: the right PIN gets the same answer... if the device could still call at all; a
+  // locked device's proofs are refused too.
+  Reply right =
+      Call(phone, "POST", "/app/v1/actions/" + action.id + "/approve",
+           {{"pin_input", PinInput(1)}, {"verification_code", code}, {"device_signature", "AAAA"}});
+  EXPECT_EQ(right.status, 401);
+  EXPECT_EQ(Call(phone, "GET", "/app/v1/devices").status, 401);
+  auto device = devices_->Get(phone.device_id);
+  ASSERT_TRUE(device.ok());
+  EXPECT_EQ(device->status, approval::DeviceStatus::kLocked);
+  // And the engine refuses the right PIN with the wrong PIN's status.
+  Status s = devices_->VerifyPin(phone.device_id, PinInput(1));
+  EXPECT_EQ(s.oauth_error(), first.body["error"]);
+  EXPECT_EQ(s.message(), first.body["error_description"]);
+  EXPECT_EQ(actions_->Get(action.id)->state, approval::ActionState::kPending);
+}
+
+TEST_P(DeviceApiTest, AnotherPersonsActionIsNotFound) {
+  Phone anna = Enrol(NewIdentity("+32470000001"));
+  Phone bob = Enrol(NewIdentity("+32470000002"));
+  Action bobs = CreateAction(bob.identity_id);
+  Reply get = Call(anna, "GET", "/app/v1/actions/" + bobs.id);
+  EXPECT_EQ(get.status, 404);
+  Reply unknown = Call(anna, "GET", "/app/v1/actions/act_unknown");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(get.body, unknown.body);
+  EXPECT_EQ(Call(anna, "POST", "/app/v1/actions/" + bobs.id + "/deny").status, 404);
+  Reply approve = Call(anna, "POST", "/app/v1/actions/" + bobs.id + "/approve",
+                       {{"pin_input", PinInput(1)},
+                        {"verification_code", RightCode(bobs.id)},
+                        {"device_signature", "AAAA"}});
+  EXPECT_EQ(approve.status, 404);
+  Reply pending = Call(anna, "GET", "/app/v1/actions");
+  ASSERT_EQ(pending.status, 200);
+  EXPECT_TRUE(pending.body["actions"].empty());
+  EXPECT_EQ(actions_->Get(bobs.id)->state, approval::ActionState::kPending);
+}
+
+TEST_P(DeviceApiTest, ApproveWithNumberMatching) {
+  Phone phone = Enrol(NewIdentity("+32470000001"));
+  Action action = CreateAction(phone.identity_id);
+  Reply pending = Call(phone, "GET", "/app/v1/actions");
+  ASSERT_EQ(pending.status, 200) << pending.body.dump();
+  ASSERT_EQ(pending.body["actions"].size(), 1u);
+  const json& shown = pending.body["actions"][0];
+  EXPECT_EQ(shown["id"], action.id);
+  EXPECT_EQ(shown["member"], "Shop");
+  EXPECT_EQ(shown["type"], "login");
+  EXPECT_EQ(shown["level"], "basic");
+  EXPECT_EQ(shown["code_choices"].size(), 3u);
+  EXPECT_FALSE(shown.contains("verification_code"));  // the person must match the page
+  EXPECT_FALSE(shown["digest_input"].contains("verification_code"));
+
+  Reply approved = ApproveWith(phone, action.id, RightCode(action.id), 1);
+  ASSERT_EQ(approved.status, 200) << approved.body.dump();
+  EXPECT_EQ(approved.body["state"], "approved");
+  EXPECT_EQ(actions_->Get(action.id)->state, approval::ActionState::kApproved);
+  // A replayed approval is refused.
+  EXPECT_NE(ApproveWith(phone, action.id, RightCode(action.id), 1).status, 200);
+}
+
+TEST_P(DeviceApiTest, WrongCodeDenies) {
+  Phone phone = Enrol(NewIdentity("+32470000001"));
+  Action action = CreateAction(phone.identity_id);
+  Reply shown = Call(phone, "GET", "/app/v1/actions/" + action.id);
+  ASSERT_EQ(shown.status, 200);
+  Reply r = ApproveWith(phone, action.id, WrongCode(shown.body, RightCode(action.id)), 1);
+  EXPECT_EQ(r.status, 403) << r.body.dump();
+  EXPECT_EQ(actions_->Get(action.id)->state, approval::ActionState::kDenied);
+}
+
+TEST_P(DeviceApiTest, Deny) {
+  Phone phone = Enrol(NewIdentity("+32470000001"));
+  Action action = CreateAction(phone.identity_id);
+  EXPECT_EQ(Call(phone, "POST", "/app/v1/actions/" + action.id + "/deny", {{"x", 1}}).status, 400);
+  Reply r = Call(phone, "POST", "/app/v1/actions/" + action.id + "/deny");
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["state"], "denied");
+  EXPECT_EQ(actions_->Get(action.id)->state, approval::ActionState::kDenied);
+}
+
+TEST_P(DeviceApiTest, ApproveBodyIsStrict) {
+  Phone phone = Enrol(NewIdentity("+32470000001"));
+  Action action = CreateAction(phone.identity_id);
+  const std::string path = "/app/v1/actions/" + action.id + "/approve";
+  json good = {{"pin_input", PinInput(1)}, {"verification_code", "12"}, {"device_signature", "A"}};
+  for (const char* field : {"pin_input", "verification_code", "device_signature"}) {
+    json body = good;
+    body.erase(field);
+    Reply r = Call(phone, "POST", path, body);
+    EXPECT_EQ(r.status, 400) << field;
+    EXPECT_NE(r.body["error_description"].get<std::string>().find(field), std::string::npos);
+  }
+  json extra = good;
+  extra["pin"] = "1234";
+  EXPECT_EQ(Call(phone, "POST", path, extra).status, 400);
+  // Nothing counted against the PIN.
+  EXPECT_EQ(devices_->Get(phone.device_id)->pin_failures, 0);
+}
+
+TEST_P(DeviceApiTest, ClaimByQrCode) {
+  Phone phone = Enrol(NewIdentity("+32470000001"));
+  Action unclaimed = CreateAction(std::nullopt);
+  Reply r = Call(phone, "POST", "/app/v1/claim", {{"qr", qr_->Content(unclaimed.id)}});
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["id"], unclaimed.id);
+  EXPECT_EQ(actions_->Get(unclaimed.id)->identity_id, phone.identity_id);
+  Reply approved = ApproveWith(phone, unclaimed.id, RightCode(unclaimed.id), 1);
+  EXPECT_EQ(approved.status, 200) << approved.body.dump();
+
+  // A screenshot relayed 10 s later is stale.
+  Action other = CreateAction(std::nullopt);
+  std::string content = qr_->Content(other.id);
+  clock_.AdvanceSeconds(10);
+  Reply stale = Call(phone, "POST", "/app/v1/claim", {{"qr", content}});
+  EXPECT_EQ(stale.status, 400);
+  EXPECT_EQ(stale.body["error"], "invalid_request");
+  EXPECT_NE(stale.body["error_description"].get<std::string>().find("qr"), std::string::npos);
+  EXPECT_FALSE(actions_->Get(other.id)->identity_id.has_value());
+  // Made with another secret.
+  QrCodes forged(std::vector<uint8_t>(32, 8), clock_);
+  EXPECT_EQ(Call(phone, "POST", "/app/v1/claim", {{"qr", forged.Content(other.id)}}).status, 400);
+}
+
+TEST_P(DeviceApiTest, LongPollSeesAnActionCreatedOnAnotherConnection) {
+  Phone phone = Enrol(NewIdentity("+32470000001"));
+  Reply empty = Call(phone, "GET", "/app/v1/actions?wait=0");
+  ASSERT_EQ(empty.status, 200);
+  EXPECT_TRUE(empty.body["actions"].empty());
+  EXPECT_EQ(Call(phone, "GET", "/app/v1/actions?wait=31").status, 400);
+  EXPECT_EQ(Call(phone, "GET", "/app/v1/actions?wait=x").status, 400);
+  EXPECT_EQ(Call(phone, "GET", "/app/v1/actions?other=1").status, 400);
+
+  // "Another node": its own connection pool and Actions.
+  auto other_db = Open();
+  ASSERT_NE(other_db, nullptr);
+  SeededRandom other_random(99);
+  approval::Actions other_actions(*other_db, clock_, other_random, &sim_lookup_);
+
+  auto proofs = [&] {
+    auto r = db_->Exec("SELECT COUNT(*) FROM used_values WHERE kind = 'device_proof'");
+    return r.ok() ? r->rows[0].Int(0) : -1;
+  };
+  const int64_t before = proofs();
+  const std::string path = "/app/v1/actions?wait=20";
+  const std::string auth = Proof(phone, "GET", path);
+  const auto start = std::chrono::steady_clock::now();
+  auto poll = std::async(std::launch::async, [&] {
+    return Raw("GET", path, "", {{"Authorization", auth}});
+  });
+  // Wait until the server has taken the request (its proof is recorded), then create.
+  while (proofs() == before) std::this_thread::yield();
+  Action created = CreateAction(phone.identity_id, AssuranceLevel::kBasic, &other_actions);
+  Reply r = poll.get();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  ASSERT_EQ(r.body["actions"].size(), 1u);
+  EXPECT_EQ(r.body["actions"][0]["id"], created.id);
+  EXPECT_LT(elapsed, std::chrono::seconds(20));
+}
+
+TEST_P(DeviceApiTest, ListAndRemoveDevices) {
+  std::string anna = NewIdentity("+32470000001");
+  Phone first = Enrol(anna, 1, "First");
+  Phone second = Enrol(anna, 1, "Second");
+  Phone bob = Enrol(NewIdentity("+32470000002"));
+  Reply list = Call(first, "GET", "/app/v1/devices");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body["devices"].size(), 2u);
+  // Someone else's device: not found, and untouched.
+  EXPECT_EQ(Call(first, "DELETE", "/app/v1/devices/" + bob.device_id).status, 404);
+  EXPECT_EQ(Call(bob, "GET", "/app/v1/devices").status, 200);
+  EXPECT_EQ(Call(first, "DELETE", "/app/v1/devices/" + second.device_id).status, 204);
+  EXPECT_EQ(Call(second, "GET", "/app/v1/devices").status, 401);
+  list = Call(first, "GET", "/app/v1/devices");
+  ASSERT_EQ(list.body["devices"].size(), 1u);
+  EXPECT_EQ(list.body["devices"][0]["id"], first.device_id);
+  // Removing itself (unenrol).
+  EXPECT_EQ(Call(first, "DELETE", "/app/v1/devices/" + first.device_id).status, 204);
+  EXPECT_EQ(Call(first, "GET", "/app/v1/devices").status, 401);
+}
+
+TEST_P(DeviceApiTest, RevokedIdentityDevicesAreRefused) {
+  Phone phone = Enrol(NewIdentity("+32470000001"));
+  ASSERT_TRUE(identities_->Revoke(identity::Actor::Operator(), phone.identity_id, "test").ok());
+  EXPECT_EQ(Call(phone, "GET", "/app/v1/devices").status, 401);
+}
+
+TEST_P(DeviceApiTest, AdvancedLevelNeedsTheSimSignatureAndStopsAtASimSwap) {
+  const std::string phone_number = "+32470000001";
+  Phone phone = Enrol(NewIdentity(phone_number));
+  std::string mno = AddMember(registry::Role::kSimController, "MNO");
+  auto sim_key = NewKey();
+  identity::NewBinding binding{phone_number, identity::testing::kIccid, PublicJwk(*sim_key)};
+  ASSERT_TRUE(sims_->Bind(mno, binding, "client:c_mno").ok());
+
+  Action action = CreateAction(phone.identity_id, AssuranceLevel::kAdvanced);
+  const std::string code = RightCode(action.id);
+  Reply shown = Call(phone, "GET", "/app/v1/actions/" + action.id);
+  ASSERT_EQ(shown.body["level"], "advanced");
+  const std::string path = "/app/v1/actions/" + action.id + "/approve";
+  json body = {{"pin_input", PinInput(1)},
+               {"verification_code", code},
+               {"device_signature", Sign(*phone.key, shown.body, code)}};
+  EXPECT_EQ(Call(phone, "POST", path, body).status, 401);  // no SIM signature
+  body["sim_signature"] = Sign(*sim_key, shown.body, code);
+  Reply ok = Call(phone, "POST", path, body);
+  EXPECT_EQ(ok.status, 200) << ok.body.dump();
+
+  // A SIM swap between request and approval.
+  Action next = CreateAction(phone.identity_id, AssuranceLevel::kAdvanced);
+  identity::SimEvent swap{phone_number, identity::SimEventType::kSimSwap, std::nullopt};
+  ASSERT_TRUE(sims_->Report(mno, swap, "client:c_mno").ok());
+  Reply next_shown = Call(phone, "GET", "/app/v1/actions/" + next.id);
+  const std::string next_code = RightCode(next.id);
+  Reply refused = Call(phone, "POST", "/app/v1/actions/" + next.id + "/approve",
+                       {{"pin_input", PinInput(1)},
+                        {"verification_code", next_code},
+                        {"device_signature", Sign(*phone.key, next_shown.body, next_code)},
+                        {"sim_signature", Sign(*sim_key, next_shown.body, next_code)}});
+  EXPECT_EQ(refused.status, 400) << refused.body.dump();
+  EXPECT_EQ(actions_->Get(next.id)->state, approval::ActionState::kPending);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DeviceApiTest, idscheme::testing::AllBackends(),
+                         idscheme::testing::BackendName);
+
+}  // namespace
+}  // namespace idscheme::app

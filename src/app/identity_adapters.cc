@@ -1,0 +1,30 @@
+#include "app/identity_adapters.h"
+
+#include "crypto/key.h"
+#include "identity/sim_bindings.h"
+
+namespace idscheme::app {
+
+Result<std::string> IdentityActivationRedeemer::Redeem(store::Transaction& tx,
+                                                       std::string_view code) {
+  return identities_.RedeemActivationCode(tx, code, "app");
+}
+
+Result<approval::SimBindingLookup::Binding> IdentitySimBindingLookup::ActiveBinding(
+    store::Executor& db, std::string_view identity_id) {
+  auto binding = identity::ActiveBindingOfIdentity(db, identity_id);
+  if (!binding.ok()) {
+    if (binding.status().code() == Status::Code::kNotFound) {
+      return Status::FailedPrecondition("no active SIM binding");
+    }
+    return binding.status();
+  }
+  auto key = crypto::Key::FromPublicJwk(binding->public_jwk);
+  if (!key.ok()) return Status::Internal("stored SIM key unreadable: " + key.status().message());
+  if ((*key)->kty() != "EC" || (*key)->crv() != "P-256") {
+    return Status::Internal("stored SIM key is not EC P-256");
+  }
+  return Binding{binding->id, std::move(key).value()};
+}
+
+}  // namespace idscheme::app
