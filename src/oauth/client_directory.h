@@ -51,6 +51,9 @@ struct ClientAuthRecord {
   std::vector<std::string> grant_types;  // e.g. "client_credentials", "authorization_code"
   std::vector<std::string> scopes;       // scopes the client may request
   std::string member_role;  // "service_provider", "identity_registrar", "scheme_manager", ...
+  // RFC 9449 §5.2 dpop_bound_access_tokens: the token endpoint refuses this client's requests
+  // without a DPoP proof.
+  bool dpop_bound_access_tokens = false;
 
   bool AllowsGrant(std::string_view grant_type) const {
     return std::find(grant_types.begin(), grant_types.end(), grant_type) != grant_types.end();

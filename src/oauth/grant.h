@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,10 @@ struct TokenRequest {
   const http::FormParams& params;  // no parameter appears twice
   std::string_view grant_type;
   const AuthenticatedClient& client;
+  // RFC 9449: the thumbprint (jkt) of the key of the request's verified DPoP proof, when one was
+  // sent. A grant binds the tokens it issues to it (BindToDpopKey, dpop.h), and the
+  // authorization_code grant checks it against the code's dpop_jkt (RFC 9449 §10).
+  std::optional<std::string> dpop_jkt = std::nullopt;
 };
 
 // RFC 6749 §5.1.
