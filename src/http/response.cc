@@ -112,7 +112,7 @@ std::optional<std::string> CspSourceForUrl(std::string_view url) {
 std::string HtmlContentSecurityPolicy(std::span<const std::string> extra_form_action) {
   std::string csp =
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-      "form-action 'self'";
+      "connect-src 'self'; form-action 'self'";
   for (const auto& target : extra_form_action) {
     if (auto source = CspSourceForUrl(target)) {
       csp.push_back(' ');

@@ -560,7 +560,8 @@ TEST_F(ServerTest, HtmlGetsTheStrictBrowserHeaders) {
   // The client's redirect target is allowed for form_post; the one that would inject is left out.
   EXPECT_EQ(r->Header("content-security-policy"),
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "form-action 'self' https://rp.example/cb; frame-ancestors 'none'; base-uri 'none'");
+            "connect-src 'self'; form-action 'self' https://rp.example/cb; frame-ancestors 'none'; "
+            "base-uri 'none'");
   EXPECT_EQ(r->Header("x-content-type-options"), "nosniff");
   EXPECT_EQ(r->Header("referrer-policy"), "no-referrer");
   EXPECT_EQ(r->Header("x-frame-options"), "DENY");

@@ -93,8 +93,7 @@ AuthorizationOutcome AuthorizationEndpoint::Authorize(const http::FormParams& pa
   return outcome;
 }
 
-AuthorizationOutcome AuthorizationEndpoint::CheckPolicy(ValidatedAuthorizationRequest request) {
-  if (deps_.policy == nullptr) return request;
+registry::PolicyRequest PolicyRequestFor(const ValidatedAuthorizationRequest& request) {
   registry::PolicyRequest p;
   p.client_id = request.client_id;
   p.role = registry::Role::kServiceProvider;
@@ -113,6 +112,12 @@ AuthorizationOutcome AuthorizationEndpoint::CheckPolicy(ValidatedAuthorizationRe
                         request.claims.userinfo_verified_claims;
   p.service = identification ? registry::Service::kIdentification : registry::Service::kLogin;
   if (!request.acr_levels.empty()) p.assurance_level = request.MinimumLevel();
+  return p;
+}
+
+AuthorizationOutcome AuthorizationEndpoint::CheckPolicy(ValidatedAuthorizationRequest request) {
+  if (deps_.policy == nullptr) return request;
+  registry::PolicyRequest p = PolicyRequestFor(request);
   registry::Decision decision = deps_.policy->Check(p);
   if (decision.allowed()) return request;
   AuthorizationError e;

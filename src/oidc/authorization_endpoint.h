@@ -88,6 +88,12 @@ class AuthorizationEndpoint {
   PushedRequests pushed_;
 };
 
+// The policy question a validated request asks (step 7): the service (identification when any
+// person claim or verified_claims is asked for, else login), the scope, the claims (from the
+// scope values, OIDC Core §5.4, and the claims parameter) and the lowest requested level. The
+// login pages ask it again before the person is involved and before the code is issued.
+registry::PolicyRequest PolicyRequestFor(const ValidatedAuthorizationRequest& request);
+
 // Registers GET and POST /authorize ("authorize"), POST /par ("par") and the form_post script
 // (GET kFormPostScriptPath, "form_post_js"). `endpoint` must outlive the router.
 void AddAuthorizationRoutes(http::Router& router, AuthorizationEndpoint& endpoint,
