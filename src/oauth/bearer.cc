@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "crypto/hash.h"
 #include "oauth/revocation.h"
 
 namespace idscheme::oauth {
@@ -40,14 +41,19 @@ Status RequireScope(const AccessContext& context, std::string_view scope) {
                        Status::Code::kPermissionDenied);
 }
 
-Result<std::string_view> ParseBearerAuthorization(std::string_view authorization) {
-  // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive
-  // (RFC 9110 §11.1).
-  if (authorization.size() < 7 || !http::EqualsIgnoreCase(authorization.substr(0, 6), "bearer") ||
-      authorization[6] != ' ') {
-    return Status::Unauthenticated("bearer token required");
-  }
-  std::string_view token = authorization.substr(7);
+namespace {
+
+bool HasScheme(std::string_view authorization, std::string_view scheme) {
+  return authorization.size() > scheme.size() &&
+         http::EqualsIgnoreCase(authorization.substr(0, scheme.size()), scheme) &&
+         authorization[scheme.size()] == ' ';
+}
+
+Result<std::string_view> ParseToken68(std::string_view authorization, std::string_view scheme) {
+  // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token (RFC 9449 §7.1 the same for "DPoP");
+  // the scheme is case-insensitive (RFC 9110 §11.1).
+  if (!HasScheme(authorization, scheme)) return Status::Unauthenticated("bearer token required");
+  std::string_view token = authorization.substr(scheme.size() + 1);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   size_t i = 0;
   while (i < token.size() && IsB64TokenChar(token[i])) ++i;
@@ -57,9 +63,24 @@ Result<std::string_view> ParseBearerAuthorization(std::string_view authorization
   return token;
 }
 
+}  // namespace
+
+Result<std::string_view> ParseBearerAuthorization(std::string_view authorization) {
+  return ParseToken68(authorization, "Bearer");
+}
+
+Result<std::string_view> ParseDpopAuthorization(std::string_view authorization) {
+  return ParseToken68(authorization, kDpopAuthScheme);
+}
+
 BearerAuthenticator::BearerAuthenticator(const AccessTokenService& tokens, ClientDirectory& clients,
                                          store::Database& db)
     : tokens_(tokens), clients_(clients), db_(db) {}
+
+void BearerAuthenticator::EnableDpop(const DpopVerifier& verifier, std::string base_url) {
+  dpop_ = &verifier;
+  dpop_base_url_ = std::move(base_url);
+}
 
 Result<AccessContext> BearerAuthenticator::Authenticate(const http::Request& request) const {
   // RFC 6750 §2.3 is not supported, and a token sent that way is refused rather than ignored:
@@ -73,9 +94,42 @@ Result<AccessContext> BearerAuthenticator::Authenticate(const http::Request& req
   if (count > 1) return Status::OAuth("invalid_request", "more than one Authorization header");
   // RFC 6750 §3.1: a request without credentials gets a challenge without an error code.
   if (count == 0) return Status::Unauthenticated("bearer token required");
-  IDS_ASSIGN_OR_RETURN(std::string_view token,
-                       ParseBearerAuthorization(*request.GetHeader("Authorization")));
-  return AuthenticateToken(token);
+  const std::string_view authorization = *request.GetHeader("Authorization");
+  if (dpop_ != nullptr && HasScheme(authorization, kDpopAuthScheme)) {
+    IDS_ASSIGN_OR_RETURN(std::string_view token, ParseDpopAuthorization(authorization));
+    return AuthenticateDpop(request, token);
+  }
+  IDS_ASSIGN_OR_RETURN(std::string_view token, ParseBearerAuthorization(authorization));
+  IDS_ASSIGN_OR_RETURN(AccessContext context, AuthenticateToken(token));
+  // RFC 9449 §7.2: a DPoP-bound token is not a bearer token.
+  if (!context.dpop_jkt.empty())
+    return InvalidToken("a DPoP-bound token must be sent with the DPoP scheme and a proof");
+  return context;
+}
+
+Result<AccessContext> BearerAuthenticator::AuthenticateDpop(const http::Request& request,
+                                                            std::string_view token) const {
+  if (dpop_ == nullptr) return Status::Unauthenticated("bearer token required");
+  // RFC 9449 §7.1: htu is the resource's URL as the client addressed it (query ignored).
+  const std::string& target = request.target();
+  std::string url = target.empty() || target.front() != '/' ? target : dpop_base_url_ + target;
+  auto proof = dpop_->VerifyRequest(request, DpopBinding{request.method(), url, token});
+  if (!proof.ok()) {
+    const Status& s = proof.status();
+    if (s.oauth_error().empty()) return s;  // the store is down
+    // RFC 9449 §7.1: a resource answers a bad proof with 401 and a DPoP challenge.
+    return Status::OAuth(s.oauth_error(), s.message(), Status::Code::kUnauthenticated);
+  }
+  // RFC 9449 §7.1: a DPoP-bound token comes with a proof.
+  if (!*proof)
+    return Status::OAuth(std::string(kInvalidDpopProof), "DPoP proof missing",
+                         Status::Code::kUnauthenticated);
+  IDS_ASSIGN_OR_RETURN(AccessContext context, AuthenticateToken(token));
+  // RFC 9449 §4.3 item 12, §7.1: the proof's key is the one the token is bound to.
+  if (context.dpop_jkt.empty()) return InvalidToken("the token is not DPoP-bound");
+  if (!crypto::ConstantTimeEquals(context.dpop_jkt, (*proof)->jkt))
+    return InvalidToken("the DPoP proof is not by the key the token is bound to");
+  return context;
 }
 
 Result<AccessContext> BearerAuthenticator::AuthenticateToken(std::string_view token) const {
@@ -111,6 +165,7 @@ Result<AccessContext> BearerAuthenticator::AuthenticateToken(std::string_view to
   out.issued_at = claims.issued_at;
   out.expires_at = claims.expires_at;
   out.extra = std::move(claims.extra);
+  out.dpop_jkt = DpopConfirmation(out.extra).value_or("");  // RFC 9449 §6
   return out;
 }
 

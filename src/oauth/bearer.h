@@ -11,6 +11,11 @@
 //      token's member still the client's member, and the token issued no earlier than the
 //      member's last status change, so suspending a member ends its tokens at once and
 //      reinstating it does not bring them back (SCHEME.md: "its tokens stop working")
+// DPoP (RFC 9449 §7), once EnableDpop is called: `Authorization: DPoP <token>` with a DPoP proof
+// (dpop.h) for this request that hashes the token (ath), by the key the token is bound to
+// (cnf.jkt). A DPoP-bound token sent as `Bearer` is refused (§7.2), and so is an unbound token
+// sent as `DPoP`. Answer failures with ResourceErrorResponse (dpop.h) so a DPoP caller gets a
+// DPoP challenge listing the accepted algorithms (§7.1).
 // Failures: no credentials at all -> 401 with a bare `WWW-Authenticate: Bearer` (RFC 6750
 // §3.1: no error code then); a bad or no longer valid token -> invalid_token (401, challenge
 // with error="invalid_token"); a malformed request -> invalid_request (400); the store down ->
@@ -28,6 +33,7 @@
 #include "http/request.h"
 #include "oauth/access_token.h"
 #include "oauth/client_directory.h"
+#include "oauth/dpop.h"
 #include "store/database.h"
 
 namespace idscheme::oauth {
@@ -44,6 +50,7 @@ struct AccessContext {
   int64_t issued_at = 0;
   int64_t expires_at = 0;
   nlohmann::json extra = nlohmann::json::object();  // the token's other claims
+  std::string dpop_jkt;  // RFC 9449 §6: the key the token is bound to (cnf.jkt); empty if none
 
   bool HasScope(std::string_view scope) const;
 };
@@ -53,20 +60,34 @@ Status RequireScope(const AccessContext& context, std::string_view scope);
 
 // The token of an `Authorization: Bearer` header value (RFC 6750 §2.1 b64token), or an error.
 Result<std::string_view> ParseBearerAuthorization(std::string_view authorization);
+// The same for `Authorization: DPoP <token>` (RFC 9449 §7.1: token68 syntax as for Bearer).
+Result<std::string_view> ParseDpopAuthorization(std::string_view authorization);
 
 class BearerAuthenticator {
  public:
   BearerAuthenticator(const AccessTokenService& tokens, ClientDirectory& clients,
                       store::Database& db);
 
+  // Accept DPoP-bound tokens: proofs checked by `verifier` with htu `base_url` followed by the
+  // request's path (base_url is where clients reach this server, e.g. the issuer). Call before
+  // serving; `verifier` must outlive this object.
+  void EnableDpop(const DpopVerifier& verifier, std::string base_url);
+
   Result<AccessContext> Authenticate(const http::Request& request) const;
-  // The same for a token already taken from its request (introspection, tests).
+  // The same for a token already taken from its request (introspection, tests). No DPoP check:
+  // dpop_jkt tells whether the token is bound.
   Result<AccessContext> AuthenticateToken(std::string_view token) const;
+  // The DPoP half of Authenticate: `token` came as `Authorization: DPoP`; the request's proof
+  // must be by the token's key and hash the token (RFC 9449 §7.1).
+  Result<AccessContext> AuthenticateDpop(const http::Request& request,
+                                         std::string_view token) const;
 
  private:
   const AccessTokenService& tokens_;
   ClientDirectory& clients_;
   store::Database& db_;
+  const DpopVerifier* dpop_ = nullptr;
+  std::string dpop_base_url_;
 };
 
 }  // namespace idscheme::oauth

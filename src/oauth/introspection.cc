@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "oauth/dpop.h"
 #include "oauth/oauth_context.h"
 #include "oauth/revocation.h"
 #include "oauth/token_endpoint.h"
@@ -64,6 +65,11 @@ http::Response HandleIntrospection(const http::Request& request, OAuthContext& o
       {"iss", access->issuer}, {"exp", access->expires_at},      {"iat", access->issued_at},
       {"jti", access->jti}};
   if (!scope.empty()) body["scope"] = scope;
+  if (!access->dpop_jkt.empty()) {
+    // RFC 9449 §6.2: a DPoP-bound token's confirmation and token type.
+    body["token_type"] = std::string(kDpopTokenType);
+    body["cnf"] = {{"jkt", access->dpop_jkt}};
+  }
   if (!access->subject.empty()) body["sub"] = access->subject;
   if (access->audience.size() == 1) {
     body["aud"] = access->audience.front();

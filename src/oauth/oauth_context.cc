@@ -80,8 +80,11 @@ Result<std::unique_ptr<OAuthContext>> OAuthContext::Create(OAuthDeps deps, OAuth
   ctx->access_tokens_ =
       std::make_unique<AccessTokenService>(deps.keys, deps.db, deps.clock, deps.random, tokens);
   ctx->bearer_ = std::make_unique<BearerAuthenticator>(*ctx->access_tokens_, deps.clients, deps.db);
+  ctx->dpop_ = std::make_unique<DpopVerifier>(deps.db, deps.clock);
+  ctx->bearer_->EnableDpop(*ctx->dpop_, c.issuer);
 
   ctx->token_endpoint_ = std::make_unique<TokenEndpoint>(*ctx->client_auth_);
+  ctx->token_endpoint_->EnableDpop(*ctx->dpop_, ctx->TokenEndpointUrl());
   ctx->token_endpoint_->AddGrant(std::make_unique<ClientCredentialsGrant>(*ctx->access_tokens_));
   return ctx;
 }
@@ -105,6 +108,11 @@ void AddTokenRoutes(http::Router& router, OAuthContext& oauth) {
 
 Result<AccessContext> AuthenticateBearer(const http::Request& request, const OAuthContext& oauth) {
   return oauth.bearer().Authenticate(request);
+}
+
+http::Response BearerErrorResponse(const http::Request& request, const Status& status,
+                                   const OAuthContext& oauth) {
+  return ResourceErrorResponse(request, status, oauth.dpop().AlgsValue());
 }
 
 }  // namespace idscheme::oauth

@@ -21,6 +21,7 @@
 #include "oauth/bearer.h"
 #include "oauth/client_auth.h"
 #include "oauth/client_directory.h"
+#include "oauth/dpop.h"
 #include "oauth/https_fetch.h"
 #include "oauth/jwks_cache.h"
 #include "oauth/token_endpoint.h"
@@ -76,6 +77,8 @@ class OAuthContext {
   AccessTokenService& access_tokens() { return *access_tokens_; }
   const BearerAuthenticator& bearer() const { return *bearer_; }
   TokenEndpoint& token_endpoint() { return *token_endpoint_; }
+  // RFC 9449 proofs, for the token endpoint, the bearer check and other endpoints (/userinfo).
+  const DpopVerifier& dpop() const { return *dpop_; }
 
  private:
   OAuthContext(OAuthDeps deps, OAuthConfig config) : deps_(deps), config_(std::move(config)) {}
@@ -86,6 +89,7 @@ class OAuthContext {
   std::unique_ptr<JwksCache> jwks_cache_;
   std::unique_ptr<ClientAuthenticator> client_auth_;
   std::unique_ptr<AccessTokenService> access_tokens_;
+  std::unique_ptr<DpopVerifier> dpop_;
   std::unique_ptr<BearerAuthenticator> bearer_;
   std::unique_ptr<TokenEndpoint> token_endpoint_;
 };
@@ -95,5 +99,9 @@ void AddTokenRoutes(http::Router& router, OAuthContext& oauth);
 
 // The bearer check of bearer.h with the node's parts: for the member and admin API handlers.
 Result<AccessContext> AuthenticateBearer(const http::Request& request, const OAuthContext& oauth);
+// The HTTP answer to a failed AuthenticateBearer: a DPoP challenge with algs for DPoP callers
+// (RFC 9449 §7.1), the Bearer one (RFC 6750 §3) otherwise.
+http::Response BearerErrorResponse(const http::Request& request, const Status& status,
+                                   const OAuthContext& oauth);
 
 }  // namespace idscheme::oauth

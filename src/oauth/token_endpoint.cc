@@ -91,6 +91,24 @@ Result<GrantHandler*> TokenEndpoint::SelectGrant(const http::FormParams& params,
   return it->second.get();
 }
 
+void TokenEndpoint::EnableDpop(const DpopVerifier& verifier, std::string url) {
+  dpop_ = &verifier;
+  dpop_url_ = std::move(url);
+}
+
+Result<std::optional<std::string>> TokenEndpoint::CheckDpopProof(
+    const http::Request& request, const ClientAuthRecord& client) const {
+  if (dpop_ == nullptr) return std::optional<std::string>();
+  // RFC 9449 §5: a proof sent to the token endpoint is checked as §4.3 says.
+  IDS_ASSIGN_OR_RETURN(std::optional<DpopProof> proof,
+                       dpop_->VerifyRequest(request, DpopBinding{request.method(), dpop_url_}));
+  if (proof) return std::optional<std::string>(std::move(proof->jkt));
+  // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens always sends a proof.
+  if (client.dpop_bound_access_tokens)
+    return Status::OAuth("invalid_request", "this client must send a DPoP proof");
+  return std::optional<std::string>();
+}
+
 http::Response TokenEndpoint::Handle(const http::Request& request) {
   auto error = [&](const Status& s, std::string_view client_id = {}) {
     http::Response r = http::Response::Error(s);
@@ -111,10 +129,13 @@ http::Response TokenEndpoint::Handle(const http::Request& request) {
   if (!client.ok()) return error(client.status());
   auto grant = SelectGrant(*params, client->record);  // 3
   if (!grant.ok()) return error(grant.status(), client->record.client_id);
+  auto dpop_jkt = CheckDpopProof(request, client->record);  // 4
+  if (!dpop_jkt.ok()) return error(dpop_jkt.status(), client->record.client_id);
   TokenRequest token_request{request, *params, (*grant)->grant_type(), *client};
-  auto response = (*grant)->Handle(token_request);  // 4
+  token_request.dpop_jkt = std::move(dpop_jkt).value();
+  auto response = (*grant)->Handle(token_request);  // 5
   if (!response.ok()) return error(response.status(), client->record.client_id);
-  return RespondWithToken(*response);  // 5
+  return RespondWithToken(*response);  // 6
 }
 
 }  // namespace idscheme::oauth

@@ -6,8 +6,11 @@
 //   3. SelectGrant          grant_type present (invalid_request), served here
 //                           (unsupported_grant_type) and registered for the client
 //                           (unauthorized_client) (RFC 6749 §5.2)
-//   4. the grant's handler  grants/<grant_type>.cc
-//   5. RespondWithToken     JSON, Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1)
+//   4. CheckDpopProof       a DPoP header is verified (dpop.h) and its key's jkt handed to the
+//                           grant; required when the client is registered with
+//                           dpop_bound_access_tokens (RFC 9449 §5, §5.2). Only after EnableDpop.
+//   5. the grant's handler  grants/<grant_type>.cc
+//   6. RespondWithToken     JSON, Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1)
 // Errors are answered as RFC 6749 §5.2 says, through http::Response::Error (invalid_client is
 // 401 with a WWW-Authenticate challenge).
 //
@@ -26,13 +29,14 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "oauth/client_auth.h"
+#include "oauth/dpop.h"
 #include "oauth/grant.h"
 
 namespace idscheme::oauth {
 
 // Step 1.
 Result<http::FormParams> ReadTokenParams(const http::Request& request);
-// Step 5.
+// Step 6.
 http::Response RespondWithToken(const TokenResponse& response);
 
 class TokenEndpoint {
@@ -46,6 +50,15 @@ class TokenEndpoint {
   Result<GrantHandler*> SelectGrant(const http::FormParams& params,
                                     const ClientAuthRecord& client) const;
 
+  // Verify DPoP proofs with `verifier` against `url`, this endpoint's URL as clients address it
+  // (htu). Call before serving; `verifier` must outlive the endpoint.
+  void EnableDpop(const DpopVerifier& verifier, std::string url);
+
+  // Step 4: the jkt of the request's verified proof; nullopt when there is none (and none is
+  // required, or DPoP is not enabled).
+  Result<std::optional<std::string>> CheckDpopProof(const http::Request& request,
+                                                    const ClientAuthRecord& client) const;
+
   // The whole pipeline.
   http::Response Handle(const http::Request& request);
 
@@ -55,6 +68,8 @@ class TokenEndpoint {
  private:
   ClientAuthenticator& client_auth_;
   std::map<std::string, std::unique_ptr<GrantHandler>, std::less<>> grants_;
+  const DpopVerifier* dpop_ = nullptr;
+  std::string dpop_url_;
 };
 
 }  // namespace idscheme::oauth

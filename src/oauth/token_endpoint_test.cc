@@ -11,6 +11,7 @@
 #include "crypto/random.h"
 #include "http/form.h"
 #include "oauth/basic_auth.h"
+#include "oauth/dpop.h"
 #include "oauth/oauth_context.h"
 #include "oauth/oauth_test_env.h"
 #include "testing/http_client.h"
@@ -377,6 +378,198 @@ TEST_P(TokenEndpointTest, RevokedTokenIsDeadEverywhereAndOnlyItsClientMayRevokeI
     EXPECT_EQ(again.status, tok == token ? 400 : 200) << again.raw;  // not basic-client's token
   }
 }
+
+// DPoP (RFC 9449): proofs at the token endpoint, bound tokens at the bearer check.
+class DpopTokenTest : public TokenEndpointTest {
+ protected:
+  void SetUp() override {
+    TokenEndpointTest::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    dpop_key_ = MakeClientKey(crypto::KeyType::kEcP256, "dpop");
+  }
+  std::string Proof(const crypto::Key& key, const std::string& htm, const std::string& htu,
+                    const std::string& jti, std::optional<std::string> token = std::nullopt) {
+    nlohmann::json header = {
+        {"typ", "dpop+jwt"}, {"alg", "ES256"}, {"jwk", *key.ToJwk(/*include_private=*/false)}};
+    nlohmann::json claims = {
+        {"jti", jti}, {"htm", htm}, {"htu", htu}, {"iat", clock_.NowSeconds()}};
+    if (token) claims["ath"] = DpopAccessTokenHash(*token);
+    auto jws = crypto::SignJws(header, claims.dump(), key);
+    EXPECT_TRUE(jws.ok());
+    return jws.ok() ? *jws : "";
+  }
+  std::string TokenProof(const std::string& jti) {
+    return Proof(*dpop_key_.key, "POST", kTokenUrl, jti);
+  }
+  // A DPoP-bound token for basic-client.
+  std::string BoundToken(const std::string& jti) {
+    auto r = PostToken(node_.port(), "grant_type=client_credentials&scope=members%3Aread",
+                       {{"Authorization", EncodeBasicAuthorization("basic-client", "s3cret")},
+                        {"DPoP", TokenProof(jti)}});
+    EXPECT_EQ(r.status, 200) << r.raw;
+    return r.status == 200 ? nlohmann::json::parse(r.body)["access_token"].get<std::string>() : "";
+  }
+  // A resource request as the member API receives it.
+  static http::Request ResourceRequest(const std::string& authorization,
+                                       const std::string& proof = "") {
+    http::Request request;
+    request.set_method("GET");
+    EXPECT_TRUE(request.SetTarget("/registrar/v1/identities?page=2").ok());
+    request.AddHeader("Authorization", authorization);
+    if (!proof.empty()) request.AddHeader("DPoP", proof);
+    return request;
+  }
+  static constexpr char kResourceUrl[] = "https://id.example/registrar/v1/identities";
+
+  ClientKey dpop_key_;
+};
+
+TEST_P(DpopTokenTest, AProofGivesADpopBoundJwtWithCnf) {
+  auto r = PostToken(node_.port(), JwtBody(Assertion("d1"), "members:read"),
+                     {{"DPoP", TokenProof("tp-1")}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  auto body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["token_type"], "DPoP");  // RFC 9449 §5
+  const std::string token = body["access_token"];
+  auto jwks = crypto::JwkSet::Parse(idscheme::testing::Get(node_.port(), "/jwks").body);
+  ASSERT_TRUE(jwks.ok());
+  crypto::JwtVerifyOptions options;
+  options.allowed_algs = {SigAlg::kES256};
+  options.clock = &clock_;
+  options.expected_typ = "at+jwt";
+  auto claims = crypto::VerifyJwt(token, crypto::VerifyKeysFrom(*jwks), options);
+  ASSERT_TRUE(claims.ok()) << claims.status().ToString();
+  // RFC 9449 §6.1: cnf.jkt is the RFC 7638 thumbprint of the proof's key.
+  EXPECT_EQ((*claims)["cnf"], nlohmann::json({{"jkt", dpop_key_.key->Rfc7638Thumbprint()}}));
+
+  // Without a proof: a plain bearer token, no cnf.
+  auto plain = PostToken(node_.port(), JwtBody(Assertion("d2")));
+  ASSERT_EQ(plain.status, 200) << plain.raw;
+  EXPECT_EQ(nlohmann::json::parse(plain.body)["token_type"], "Bearer");
+}
+
+TEST_P(DpopTokenTest, BadProofsAreInvalidDpopProof) {
+  auto with_proof = [&](const std::string& proof) {
+    return PostToken(
+        node_.port(), "grant_type=client_credentials",
+        {{"Authorization", EncodeBasicAuthorization("basic-client", "s3cret")}, {"DPoP", proof}});
+  };
+  ExpectError(with_proof("garbage"), 400, "invalid_dpop_proof");
+  ExpectError(with_proof(Proof(*dpop_key_.key, "GET", kTokenUrl, "b1")), 400, "invalid_dpop_proof");
+  ExpectError(with_proof(Proof(*dpop_key_.key, "POST", "https://id.example/par", "b2")), 400,
+              "invalid_dpop_proof");
+  const std::string proof = TokenProof("b3");
+  ASSERT_EQ(with_proof(proof).status, 200);
+  ExpectError(with_proof(proof), 400, "invalid_dpop_proof");  // replayed
+}
+
+TEST_P(DpopTokenTest, AClientRegisteredForDpopMustSendAProof) {
+  auto client = SecretClient("dpop-client", "s3cret", kAuthClientSecretBasic);
+  client.dpop_bound_access_tokens = true;
+  Put(client);
+  const auto auth = EncodeBasicAuthorization("dpop-client", "s3cret");
+  // RFC 9449 §5.2: no proof, no token.
+  ExpectError(PostToken(node_.port(), "grant_type=client_credentials", {{"Authorization", auth}}),
+              400, "invalid_request");
+  auto r = PostToken(node_.port(), "grant_type=client_credentials",
+                     {{"Authorization", auth}, {"DPoP", TokenProof("reg-1")}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["token_type"], "DPoP");
+}
+
+TEST_P(DpopTokenTest, ABoundTokenAtTheBearerCheck) {
+  const std::string token = BoundToken("bt-1");
+  const BearerAuthenticator& bearer = node_.oauth->bearer();
+
+  // Good: DPoP scheme, a fresh proof by the bound key with ath.
+  auto ok = bearer.Authenticate(
+      ResourceRequest("DPoP " + token, Proof(*dpop_key_.key, "GET", kResourceUrl, "r1", token)));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->client_id, "basic-client");
+  EXPECT_EQ(ok->dpop_jkt, dpop_key_.key->Rfc7638Thumbprint());
+
+  auto refused = [&](const http::Request& request, std::string_view error, std::string_view why) {
+    auto r = bearer.Authenticate(request);
+    ASSERT_FALSE(r.ok()) << why;
+    EXPECT_EQ(r.status().oauth_error(), error) << why;
+    // RFC 9449 §7.1: 401 with a DPoP challenge naming the error and the algorithms.
+    auto response = BearerErrorResponse(request, r.status(), *node_.oauth);
+    EXPECT_EQ(response.status(), 401) << why;
+    const std::string challenge(response.GetHeader("WWW-Authenticate").value_or(""));
+    EXPECT_EQ(challenge.rfind("DPoP error=\"" + std::string(error) + "\"", 0), 0u) << challenge;
+    EXPECT_NE(challenge.find("algs=\"ES256 PS256 RS256 EdDSA\""), std::string::npos) << challenge;
+  };
+  // A proof by another key: the token is bound to dpop_key_.
+  auto other = MakeClientKey(crypto::KeyType::kEcP256, "other");
+  refused(ResourceRequest("DPoP " + token, Proof(*other.key, "GET", kResourceUrl, "r2", token)),
+          "invalid_token", "wrong key");
+  // No ath (RFC 9449 §4.3 item 12).
+  refused(ResourceRequest("DPoP " + token, Proof(*dpop_key_.key, "GET", kResourceUrl, "r3")),
+          "invalid_dpop_proof", "missing ath");
+  // No proof at all.
+  refused(ResourceRequest("DPoP " + token), "invalid_dpop_proof", "no proof");
+  // A proof for another resource.
+  refused(ResourceRequest("DPoP " + token,
+                          Proof(*dpop_key_.key, "GET", "https://id.example/admin/v1", "r4", token)),
+          "invalid_dpop_proof", "htu of another resource");
+  // The good proof again: replayed.
+  refused(ResourceRequest("DPoP " + token, Proof(*dpop_key_.key, "GET", kResourceUrl, "r1", token)),
+          "invalid_dpop_proof", "replayed proof");
+
+  // RFC 9449 §7.2: a bound token presented as a bearer token is refused, proof or not.
+  for (const std::string& proof :
+       {std::string(), Proof(*dpop_key_.key, "GET", kResourceUrl, "r5", token)}) {
+    auto r = bearer.Authenticate(ResourceRequest("Bearer " + token, proof));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().oauth_error(), "invalid_token");
+  }
+
+  // An unbound token is not accepted under the DPoP scheme, and still works as Bearer.
+  auto plain = Basic("grant_type=client_credentials");
+  ASSERT_EQ(plain.status, 200);
+  const std::string bearer_token = nlohmann::json::parse(plain.body)["access_token"];
+  refused(ResourceRequest("DPoP " + bearer_token,
+                          Proof(*dpop_key_.key, "GET", kResourceUrl, "r6", bearer_token)),
+          "invalid_token", "unbound token as DPoP");
+  EXPECT_TRUE(bearer.Authenticate(ResourceRequest("Bearer " + bearer_token)).ok());
+}
+
+TEST_P(DpopTokenTest, OpaqueBoundTokensAndIntrospectionShowCnf) {
+  OAuthConfig config;
+  config.issuer = kIssuer;
+  config.access_token_format = "opaque";
+  auto ctx = OAuthContext::Create(
+      OAuthDeps{*store_.db, *keys_.manager, clock_, crypto::SystemRandom(), *store_.clients},
+      config);
+  ASSERT_TRUE(ctx.ok());
+  node_.server->Stop();
+  node_.oauth = std::move(ctx).value();
+  http::Router router;
+  AddTokenRoutes(router, *node_.oauth);
+  http::ServerOptions options;
+  options.worker_threads = 2;
+  options.access_log = false;
+  node_.server = std::make_unique<http::Server>(options, std::move(router));
+  ASSERT_TRUE(node_.server->Start().ok());
+
+  const std::string token = BoundToken("op-1");
+  ASSERT_EQ(token.find('.'), std::string::npos) << "opaque";
+  auto r = idscheme::testing::Post(
+      node_.port(), "/introspect", kForm, Form({{"token", token}}),
+      {{"Authorization", EncodeBasicAuthorization("basic-client", "s3cret")}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  auto body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["active"], true);
+  // RFC 9449 §6.2.
+  EXPECT_EQ(body["token_type"], "DPoP");
+  EXPECT_EQ(body["cnf"], nlohmann::json({{"jkt", dpop_key_.key->Rfc7638Thumbprint()}}));
+  auto ok = node_.oauth->bearer().Authenticate(
+      ResourceRequest("DPoP " + token, Proof(*dpop_key_.key, "GET", kResourceUrl, "op-r", token)));
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DpopTokenTest, idscheme::testing::AllBackends(),
+                         idscheme::testing::BackendName);
 
 INSTANTIATE_TEST_SUITE_P(Backends, TokenEndpointTest, idscheme::testing::AllBackends(),
                          idscheme::testing::BackendName);

@@ -1,5 +1,7 @@
 #include "oauth/grants/client_credentials.h"
 
+#include "oauth/dpop.h"
+
 namespace idscheme::oauth {
 
 Result<TokenResponse> ClientCredentialsGrant::Handle(const TokenRequest& request) {
@@ -26,8 +28,9 @@ Result<TokenResponse> ClientCredentialsGrant::Handle(const TokenRequest& request
   token_request.client_id = client.client_id;
   token_request.member_id = client.member_id;
   token_request.scope = JoinScope(scopes);
-  IDS_ASSIGN_OR_RETURN(auto issued, tokens_.Issue(token_request));
   TokenResponse response;
+  BindToDpopKey(request, &token_request, &response);  // RFC 9449 §5, §6
+  IDS_ASSIGN_OR_RETURN(auto issued, tokens_.Issue(token_request));
   response.access_token = std::move(issued.token);
   response.expires_in = issued.expires_in;
   response.scope = std::move(token_request.scope);

@@ -47,7 +47,8 @@ Status TableClientDirectory::PutClient(const ClientAuthRecord& r) {
       {"token_endpoint_auth_signing_alg", r.token_endpoint_auth_signing_alg},
       {"secret_hash", r.secret_hash},
       {"grant_types", r.grant_types},
-      {"scopes", r.scopes}};
+      {"scopes", r.scopes},
+      {"dpop_bound_access_tokens", r.dpop_bound_access_tokens}};
   IDS_RETURN_IF_ERROR(
       db_.Exec("DELETE FROM oauth_test_clients WHERE client_id = ?", {Text(r.client_id)}).status());
   return db_
@@ -90,6 +91,7 @@ Result<ClientAuthRecord> TableClientDirectory::FindClient(std::string_view clien
   out.secret_hash = reg["secret_hash"].get<std::string>();
   out.grant_types = reg["grant_types"].get<std::vector<std::string>>();
   out.scopes = reg["scopes"].get<std::vector<std::string>>();
+  out.dpop_bound_access_tokens = reg.value("dpop_bound_access_tokens", false);
   return out;
 }
 
