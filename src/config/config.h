@@ -69,6 +69,41 @@ struct OAuthSettings {
   std::string jwks_ca_file;               // extra CA bundle for clients' jwks_uri
 };
 
+// The OpenID Provider (issue 5); oidc::AuthorizationOptions and AuthorizationCodeOptions.
+struct OidcSettings {
+  bool require_pkce = true;
+  bool require_pushed_authorization_requests = false;
+  int pushed_request_lifetime_seconds = 60;
+  int request_object_max_lifetime_seconds = 3600;
+  int code_lifetime_seconds = 60;
+  int refresh_token_ttl_seconds = 30 * 86'400;
+};
+
+// Pending actions and devices (issue 4); approval::ActionOptions and DeviceOptions.
+struct ApprovalSettings {
+  int action_ttl_seconds = 180;
+  int max_pending_per_identity = 5;
+  bool number_matching = true;
+  int code_digits = 2;
+  int pin_t_cost = 3;
+  int pin_m_cost_kib = 64 * 1024;
+  int max_pin_failures = 5;
+  int max_devices_per_identity = 10;
+};
+
+// The browser pages (issue 4); login::LoginOptions.
+struct LoginSettings {
+  int session_lifetime_seconds = 900;
+  int actions_per_phone_per_hour = 10;
+  int actions_per_address_per_minute = 30;
+};
+
+// Identity records (issue 3); identity::IdentityOptions.
+struct IdentitySettings {
+  int activation_code_ttl_seconds = 15 * 60;
+  int activation_codes_per_hour = 5;
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -78,6 +113,10 @@ struct Config {
   StoreConfig store;
   KeysConfig keys;
   OAuthSettings oauth;
+  OidcSettings oidc;
+  ApprovalSettings approval;
+  LoginSettings login;
+  IdentitySettings identity;
   LogConfig log;
 
   // The store URL to open: store.url, else the SQLite file in data_dir.
