@@ -21,7 +21,9 @@
 //
 // The long poll reads the store every poll_interval (no in-memory signal), so an action created
 // or decided on another node shows up within one interval. It waits on a steady timer on the
-// connection's executor, holding no worker thread.
+// connection's executor, holding no worker thread; its (short) store reads run on that executor
+// too. Each waiting app costs one query per interval: many thousands of waiting apps would want
+// PostgreSQL LISTEN/NOTIFY instead (not done yet).
 //
 // Thread-safety: the handlers are safe from several threads at once. set_public_base_url only
 // before the server starts.
