@@ -163,4 +163,21 @@ Result<crypto::KeyPtr> JwksCache::FindVerifyKey(const ClientAuthRecord& client,
   return fresh->set.FindForVerify(kid, alg);
 }
 
+Result<crypto::KeyPtr> JwksCache::FindEncryptionKey(const ClientAuthRecord& client,
+                                                    crypto::KeyMgmtAlg alg,
+                                                    crypto::ContentEnc enc) {
+  auto entry = EntryFor(client.client_id);
+  IDS_ASSIGN_OR_RETURN(auto keys, KeysFor(client, *entry));
+  // A key marked use "enc" first, then one without a use.
+  const auto candidates = keys->set.FindByAlgUse(crypto::KeyMgmtAlgName(alg), "enc");
+  for (bool marked : {true, false}) {
+    for (const auto& key : candidates) {
+      if ((key->metadata().use == "enc") != marked) continue;
+      if (crypto::CheckKeyForJwe(*key, alg, enc, /*decrypting=*/false).ok()) return key;
+    }
+  }
+  return Status::NotFound("client " + client.client_id + " has no key to encrypt to with " +
+                          std::string(crypto::KeyMgmtAlgName(alg)));
+}
+
 }  // namespace idscheme::oauth

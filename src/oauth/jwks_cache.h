@@ -54,6 +54,12 @@ class JwksCache {
   Result<crypto::KeyPtr> FindVerifyKey(const ClientAuthRecord& client, std::string_view kid,
                                        crypto::SigAlg alg);
 
+  // The client's public key to encrypt to with `alg`/`enc` (ID tokens and userinfo responses,
+  // OIDC Core §10.2): the first key of its set with use "enc", else the first without a use,
+  // whose "alg" is `alg` (or absent) and that suits the algorithms. NotFound when none does.
+  Result<crypto::KeyPtr> FindEncryptionKey(const ClientAuthRecord& client, crypto::KeyMgmtAlg alg,
+                                           crypto::ContentEnc enc);
+
   // Drops what is cached for a client (the registry changed its keys).
   void Invalidate(std::string_view client_id);
 

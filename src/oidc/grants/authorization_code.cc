@@ -1,0 +1,148 @@
+#include "oidc/grants/authorization_code.h"
+
+#include <algorithm>
+
+#include "oidc/subject.h"
+
+namespace idscheme::oidc {
+namespace {
+
+Status InvalidGrant(std::string description) {
+  return Status::OAuth("invalid_grant", std::move(description));
+}
+
+// The one required parameter `name`, else invalid_request (RFC 6749 §5.2).
+Result<std::string_view> Required(const oauth::TokenRequest& request, std::string_view name) {
+  auto value = request.params.Get(name);
+  if (!value || value->empty())
+    return Status::OAuth("invalid_request", std::string(name) + " is required");
+  return *value;
+}
+
+// The person behind a grant, still active; invalid_grant otherwise (the login no longer stands).
+Result<identity::Identity> ActivePerson(PersonTokenDeps& deps, const std::string& identity_id) {
+  auto person = deps.identities.Get(identity::Actor::Operator(), identity_id);
+  if (!person.ok()) {
+    if (person.status().code() == Status::Code::kNotFound) return InvalidGrant("unknown person");
+    return person.status();
+  }
+  if (person->status != identity::IdentityStatus::kActive)
+    return InvalidGrant("the person's identity was revoked");
+  return person;
+}
+
+// Steps 5-8, shared with the refresh_token grant.
+Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
+                                               const oauth::TokenRequest& request,
+                                               const ApprovedAuthorization& grant,
+                                               const std::string& family, bool with_nonce,
+                                               std::string refresh_token) {
+  // Step 5: the client is read again (a suspension ends everything at once), and the person.
+  IDS_ASSIGN_OR_RETURN(registry::ClientAuthRecord client, deps.clients.FindClient(grant.client_id));
+  if (!client.Usable()) return InvalidGrant("client is no longer active");
+  IDS_ASSIGN_OR_RETURN(identity::Identity person, ActivePerson(deps, grant.identity_id));
+  IDS_ASSIGN_OR_RETURN(std::string sub,
+                       SubjectFor(client, grant.identity_id, deps.subject_secret));
+
+  // Step 6: the access token.
+  oauth::AccessTokenRequest token_request;
+  token_request.subject = sub;  // RFC 9068 §2.2: the person, as this client knows them
+  token_request.client_id = grant.client_id;
+  token_request.member_id = grant.member_id;
+  token_request.scope = oauth::JoinScope(grant.scopes);
+  if (!grant.acr.empty()) token_request.extra["acr"] = grant.acr;  // RFC 9068 §2.2.1
+  token_request.extra["auth_time"] = grant.auth_time;
+  oauth::TokenResponse response;
+  if (request.dpop_jkt) {
+    // RFC 9449 §6.1: bound to the proof's key; §5: token_type DPoP.
+    token_request.extra["cnf"] = {{"jkt", *request.dpop_jkt}};
+    response.token_type = "DPoP";
+  }
+  IDS_ASSIGN_OR_RETURN(auto issued, deps.access_tokens.Issue(token_request));
+  IDS_RETURN_IF_ERROR(
+      RecordFamilyToken(deps.db, family, issued.claims.jti, issued.claims.expires_at));
+  IDS_RETURN_IF_ERROR(
+      deps.token_grants.Put(issued.claims.jti, sub, grant, issued.claims.expires_at));
+
+  // Step 7: the ID token.
+  ReleasedClaims released = ReleaseClaims(person, grant, deps.release);
+  IdTokenContent content;
+  content.subject = sub;
+  if (with_nonce) content.nonce = grant.nonce;  // OIDC Core §3.1.3.6; §12.2: not on refresh
+  content.acr = grant.acr;
+  content.amr = grant.amr;
+  content.auth_time = grant.auth_time;
+  content.access_token = issued.token;
+  content.person_claims = std::move(released.id_token);
+  IDS_ASSIGN_OR_RETURN(std::string id_token, deps.id_tokens.Issue(client, content));
+
+  response.access_token = std::move(issued.token);
+  response.expires_in = issued.expires_in;
+  response.scope = token_request.scope;
+  response.extra["id_token"] = std::move(id_token);
+  // Step 8: refresh tokens only for clients registered for them.
+  if (!refresh_token.empty()) {
+    response.extra["refresh_token"] = std::move(refresh_token);
+  } else if (client.metadata.HasGrant(kGrantRefreshToken)) {
+    IDS_ASSIGN_OR_RETURN(std::string fresh, deps.refresh_tokens.Issue(family, grant));
+    response.extra["refresh_token"] = std::move(fresh);
+  }
+  return response;
+}
+
+}  // namespace
+
+Result<oauth::TokenResponse> AuthorizationCodeGrant::Handle(const oauth::TokenRequest& request) {
+  // Step 1: RFC 6749 §4.1.3.
+  IDS_ASSIGN_OR_RETURN(std::string_view code, Required(request, "code"));
+  IDS_ASSIGN_OR_RETURN(std::string_view redirect_uri, Required(request, "redirect_uri"));
+  const std::string_view verifier = request.params.Get("code_verifier").value_or("");
+  const std::string& client_id = request.client.record.client_id;
+  // Step 2.
+  IDS_ASSIGN_OR_RETURN(ApprovedAuthorization grant,
+                       deps_.codes.Redeem(code, client_id, redirect_uri, verifier));
+  // Step 3: RFC 9700 §2.1.1: public clients must use PKCE.
+  if (request.client.method == oauth::ClientAuthMethod::kNone && grant.code_challenge.empty())
+    return InvalidGrant("a public client must use PKCE");
+  // Step 4: RFC 9449 §10: the code is bound to the key the authorization request named.
+  if (grant.dpop_jkt && (!request.dpop_jkt || *request.dpop_jkt != *grant.dpop_jkt))
+    return InvalidGrant("the DPoP proof is not by the key the authorization request named");
+  // A login whose code came with a proof stays bound to that key (its refresh tokens too).
+  if (request.dpop_jkt) grant.dpop_jkt = request.dpop_jkt;
+  const std::string family = AuthorizationCodes::FamilyOf(code);
+  IDS_ASSIGN_OR_RETURN(auto response, IssuePersonTokens(deps_, request, grant, family,
+                                                         /*with_nonce=*/true, ""));
+  // A second redemption racing this one may have revoked the family meanwhile: then so is the
+  // token just issued: CheckNotReused revokes the family again and refuses.
+  IDS_RETURN_IF_ERROR(deps_.codes.CheckNotReused(code));
+  return response;
+}
+
+Result<oauth::TokenResponse> RefreshTokenGrant::Handle(const oauth::TokenRequest& request) {
+  IDS_ASSIGN_OR_RETURN(std::string_view token, Required(request, "refresh_token"));
+  // RFC 6749 §6: the scope may narrow the original grant, never widen it.
+  std::vector<std::string> narrowed;
+  if (auto scope = request.params.Get("scope")) {
+    auto parsed = oauth::ParseScope(*scope);
+    if (!parsed.ok()) return Status::OAuth("invalid_scope", parsed.status().message());
+    narrowed = std::move(parsed).value();
+  }
+  IDS_ASSIGN_OR_RETURN(RefreshTokens::Rotated rotated,
+                       deps_.refresh_tokens.Rotate(token, request.client.record.client_id));
+  ApprovedAuthorization grant = rotated.grant;
+  if (!narrowed.empty()) {
+    for (const auto& s : narrowed) {
+      if (std::find(grant.scopes.begin(), grant.scopes.end(), s) == grant.scopes.end())
+        return Status::OAuth("invalid_scope", "scope wider than the original grant: " + s);
+    }
+    grant.scopes = narrowed;
+  }
+  // A DPoP-bound login stays bound to its key (RFC 9449 §5: refresh tokens of public clients
+  // are bound; this scheme binds through the grant for every client).
+  if (grant.dpop_jkt && (!request.dpop_jkt || *request.dpop_jkt != *grant.dpop_jkt))
+    return InvalidGrant("the DPoP proof is not by the key this login is bound to");
+  return IssuePersonTokens(deps_, request, grant, rotated.family, /*with_nonce=*/false,
+                           std::move(rotated.refresh_token));
+}
+
+}  // namespace idscheme::oidc

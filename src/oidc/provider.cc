@@ -1,0 +1,88 @@
+#include "oidc/provider.h"
+
+#include <sstream>
+
+#include "oidc/subject.h"
+
+namespace idscheme::oidc {
+
+Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderConfig config) {
+  if (config.subject_secret.size() < kMinSubjectSecretBytes)
+    return Status::InvalidArgument("oidc: the pairwise subject secret needs 32 bytes or more");
+  if (config.codes.lifetime_seconds < 1 || config.codes.lifetime_seconds > 600)
+    return Status::InvalidArgument("oidc: authorization code lifetime must be 1..600 s");
+  if (config.id_token_ttl_seconds < 1)
+    return Status::InvalidArgument("oidc: ID token lifetime must be positive");
+  if (config.refresh_tokens.lifetime_seconds < 1)
+    return Status::InvalidArgument("oidc: refresh token lifetime must be positive");
+  config.discovery.issuer = deps.oauth.issuer();
+  if (config.dpop) {
+    std::istringstream algs(deps.oauth.dpop().AlgsValue());
+    config.discovery.dpop_signing_algs.clear();
+    for (std::string alg; algs >> alg;) config.discovery.dpop_signing_algs.push_back(alg);
+  }
+  std::unique_ptr<Provider> p(new Provider(deps, std::move(config)));
+  p->codes_ = std::make_unique<AuthorizationCodes>(deps.db, deps.clock, deps.random,
+                                                   p->config_.codes);
+  p->refresh_tokens_ = std::make_unique<RefreshTokens>(deps.db, deps.clock, deps.random,
+                                                       p->config_.refresh_tokens);
+  p->token_grants_ = std::make_unique<TokenGrants>(deps.db, deps.clock);
+  const JwtResponseSigner signer{deps.keys, deps.oauth.client_keys(), deps.random};
+  p->id_tokens_ = std::make_unique<IdTokenIssuer>(
+      signer, deps.clock, IdTokenOptions{deps.oauth.issuer(), p->config_.id_token_ttl_seconds});
+  UserinfoOptions userinfo;
+  userinfo.issuer = deps.oauth.issuer();
+  userinfo.release = p->config_.release;
+  if (p->config_.dpop) userinfo.dpop_algs = deps.oauth.dpop().AlgsValue();
+  p->userinfo_ = std::make_unique<UserinfoEndpoint>(
+      UserinfoDeps{deps.oauth.bearer(), *p->token_grants_, deps.clients, deps.identities, signer},
+      std::move(userinfo));
+  return p;
+}
+
+PersonTokenDeps Provider::GrantDeps() {
+  return PersonTokenDeps{*codes_,
+                         *refresh_tokens_,
+                         *token_grants_,
+                         deps_.clients,
+                         deps_.identities,
+                         deps_.oauth.access_tokens(),
+                         *id_tokens_,
+                         deps_.db,
+                         deps_.clock,
+                         config_.subject_secret,
+                         config_.release};
+}
+
+void Provider::AddGrants(oauth::TokenEndpoint& token_endpoint) {
+  token_endpoint.AddGrant(std::make_unique<AuthorizationCodeGrant>(GrantDeps()));
+  token_endpoint.AddGrant(std::make_unique<RefreshTokenGrant>(GrantDeps()));
+}
+
+std::unique_ptr<DiscoveryEndpoint> Provider::MakeDiscovery(
+    const oauth::TokenEndpoint& token_endpoint) const {
+  DiscoveryOptions options = config_.discovery;
+  options.grant_types = token_endpoint.GrantTypes();
+  return std::make_unique<DiscoveryEndpoint>(options);
+}
+
+Status Provider::PurgeExpired() {
+  IDS_RETURN_IF_ERROR(codes_->PurgeExpired().status());
+  IDS_RETURN_IF_ERROR(refresh_tokens_->PurgeExpired().status());
+  return token_grants_->PurgeExpired().status();
+}
+
+void AddProviderRoutes(http::Router& router, Provider& provider,
+                       const oauth::TokenEndpoint& token_endpoint) {
+  const UserinfoEndpoint* userinfo = &provider.userinfo();
+  // OIDC Core §5.3.1: GET and POST.
+  router.Add("GET", kUserinfoPath, "userinfo",
+             http::Handler([userinfo](http::Request& r) { return userinfo->Handle(r); }));
+  router.Add("POST", kUserinfoPath, "userinfo",
+             http::Handler([userinfo](http::Request& r) { return userinfo->Handle(r); }));
+  std::shared_ptr<const DiscoveryEndpoint> discovery = provider.MakeDiscovery(token_endpoint);
+  router.Add("GET", kDiscoveryPath, "discovery",
+             http::Handler([discovery](http::Request& r) { return discovery->Handle(r); }));
+}
+
+}  // namespace idscheme::oidc

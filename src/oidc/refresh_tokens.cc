@@ -1,0 +1,107 @@
+#include "oidc/refresh_tokens.h"
+
+#include <array>
+
+#include "common/base64url.h"
+#include "crypto/hash.h"
+#include "oauth/revocation.h"
+
+namespace idscheme::oidc {
+namespace {
+
+Status InvalidGrant(std::string description) {
+  return Status::OAuth("invalid_grant", std::move(description));
+}
+
+std::string TokenHash(std::string_view token) { return Base64UrlEncode(crypto::Sha256(token)); }
+
+}  // namespace
+
+Status RecordFamilyToken(store::Executor& db, std::string_view family, std::string_view jti,
+                         int64_t token_expires_at) {
+  return db
+      .Exec("INSERT INTO oidc_code_tokens (code_hash, jti, expires_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            {store::Text(std::string(family)), store::Text(std::string(jti)),
+             store::Int(token_expires_at)})
+      .status();
+}
+
+Status RevokeFamily(store::Executor& db, std::string_view family, std::string_view client_id,
+                    int64_t now) {
+  IDS_ASSIGN_OR_RETURN(auto issued,
+                       db.Exec("SELECT jti, expires_at FROM oidc_code_tokens WHERE code_hash = ?",
+                               {store::Text(std::string(family))}));
+  for (const auto& row : issued.rows) {
+    IDS_RETURN_IF_ERROR(oauth::RevokeAccessToken(db, row.Text(0), client_id, row.Int(1), now));
+  }
+  return db
+      .Exec("UPDATE oidc_refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL",
+            {store::Int(now), store::Text(std::string(family))})
+      .status();
+}
+
+RefreshTokens::RefreshTokens(store::Database& db, const Clock& clock, Random& random,
+                             RefreshTokenOptions options)
+    : db_(db), clock_(clock), random_(random), options_(options) {}
+
+Result<std::string> RefreshTokens::Issue(std::string_view family,
+                                         const ApprovedAuthorization& grant) {
+  std::array<uint8_t, 32> bytes{};
+  random_.Fill(bytes);
+  std::string token = Base64UrlEncode(bytes);
+  const int64_t now = clock_.NowSeconds();
+  IDS_RETURN_IF_ERROR(
+      db_.Exec("INSERT INTO oidc_refresh_tokens (token_hash, family, client_id, grant_json,"
+               " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+               {store::Text(TokenHash(token)), store::Text(std::string(family)),
+                store::Text(grant.client_id), store::Text(ApprovedAuthorizationToJson(grant).dump()),
+                store::Int(now), store::Int(now + options_.lifetime_seconds)})
+          .status());
+  return token;
+}
+
+Result<RefreshTokens::Rotated> RefreshTokens::Rotate(std::string_view token,
+                                                     std::string_view client_id) {
+  if (token.empty() || token.size() > 256) return InvalidGrant("unknown refresh token");
+  const std::string hash = TokenHash(token);
+  const int64_t now = clock_.NowSeconds();
+  IDS_ASSIGN_OR_RETURN(
+      auto found, db_.Exec("SELECT family, client_id, grant_json, expires_at, used_at, revoked_at"
+                           " FROM oidc_refresh_tokens WHERE token_hash = ?",
+                           {store::Text(hash)}));
+  if (found.rows.empty()) return InvalidGrant("unknown refresh token");
+  const store::Row& row = found.rows[0];
+  const std::string family = row.Text(0);
+  // RFC 6749 §6: the refresh token was issued to the authenticated client.
+  if (!crypto::ConstantTimeEquals(row.Text(1), client_id))
+    return InvalidGrant("refresh token was issued to another client");
+  if (!row.IsNull(5)) return InvalidGrant("refresh token revoked");
+  if (!row.IsNull(4)) {
+    // RFC 9700 §4.14.2: a rotated-out token used again revokes the family.
+    IDS_RETURN_IF_ERROR(RevokeFamily(db_, family, row.Text(1), now));
+    return InvalidGrant("refresh token already used");
+  }
+  if (now >= row.Int(3)) return InvalidGrant("refresh token expired");
+  auto json = nlohmann::json::parse(row.Text(2), nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return Status::Internal("stored refresh token unreadable");
+  IDS_ASSIGN_OR_RETURN(ApprovedAuthorization grant, ApprovedAuthorizationFromJson(json));
+  IDS_ASSIGN_OR_RETURN(auto taken,
+                       db_.Exec("UPDATE oidc_refresh_tokens SET used_at = ? WHERE token_hash = ?"
+                                " AND used_at IS NULL AND revoked_at IS NULL",
+                                {store::Int(now), store::Text(hash)}));
+  if (taken.affected != 1) {
+    IDS_RETURN_IF_ERROR(RevokeFamily(db_, family, row.Text(1), now));
+    return InvalidGrant("refresh token already used");
+  }
+  IDS_ASSIGN_OR_RETURN(std::string next, Issue(family, grant));
+  return Rotated{std::move(grant), family, std::move(next)};
+}
+
+Result<int64_t> RefreshTokens::PurgeExpired() {
+  IDS_ASSIGN_OR_RETURN(auto r, db_.Exec("DELETE FROM oidc_refresh_tokens WHERE expires_at < ?",
+                                        {store::Int(clock_.NowSeconds() - 24 * 3600)}));
+  return r.affected;
+}
+
+}  // namespace idscheme::oidc

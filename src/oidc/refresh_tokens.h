@@ -1,0 +1,63 @@
+// Refresh tokens (RFC 6749 §6, §10.4; RFC 9700 §4.14.2): opt-in per client (grant_types has
+// refresh_token), rotated on every use, kept only as SHA-256 at rest.
+//
+// Every refresh token belongs to a family: the authorization code it descends from
+// (AuthorizationCodes::FamilyOf). Using a refresh token marks it used (a conditional UPDATE, so
+// two nodes cannot both rotate it) and gives a new one of the same family. Presenting a used or
+// revoked token again is a sign of theft: the whole family is revoked, refresh tokens and the
+// access tokens recorded for it (RFC 9700 §4.14.2), and the answer is invalid_grant.
+//
+// Thread-safety: stateless apart from the store; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/status.h"
+#include "oidc/authorization_codes.h"
+#include "store/database.h"
+
+namespace idscheme::oidc {
+
+struct RefreshTokenOptions {
+  int64_t lifetime_seconds = 30 * 24 * 3600;
+};
+
+// Records an access token issued in `family`, so revoking the family revokes it.
+Status RecordFamilyToken(store::Executor& db, std::string_view family, std::string_view jti,
+                         int64_t token_expires_at);
+// Revokes every refresh token of `family` and every access token recorded for it.
+Status RevokeFamily(store::Executor& db, std::string_view family, std::string_view client_id,
+                    int64_t now);
+
+class RefreshTokens {
+ public:
+  RefreshTokens(store::Database& db, const Clock& clock, Random& random,
+                RefreshTokenOptions options = {});
+
+  // A new refresh token of `family` for the client, carrying `grant`.
+  Result<std::string> Issue(std::string_view family, const ApprovedAuthorization& grant);
+
+  struct Rotated {
+    ApprovedAuthorization grant;
+    std::string family;
+    std::string refresh_token;  // the replacement
+  };
+  // Takes `token` once for `client_id` and returns its replacement. invalid_grant when unknown,
+  // expired, revoked, for another client, or already used (then the family is revoked).
+  Result<Rotated> Rotate(std::string_view token, std::string_view client_id);
+
+  // Deletes tokens expired more than a day ago; returns how many.
+  Result<int64_t> PurgeExpired();
+
+ private:
+  store::Database& db_;
+  const Clock& clock_;
+  Random& random_;
+  RefreshTokenOptions options_;
+};
+
+}  // namespace idscheme::oidc

@@ -1,0 +1,392 @@
+// The token side end to end below HTTP: a code issued as the login pages will, redeemed by the
+// authorization_code grant, the tokens checked with src/crypto, userinfo, refresh rotation and
+// reuse, and the discovery document. On SQLite and PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "crypto/jwk.h"
+#include "crypto/jwt.h"
+#include "identity/identity_test_util.h"
+#include "oauth/bearer.h"
+#include "oauth/revocation.h"
+#include "oidc/discovery.h"
+#include "oidc/grants/authorization_code.h"
+#include "oidc/oidc_test_env.h"
+#include "oidc/subject.h"
+#include "oidc/userinfo.h"
+#include "registry/oauth_client_directory.h"
+#include "store/migrations.h"
+
+namespace idscheme::oidc {
+namespace {
+
+using json = nlohmann::json;
+using testenv::kChallenge;
+using testenv::kIssuer;
+using testenv::kRedirect;
+using testenv::kVerifier;
+
+const std::vector<uint8_t> kSubjectSecret(32, 0x5a);
+
+class TokenFlowTest : public testenv::OidcTest {
+ protected:
+  void SetUp() override {
+    testenv::OidcTest::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    std::vector<store::Migration> all = testenv::AllMigrations();
+    for (auto& m : identity::Migrations()) all.push_back(m);
+    std::sort(all.begin(), all.end(),
+              [](const auto& a, const auto& b) { return a.version < b.version; });
+    Status migrated = store::Migrate(*db_, all);
+    ASSERT_TRUE(migrated.ok()) << migrated.ToString();
+    registry::NewMember r;
+    r.role = registry::Role::kIdentityRegistrar;
+    r.display_name = "Registrar";
+    r.legal_id = "BE0999999999";
+    r.contacts.email = "ops@registrar.example";
+    auto registrar = registry_->members().Create(r, "operator");
+    ASSERT_TRUE(registrar.ok()) << registrar.status().ToString();
+    identities_ = std::make_unique<identity::Identities>(*db_, clock_, random_);
+    auto body = identity::ParseNewIdentity(identity::testing::SampleIdentity());
+    ASSERT_TRUE(body.ok()) << body.status().ToString();
+    auto person = identities_->Create(identity::Actor::Operator(), registrar->id, *body);
+    ASSERT_TRUE(person.ok()) << person.status().ToString();
+    person_ = *person;
+
+    oauth::AccessTokenOptions at;
+    at.issuer = kIssuer;
+    access_tokens_ = std::make_unique<oauth::AccessTokenService>(testenv::SharedSchemeKeys(),
+                                                                 *db_, clock_, random_, at);
+    bearer_ = std::make_unique<oauth::BearerAuthenticator>(*access_tokens_, *oauth_clients_, *db_);
+    codes_ = std::make_unique<AuthorizationCodes>(*db_, clock_, random_);
+    refresh_ = std::make_unique<RefreshTokens>(*db_, clock_, random_);
+    grants_store_ = std::make_unique<TokenGrants>(*db_, clock_);
+    const JwtResponseSigner signer{testenv::SharedSchemeKeys(), *jwks_, random_};
+    id_tokens_ = std::make_unique<IdTokenIssuer>(signer, clock_, IdTokenOptions{kIssuer, 300});
+    PersonTokenDeps deps{*codes_,    *refresh_,       *grants_store_, *registry_,
+                         *identities_, *access_tokens_, *id_tokens_,    *db_,
+                         clock_,     kSubjectSecret,  {}};
+    code_grant_ = std::make_unique<AuthorizationCodeGrant>(deps);
+    refresh_grant_ = std::make_unique<RefreshTokenGrant>(deps);
+    userinfo_ = std::make_unique<UserinfoEndpoint>(
+        UserinfoDeps{*bearer_, *grants_store_, *registry_, *identities_, signer},
+        UserinfoOptions{kIssuer, {}, ""});
+  }
+
+  ApprovedAuthorization Approved(const std::string& client_id) {
+    ApprovedAuthorization a;
+    a.client_id = client_id;
+    a.member_id = member_id_;
+    a.identity_id = person_.id;
+    a.redirect_uri = kRedirect;
+    a.scopes = {"openid", "email"};
+    a.nonce = "n-1";
+    a.code_challenge = kChallenge;
+    a.code_challenge_method = "S256";
+    auto claims = ParseClaimsRequest(R"({"id_token":{"given_name":{"essential":true}}})");
+    EXPECT_TRUE(claims.ok());
+    a.claims = *claims;
+    a.approved_claims = {"email", "email_verified", "given_name"};
+    a.acr = "urn:idscheme:loa:basic";
+    a.amr = {"hwk", "pin"};
+    a.auth_time = clock_.NowSeconds() - 2;
+    a.action_id = "act_1";
+    return a;
+  }
+
+  registry::ClientAuthRecord Record(const std::string& client_id) {
+    auto r = registry_->FindClient(client_id);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : registry::ClientAuthRecord{};
+  }
+
+  Result<oauth::TokenResponse> Call(oauth::GrantHandler& grant, const std::string& client_id,
+                                    const http::FormParams& params,
+                                    std::optional<std::string> jkt = std::nullopt) {
+    http::Request http;
+    http.set_method("POST");
+    EXPECT_TRUE(http.SetTarget("/token").ok());
+    oauth::AuthenticatedClient client{registry::ToOAuthRecord(Record(client_id)),
+                                      oauth::ClientAuthMethod::kPrivateKeyJwt};
+    oauth::TokenRequest request{http, params, grant.grant_type(), client, jkt};
+    return grant.Handle(request);
+  }
+
+  Result<oauth::TokenResponse> Redeem(const std::string& client_id, const std::string& code,
+                                      std::string verifier = kVerifier) {
+    http::FormParams p;
+    p.Add("grant_type", "authorization_code");
+    p.Add("code", code);
+    p.Add("redirect_uri", kRedirect);
+    if (!verifier.empty()) p.Add("code_verifier", verifier);
+    return Call(*code_grant_, client_id, p);
+  }
+
+  http::Response Userinfo(const std::string& access_token) {
+    http::Request http;
+    http.set_method("GET");
+    EXPECT_TRUE(http.SetTarget("/userinfo").ok());
+    if (!access_token.empty()) http.AddHeader("Authorization", "Bearer " + access_token);
+    return userinfo_->Handle(http);
+  }
+
+  json VerifyIdToken(const std::string& token, const std::string& client_id) {
+    auto set = crypto::JwkSet::Parse(*testenv::SharedSchemeKeys().JwksJson());
+    EXPECT_TRUE(set.ok());
+    crypto::JwtVerifyOptions o;
+    o.allowed_algs = {crypto::SigAlg::kES256};
+    o.clock = &clock_;
+    o.issuer = kIssuer;
+    o.audience = client_id;
+    auto claims = crypto::VerifyJwt(token, crypto::VerifyKeysFrom(*set), o);
+    EXPECT_TRUE(claims.ok()) << claims.status().ToString();
+    return claims.ok() ? *claims : json();
+  }
+
+  std::unique_ptr<identity::Identities> identities_;
+  identity::Identity person_;
+  std::unique_ptr<oauth::AccessTokenService> access_tokens_;
+  std::unique_ptr<oauth::BearerAuthenticator> bearer_;
+  std::unique_ptr<AuthorizationCodes> codes_;
+  std::unique_ptr<RefreshTokens> refresh_;
+  std::unique_ptr<TokenGrants> grants_store_;
+  std::unique_ptr<IdTokenIssuer> id_tokens_;
+  std::unique_ptr<AuthorizationCodeGrant> code_grant_;
+  std::unique_ptr<RefreshTokenGrant> refresh_grant_;
+  std::unique_ptr<UserinfoEndpoint> userinfo_;
+};
+
+TEST_P(TokenFlowTest, CodeForTokensIdTokenAndUserinfo) {
+  auto code = codes_->Issue(Approved(client_id_));
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  auto tokens = Redeem(client_id_, *code);
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  EXPECT_EQ(tokens->token_type, "Bearer");
+  EXPECT_EQ(tokens->scope, "openid email");
+  EXPECT_FALSE(tokens->extra.contains("refresh_token"));  // not registered for it
+
+  const auto sub = SubjectFor(Record(client_id_), person_.id, kSubjectSecret);
+  ASSERT_TRUE(sub.ok());
+  EXPECT_NE(*sub, person_.id);  // pairwise by default
+  json id = VerifyIdToken(tokens->extra["id_token"].get<std::string>(), client_id_);
+  EXPECT_EQ(id["sub"], *sub);
+  EXPECT_EQ(id["nonce"], "n-1");
+  EXPECT_EQ(id["acr"], "urn:idscheme:loa:basic");
+  EXPECT_EQ(id["amr"], (json{"hwk", "pin"}));
+  EXPECT_EQ(id["given_name"], "Anna");   // asked for in claims.id_token
+  EXPECT_FALSE(id.contains("email"));    // scope claims go to userinfo
+  EXPECT_TRUE(id.contains("at_hash"));
+
+  // The access token's sub is the pairwise one too; it never names the person.
+  auto context = bearer_->AuthenticateToken(tokens->access_token);
+  ASSERT_TRUE(context.ok()) << context.status().ToString();
+  EXPECT_EQ(context->subject, *sub);
+  EXPECT_EQ(tokens->access_token.find(person_.id), std::string::npos);
+
+  http::Response info = Userinfo(tokens->access_token);
+  ASSERT_EQ(info.status(), 200) << info.body();
+  EXPECT_EQ(info.GetHeader("Cache-Control"), "no-store");
+  json body = json::parse(info.body());
+  EXPECT_EQ(body["sub"], *sub);
+  EXPECT_EQ(body["email"], person_.attributes.email.value());
+  EXPECT_FALSE(body.contains("given_name"));  // asked for in id_token only
+}
+
+TEST_P(TokenFlowTest, ReusedCodeIsRefusedAndItsTokensRevoked) {
+  auto code = codes_->Issue(Approved(client_id_));
+  ASSERT_TRUE(code.ok());
+  auto tokens = Redeem(client_id_, *code);
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(Userinfo(tokens->access_token).status(), 200);
+  auto again = Redeem(client_id_, *code);
+  EXPECT_EQ(again.status().oauth_error(), "invalid_grant");
+  http::Response info = Userinfo(tokens->access_token);
+  EXPECT_EQ(info.status(), 401);
+  EXPECT_NE(info.GetHeader("WWW-Authenticate").value_or("").find("invalid_token"),
+            std::string::npos);
+}
+
+TEST_P(TokenFlowTest, RefusalsOfTheCodeGrant) {
+  auto code = codes_->Issue(Approved(client_id_));
+  ASSERT_TRUE(code.ok());
+  http::FormParams no_code;
+  no_code.Add("redirect_uri", kRedirect);
+  EXPECT_EQ(Call(*code_grant_, client_id_, no_code).status().oauth_error(), "invalid_request");
+  http::FormParams no_redirect;
+  no_redirect.Add("code", *code);
+  EXPECT_EQ(Call(*code_grant_, client_id_, no_redirect).status().oauth_error(),
+            "invalid_request");
+  EXPECT_EQ(Redeem(client_id_, *code, "").status().oauth_error(), "invalid_grant");
+  const std::string other = AddClient(WebClient());
+  EXPECT_EQ(Redeem(other, *code).status().oauth_error(), "invalid_grant");
+  EXPECT_TRUE(Redeem(client_id_, *code).ok());
+}
+
+TEST_P(TokenFlowTest, DpopBoundCodeNeedsTheSameKey) {
+  auto approved = Approved(client_id_);
+  approved.dpop_jkt = "jkt-A";
+  auto code = codes_->Issue(approved);
+  ASSERT_TRUE(code.ok());
+  http::FormParams p;
+  p.Add("code", *code);
+  p.Add("redirect_uri", kRedirect);
+  p.Add("code_verifier", kVerifier);
+  EXPECT_EQ(Call(*code_grant_, client_id_, p, "jkt-B").status().oauth_error(), "invalid_grant");
+  auto code2 = codes_->Issue(approved);
+  ASSERT_TRUE(code2.ok());
+  http::FormParams p2;
+  p2.Add("code", *code2);
+  p2.Add("redirect_uri", kRedirect);
+  p2.Add("code_verifier", kVerifier);
+  auto tokens = Call(*code_grant_, client_id_, p2, "jkt-A");
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  EXPECT_EQ(tokens->token_type, "DPoP");
+  auto context = bearer_->AuthenticateToken(tokens->access_token);
+  ASSERT_TRUE(context.ok());
+  EXPECT_EQ(context->dpop_jkt, "jkt-A");
+}
+
+TEST_P(TokenFlowTest, RevokedPersonGetsNoTokens) {
+  auto code = codes_->Issue(Approved(client_id_));
+  ASSERT_TRUE(code.ok());
+  ASSERT_TRUE(identities_->Revoke(identity::Actor::Operator(), person_.id, "deceased").ok());
+  EXPECT_EQ(Redeem(client_id_, *code).status().oauth_error(), "invalid_grant");
+}
+
+TEST_P(TokenFlowTest, RefreshTokensRotateAndReuseRevokesTheFamily) {
+  json m = WebClient();
+  m["grant_types"] = {"authorization_code", "refresh_token"};
+  const std::string client = AddClient(m);
+  ASSERT_FALSE(client.empty());
+  auto code = codes_->Issue(Approved(client));
+  ASSERT_TRUE(code.ok());
+  auto first = Redeem(client, *code);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(first->extra.contains("refresh_token"));
+  const std::string rt1 = first->extra["refresh_token"];
+
+  http::FormParams p;
+  p.Add("refresh_token", rt1);
+  p.Add("scope", "openid");
+  auto second = Call(*refresh_grant_, client, p);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  const std::string rt2 = second->extra["refresh_token"];
+  EXPECT_NE(rt1, rt2);
+  EXPECT_EQ(second->scope, "openid");  // narrowed
+  json id = VerifyIdToken(second->extra["id_token"].get<std::string>(), client);
+  EXPECT_FALSE(id.contains("nonce"));  // OIDC Core §12.2
+  EXPECT_EQ(Userinfo(second->access_token).status(), 200);
+
+  http::FormParams wider;
+  wider.Add("refresh_token", rt2);
+  wider.Add("scope", "openid phone");
+  EXPECT_EQ(Call(*refresh_grant_, client, wider).status().oauth_error(), "invalid_scope");
+  http::FormParams other_client;
+  other_client.Add("refresh_token", rt2);
+  EXPECT_EQ(Call(*refresh_grant_, client_id_, other_client).status().oauth_error(),
+            "invalid_grant");
+
+  // rt1 again: theft suspected, the family goes: rt2 and the access tokens issued.
+  EXPECT_EQ(Call(*refresh_grant_, client, p).status().oauth_error(), "invalid_grant");
+  http::FormParams p2;
+  p2.Add("refresh_token", rt2);
+  EXPECT_EQ(Call(*refresh_grant_, client, p2).status().oauth_error(), "invalid_grant");
+  EXPECT_EQ(Userinfo(second->access_token).status(), 401);
+  EXPECT_EQ(Userinfo(first->access_token).status(), 401);
+}
+
+TEST_P(TokenFlowTest, UserinfoRefusals) {
+  http::Response none = Userinfo("");
+  EXPECT_EQ(none.status(), 401);
+  EXPECT_EQ(none.GetHeader("WWW-Authenticate"), "Bearer");  // RFC 6750 §3.1: no error code
+  EXPECT_EQ(Userinfo("garbage").status(), 401);
+  // A client_credentials token has no person behind it.
+  oauth::AccessTokenRequest r;
+  r.subject = client_id_;
+  r.client_id = client_id_;
+  r.member_id = member_id_;
+  r.scope = "openid";
+  auto cc = access_tokens_->Issue(r);
+  ASSERT_TRUE(cc.ok());
+  EXPECT_EQ(Userinfo(cc->token).status(), 401);
+  // Without openid: insufficient_scope (403).
+  r.scope = "email";
+  auto no_openid = access_tokens_->Issue(r);
+  ASSERT_TRUE(no_openid.ok());
+  http::Response forbidden = Userinfo(no_openid->token);
+  EXPECT_EQ(forbidden.status(), 403);
+}
+
+TEST_P(TokenFlowTest, SignedAndEncryptedUserinfo) {
+  auto enc = testenv::MakeClientKey(crypto::KeyType::kEcP256, "enc-1");
+  json m = WebClient();
+  json enc_jwk = enc.jwks["keys"][0];
+  enc_jwk["use"] = "enc";  // the client's signing key (no use) comes first in its set
+  m["jwks"]["keys"].push_back(enc_jwk);
+  m["userinfo_signed_response_alg"] = "PS256";
+  m["userinfo_encrypted_response_alg"] = "ECDH-ES";
+  m["userinfo_encrypted_response_enc"] = "A256GCM";
+  const std::string client = AddClient(m);
+  ASSERT_FALSE(client.empty());
+  auto code = codes_->Issue(Approved(client));
+  ASSERT_TRUE(code.ok());
+  auto tokens = Redeem(client, *code);
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  http::Response info = Userinfo(tokens->access_token);
+  ASSERT_EQ(info.status(), 200) << info.body();
+  EXPECT_EQ(info.GetHeader("Content-Type"), "application/jwt");
+  auto set = crypto::JwkSet::Parse(*testenv::SharedSchemeKeys().JwksJson());
+  ASSERT_TRUE(set.ok());
+  crypto::JwtVerifyOptions o;
+  o.allowed_algs = {crypto::SigAlg::kPS256};
+  o.clock = &clock_;
+  o.issuer = kIssuer;
+  o.audience = client;
+  o.require_exp = false;
+  crypto::JweAlgorithms allowed{{crypto::KeyMgmtAlg::kEcdhEs}, {crypto::ContentEnc::kA256Gcm}};
+  auto claims = crypto::DecryptAndVerifyJwt(info.body(),
+                                            crypto::DecryptKeysFrom(crypto::JwkSet({enc.key})),
+                                            allowed, crypto::VerifyKeysFrom(*set), o);
+  ASSERT_TRUE(claims.ok()) << claims.status().ToString();
+  EXPECT_EQ((*claims)["sub"], *SubjectFor(Record(client), person_.id, kSubjectSecret));
+  EXPECT_EQ((*claims)["email"], person_.attributes.email.value());
+}
+
+TEST_P(TokenFlowTest, DiscoveryIsCompleteAndTruthful) {
+  DiscoveryOptions o;
+  o.issuer = kIssuer;
+  o.grant_types = {"authorization_code", "refresh_token"};
+  o.dpop_signing_algs = {"ES256"};
+  json d = DiscoveryDocument(o);
+  EXPECT_EQ(d["issuer"], kIssuer);
+  EXPECT_EQ(d["token_endpoint"], std::string(kIssuer) + "/token");
+  EXPECT_EQ(d["jwks_uri"], std::string(kIssuer) + "/jwks");
+  EXPECT_EQ(d["pushed_authorization_request_endpoint"], std::string(kIssuer) + "/par");
+  EXPECT_FALSE(d.contains("end_session_endpoint"));
+  EXPECT_EQ(d["grant_types_supported"], o.grant_types);
+  EXPECT_EQ(d["code_challenge_methods_supported"], json{"S256"});
+  EXPECT_EQ(d["id_token_signing_alg_values_supported"], (json{"ES256", "PS256", "RS256", "EdDSA"}));
+  EXPECT_EQ(d["acr_values_supported"],
+            (json{"urn:idscheme:loa:basic", "urn:idscheme:loa:advanced"}));
+  EXPECT_EQ(d["dpop_signing_alg_values_supported"], json{"ES256"});
+  EXPECT_TRUE(d["authorization_response_iss_parameter_supported"].get<bool>());
+  // Every advertised response algorithm really works.
+  for (const auto& alg : d["id_token_signing_alg_values_supported"]) {
+    EXPECT_TRUE(testenv::SharedSchemeKeys()
+                    .SigningKey(*crypto::ParseSigAlg(alg.get<std::string>()))
+                    .ok())
+        << alg;
+  }
+  DiscoveryEndpoint endpoint(o);
+  http::Request r;
+  http::Response res = endpoint.Handle(r);
+  EXPECT_EQ(res.status(), 200);
+  EXPECT_EQ(json::parse(res.body()), d);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TokenFlowTest, idscheme::testing::AllBackends(),
+                         idscheme::testing::BackendName);
+
+}  // namespace
+}  // namespace idscheme::oidc

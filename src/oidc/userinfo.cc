@@ -1,0 +1,81 @@
+#include "oidc/userinfo.h"
+
+#include "oauth/dpop.h"
+
+namespace idscheme::oidc {
+namespace {
+
+Status InvalidToken(std::string description) {
+  return Status::OAuth("invalid_token", std::move(description), Status::Code::kUnauthenticated);
+}
+
+}  // namespace
+
+Result<nlohmann::json> UserinfoEndpoint::Claims(const http::Request& request,
+                                                registry::ClientAuthRecord* client_out) const {
+  // Step 1.
+  IDS_ASSIGN_OR_RETURN(oauth::AccessContext context, deps_.bearer.Authenticate(request));
+  // Step 2: OIDC Core §5.3.
+  IDS_RETURN_IF_ERROR(oauth::RequireScope(context, "openid"));
+  // Step 3.
+  auto found = deps_.grants.Find(context.jti);
+  if (!found.ok()) {
+    if (found.status().code() == Status::Code::kNotFound)
+      return InvalidToken("the access token was not issued for a person");
+    return found.status();
+  }
+  if (found->grant.client_id != context.client_id || found->subject != context.subject)
+    return InvalidToken("the access token does not match its login");
+  // Step 4.
+  auto person = deps_.identities.Get(identity::Actor::Operator(), found->grant.identity_id);
+  if (!person.ok()) {
+    if (person.status().code() == Status::Code::kNotFound) return InvalidToken("unknown person");
+    return person.status();
+  }
+  if (person->status != identity::IdentityStatus::kActive)
+    return InvalidToken("the person's identity was revoked");
+  if (client_out) {
+    IDS_ASSIGN_OR_RETURN(*client_out, deps_.clients.FindClient(context.client_id));
+  }
+  // Step 5: OIDC Core §5.3.2: sub always; OIDC Core §5.4/§5.5 placement by claims release.
+  ReleasedClaims released = ReleaseClaims(*person, found->grant, options_.release);
+  nlohmann::json claims = std::move(released.userinfo);
+  claims["sub"] = found->subject;
+  return claims;
+}
+
+http::Response UserinfoEndpoint::Error(const http::Request& request, const Status& status) const {
+  http::Response r = options_.dpop_algs.empty()
+                         ? http::Response::Error(status, "Bearer")
+                         : oauth::ResourceErrorResponse(request, status, options_.dpop_algs);
+  r.SetHeader("Cache-Control", "no-store");
+  return r;
+}
+
+http::Response UserinfoEndpoint::Handle(const http::Request& request) const {
+  registry::ClientAuthRecord client;
+  auto claims = Claims(request, &client);
+  if (!claims.ok()) return Error(request, claims.status());
+  const auto& m = client.metadata;
+  http::Response response;
+  if (m.userinfo_signed_response_alg.empty() && m.userinfo_encrypted_response_alg.empty()) {
+    response = http::Response::Json(200, *claims);
+  } else {
+    // OIDC Core §5.3.2: a signed response SHOULD contain iss and aud.
+    (*claims)["iss"] = options_.issuer;
+    (*claims)["aud"] = client.client_id;
+    // OIDC Registration §2: encryption without a registered signing alg is still signed here
+    // (with the default ES256), since an unsigned JWT is never sent.
+    auto jwt = deps_.signer.SignAndEncrypt(*claims, client, m.userinfo_signed_response_alg,
+                                           m.userinfo_encrypted_response_alg,
+                                           m.userinfo_encrypted_response_enc);
+    if (!jwt.ok()) return Error(request, jwt.status());
+    response.set_status(200);
+    response.set_body(std::move(jwt).value());
+    response.SetHeader("Content-Type", "application/jwt");
+  }
+  response.SetHeader("Cache-Control", "no-store");
+  return response;
+}
+
+}  // namespace idscheme::oidc
