@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "audit/audit_log.h"
+#include "cli/app_commands.h"
 #include "cli/common_flags.h"
 #include "cli/demo_seed.h"
 #include "cli/identity_commands.h"
@@ -272,6 +273,7 @@ int Run(int argc, char** argv) {
 
   AddRegistryCommands(app, flags, rc);
   AddIdentityCommands(app, flags, rc);
+  AddAppCommands(app, rc);
 
   auto* config = app.add_subcommand("config", "Check and print the effective configuration");
   config->require_subcommand(1);
