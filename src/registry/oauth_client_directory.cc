@@ -30,6 +30,7 @@ oauth::ClientAuthRecord ToOAuthRecord(const ClientAuthRecord& r) {
   o.secret_hash = r.secret_hash;
   o.grant_types = r.metadata.grant_types;
   o.scopes = r.metadata.Scopes();
+  o.dpop_bound_access_tokens = r.metadata.dpop_bound_access_tokens;  // RFC 9449 §5.2
   o.member_role = std::string(RoleName(r.member_role));
   return o;
 }
