@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "oidc/authorization_response.h"
+
 namespace idscheme::login {
 
 Result<std::string> QrSvg(std::string_view text) {
@@ -15,11 +17,11 @@ Result<std::string> QrSvg(std::string_view text) {
   constexpr int kQuiet = 4;  // ISO/IEC 18004 §7.3.7: four modules of quiet zone
   const int width = code->width;
   const int size = width + 2 * kQuiet;
-  std::string svg =
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(size) + " " +
-      std::to_string(size) +
-      "\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
-      "<path fill=\"#000\" d=\"";
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
+                    std::to_string(size) + " " + std::to_string(size) +
+                    "\" shape-rendering=\"crispEdges\"><desc>" + oidc::HtmlEscape(text) +
+                    "</desc><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
+                    "<path fill=\"#000\" d=\"";
   for (int y = 0; y < width; ++y) {
     for (int x = 0; x < width; ++x) {
       // libqrencode: bit 0 of each module byte is 1 for a dark module.

@@ -10,11 +10,13 @@
 
 #include "audit/audit_log.h"
 #include "common/log.h"
+#include "crypto/hash.h"
 #include "crypto/random.h"
 #include "http/server.h"
 #include "identity/registrar_api.h"
 #include "identity/sim_controller_api.h"
 #include "oauth/migrations.h"
+#include "oidc/migrations.h"
 #include "registry/admin_api.h"
 #include "server/instrumented_database.h"
 
@@ -27,11 +29,13 @@ std::vector<store::Migration> AllMigrations() {
   for (auto& m : registry::Migrations()) all.push_back(std::move(m));
   for (auto& m : oauth::Migrations()) all.push_back(std::move(m));
   for (auto& m : identity::Migrations()) all.push_back(std::move(m));
+  for (auto& m : approval::Migrations()) all.push_back(std::move(m));
+  for (auto& m : oidc::Migrations()) all.push_back(std::move(m));
+  for (auto& m : login::Migrations()) all.push_back(std::move(m));
   return all;
 }
 
-Result<std::unique_ptr<Node>> Node::Open(const config::Config& config,
-                                         const NodeOptions& options) {
+Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, const NodeOptions& options) {
   std::unique_ptr<Node> node(new Node());
   node->config_ = config;
   node->clock_ = options.clock ? options.clock : &SystemClock::Instance();
@@ -48,12 +52,16 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config,
   node->db_ = Instrument(std::move(db), node->metrics_);
   if (options.migrate) IDS_RETURN_IF_ERROR(store::Migrate(*node->db_, AllMigrations()));
 
-  keys::KekSource kek_source{config.keys.kek, config.keys.kek_file, config.store.data_dir,
-                             /*shared_store=*/!config.store.url.empty() &&
-                                 config.store.url.rfind("sqlite:", 0) != 0};
+  keys::KekSource kek_source{
+      config.keys.kek, config.keys.kek_file, config.store.data_dir,
+      /*shared_store=*/!config.store.url.empty() && config.store.url.rfind("sqlite:", 0) != 0};
   IDS_ASSIGN_OR_RETURN(auto kek, keys::LoadKek(kek_source, *node->random_));
-  node->key_store_ = std::make_unique<keys::DbKeyStore>(*node->db_, std::move(kek),
-                                                        *node->random_, config.keys.rsa_bits);
+  // Secrets every node must share, derived from the key-encryption key (which they share
+  // already): the pairwise subject key (OIDC Core §8.1) and the QR codes' MAC key.
+  IDS_ASSIGN_OR_RETURN(auto subject_secret, DeriveSecret(kek, "idscheme pairwise subject v1"));
+  IDS_ASSIGN_OR_RETURN(auto qr_secret, DeriveSecret(kek, "idscheme approval qr v1"));
+  node->key_store_ = std::make_unique<keys::DbKeyStore>(*node->db_, std::move(kek), *node->random_,
+                                                        config.keys.rsa_bits);
   node->key_manager_ = std::make_unique<keys::KeyManager>(*node->key_store_, *node->clock_);
   if (options.init_keys)
     IDS_RETURN_IF_ERROR(node->key_store_->EnsureInitialized(node->clock_->NowSeconds()));
@@ -61,8 +69,11 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config,
 
   node->registry_ = std::make_unique<registry::Registry>(*node->db_, *node->clock_, *node->random_);
   node->oauth_clients_ = std::make_unique<registry::OAuthClientDirectory>(*node->registry_);
-  node->identities_ =
-      std::make_unique<identity::Identities>(*node->db_, *node->clock_, *node->random_);
+  identity::IdentityOptions identity_options;
+  identity_options.activation_code_ttl_seconds = config.identity.activation_code_ttl_seconds;
+  identity_options.activation_codes_per_hour = config.identity.activation_codes_per_hour;
+  node->identities_ = std::make_unique<identity::Identities>(*node->db_, *node->clock_,
+                                                             *node->random_, identity_options);
   node->sim_bindings_ =
       std::make_unique<identity::SimBindings>(*node->db_, *node->clock_, *node->random_);
   const config::OAuthSettings& o = config.oauth;
@@ -86,13 +97,105 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config,
                        oauth::OAuthContext::Create({*node->db_, *node->key_manager_, *node->clock_,
                                                     *node->random_, *node->oauth_clients_},
                                                    std::move(oc)));
+  IDS_RETURN_IF_ERROR(node->OpenPersonServices(std::move(subject_secret), std::move(qr_secret)));
   return node;
 }
 
+Result<std::vector<uint8_t>> Node::DeriveSecret(std::span<const uint8_t> kek,
+                                                std::string_view label) {
+  std::string_view info = label;
+  return crypto::HkdfSha256(
+      kek, {}, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(info.data()), info.size()),
+      32);
+}
+
+Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
+                                std::vector<uint8_t> qr_secret) {
+  const config::Config& c = config_;
+  // The approval engine (issue 4): actions, devices, the identity part behind both.
+  redeemer_ = std::make_unique<app::IdentityActivationRedeemer>(*identities_);
+  sim_lookup_ = std::make_unique<app::IdentitySimBindingLookup>();
+  approval::ActionOptions action_options;
+  action_options.default_ttl_seconds = c.approval.action_ttl_seconds;
+  action_options.max_pending_per_identity = c.approval.max_pending_per_identity;
+  action_options.number_matching = c.approval.number_matching;
+  action_options.code_digits = c.approval.code_digits;
+  actions_ = std::make_unique<approval::Actions>(*db_, *clock_, *random_, sim_lookup_.get(),
+                                                 action_options);
+  approval::DeviceOptions device_options;
+  device_options.pin.t_cost = static_cast<uint32_t>(c.approval.pin_t_cost);
+  device_options.pin.m_cost_kib = static_cast<uint32_t>(c.approval.pin_m_cost_kib);
+  device_options.max_pin_failures = c.approval.max_pin_failures;
+  device_options.max_devices_per_identity = c.approval.max_devices_per_identity;
+  devices_ =
+      std::make_unique<approval::Devices>(*db_, *clock_, *random_, *redeemer_, device_options);
+  qr_codes_ = std::make_unique<app::QrCodes>(std::move(qr_secret), *clock_);
+  app::DeviceApiOptions device_api_options;
+  device_api_options.public_base_url = c.server.issuer;
+  device_api_ = std::make_unique<app::DeviceApi>(*db_, *identities_, *devices_, *actions_,
+                                                 *qr_codes_, *clock_, device_api_options);
+
+  // The OpenID Provider (issue 5): codes, ID tokens, userinfo, discovery.
+  oidc::ProviderConfig provider_config;
+  provider_config.subject_secret = std::move(subject_secret);
+  provider_config.codes.lifetime_seconds = c.oidc.code_lifetime_seconds;
+  provider_config.discovery.issuer = c.server.issuer;
+  provider_config.discovery.require_pushed_authorization_requests =
+      c.oidc.require_pushed_authorization_requests;
+  provider_config.dpop = true;
+  IDS_ASSIGN_OR_RETURN(provider_, oidc::Provider::Create({*db_, *clock_, *random_, *key_manager_,
+                                                          *oauth_, *registry_, *identities_},
+                                                         std::move(provider_config)));
+  provider_->AddGrants(oauth_->token_endpoint());
+
+  oidc::AuthorizationOptions authorization_options;
+  authorization_options.issuer = c.server.issuer;
+  authorization_options.require_pkce = c.oidc.require_pkce;
+  authorization_options.require_pushed_authorization_requests =
+      c.oidc.require_pushed_authorization_requests;
+  authorization_options.pushed_request_lifetime_seconds = c.oidc.pushed_request_lifetime_seconds;
+  authorization_options.request_object_max_lifetime_seconds =
+      c.oidc.request_object_max_lifetime_seconds;
+  authorization_options.clock_leeway_seconds = c.oauth.clock_leeway_seconds;
+  IDS_RETURN_IF_ERROR(oidc::ValidateAuthorizationOptions(authorization_options));
+  authorization_clients_ = std::make_unique<oidc::RegistryAuthorizationClients>(*registry_);
+  authorization_ = std::make_unique<oidc::AuthorizationEndpoint>(
+      oidc::AuthorizationEndpointDeps{*authorization_clients_, oauth_->client_auth(),
+                                      oauth_->client_keys(), *key_manager_, *db_, *clock_, *random_,
+                                      &registry_->policy()},
+      authorization_options);
+
+  // The browser pages between the two (issues 4 and 5).
+  login::LoginOptions login_options;
+  login_options.issuer = c.server.issuer;
+  login_options.session_lifetime_seconds = c.login.session_lifetime_seconds;
+  login_options.actions_per_phone_per_hour = c.login.actions_per_phone_per_hour;
+  login_options.actions_per_address_per_minute = c.login.actions_per_address_per_minute;
+  IDS_RETURN_IF_ERROR(login::ValidateLoginOptions(login_options));
+  app::QrCodes* qr = qr_codes_.get();
+  login_ = std::make_unique<login::LoginFlow>(
+      login::LoginDeps{*db_, *clock_, *random_, *actions_, *identities_, *registry_,
+                       provider_->codes(),
+                       [qr](std::string_view action_id) { return qr->Content(action_id); }},
+      login_options);
+  return Status::Ok();
+}
+
+void Node::Housekeeping() {
+  auto report = [](std::string_view what, const Status& s) {
+    if (!s.ok()) log::Warn("housekeeping failed", {{"task", what}, {"error", s.message()}});
+  };
+  auto expired = actions_->ExpireDue();
+  report("actions", expired.ok() ? Status::Ok() : expired.status());
+  auto sessions = login_->PurgeExpired();
+  report("login_sessions", sessions.ok() ? Status::Ok() : sessions.status());
+  report("pushed_requests", authorization_->pushed_requests().PurgeExpired());
+  report("provider", provider_->PurgeExpired());
+}
+
 void Node::AddRoutes(http::Router& router) {
-  router.Add("GET", "/healthz", "healthz", [](http::Request&) {
-    return http::Response::JsonText(200, R"({"status":"ok"})");
-  });
+  router.Add("GET", "/healthz", "healthz",
+             [](http::Request&) { return http::Response::JsonText(200, R"({"status":"ok"})"); });
   router.Add("GET", "/readyz", "readyz", [this](http::Request&) {
     Status s = db_->Ping();
     if (!s.ok()) {
@@ -111,6 +214,14 @@ void Node::AddRoutes(http::Router& router) {
     return r;
   });
   oauth::AddTokenRoutes(router, *oauth_);
+  oidc::AddProviderRoutes(router, *provider_, oauth_->token_endpoint());
+  oidc::AddAuthorizationRoutes(
+      router, *authorization_,
+      [this](const oidc::ValidatedAuthorizationRequest& request, const http::Request& http) {
+        return login_->Begin(request, http);
+      });
+  login::AddLoginRoutes(router, *login_);
+  app::AddDeviceRoutes(router, *device_api_);
   registry::AddAdminRoutes(router, *registry_, BearerCallers());
   identity::AddRegistrarRoutes(router, *identities_, *registry_, BearerCallers());
   identity::AddSimControllerRoutes(router, *sim_bindings_, *registry_, BearerCallers());
@@ -171,10 +282,17 @@ Result<std::unique_ptr<Instance>> Instance::Start(const config::Config& config,
   // Re-read the key set periodically: rotations made by another node or the CLI arrive here.
   inst->reloader_ = std::thread([self = inst.get(), every = config.keys.reload_interval_seconds] {
     std::unique_lock lock(self->mu_);
-    while (!self->cv_.wait_for(lock, std::chrono::seconds(every), [&] { return self->done_; })) {
+    auto last_housekeeping = std::chrono::steady_clock::now();
+    while (!self->cv_.wait_for(lock, std::chrono::seconds(std::min(every, 60)),
+                               [&] { return self->done_; })) {
       lock.unlock();
       Status s = self->node_->keys().Reload();
       if (!s.ok()) log::Warn("key reload failed", {{"error", s.message()}});
+      // And once a minute, the expired records (Node::Housekeeping).
+      if (std::chrono::steady_clock::now() - last_housekeeping >= std::chrono::seconds(60)) {
+        self->node_->Housekeeping();
+        last_housekeeping = std::chrono::steady_clock::now();
+      }
       lock.lock();
     }
   });

@@ -12,6 +12,12 @@
 #include <mutex>
 #include <thread>
 
+#include "app/device_api.h"
+#include "app/identity_adapters.h"
+#include "app/qr.h"
+#include "approval/actions.h"
+#include "approval/devices.h"
+#include "approval/schema.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "config/config.h"
@@ -22,7 +28,11 @@
 #include "identity/sim_bindings.h"
 #include "keys/key_manager.h"
 #include "keys/key_store.h"
+#include "login/login_flow.h"
 #include "oauth/oauth_context.h"
+#include "oidc/authorization_clients.h"
+#include "oidc/authorization_endpoint.h"
+#include "oidc/provider.h"
 #include "registry/admin_api.h"
 #include "registry/oauth_client_directory.h"
 #include "registry/registry.h"
@@ -35,8 +45,8 @@ namespace idscheme::server {
 std::vector<store::Migration> AllMigrations();
 
 struct NodeOptions {
-  bool migrate = true;    // apply pending migrations (serve: yes; read-only tools: no)
-  bool init_keys = true;  // create the first keys of an empty store
+  bool migrate = true;           // apply pending migrations (serve: yes; read-only tools: no)
+  bool init_keys = true;         // create the first keys of an empty store
   const Clock* clock = nullptr;  // default: the system clock
   Random* random = nullptr;      // default: OpenSSL's CSPRNG
 };
@@ -57,14 +67,30 @@ class Node {
   oauth::OAuthContext& oauth() { return *oauth_; }
   identity::Identities& identities() { return *identities_; }
   identity::SimBindings& sim_bindings() { return *sim_bindings_; }
+  approval::Actions& actions() { return *actions_; }
+  approval::Devices& devices() { return *devices_; }
+  oidc::Provider& provider() { return *provider_; }
+  oidc::AuthorizationEndpoint& authorization() { return *authorization_; }
+  login::LoginFlow& login() { return *login_; }
+
+  // Deletes what has expired (codes, pushed requests, login sessions, rate counters, tokens'
+  // records) and writes `expired` on pending actions past their time. The instance runs it
+  // every minute; any node may, at any time.
+  void Housekeeping();
 
   // Registers the routes: the platform's (/healthz, /readyz, /metrics, /jwks), the token
-  // endpoint, the admin API (bearer tokens of scheme managers' clients), and the registrar and
-  // SIM controller APIs (bearer tokens of those members' clients).
+  // endpoint, the admin API (bearer tokens of scheme managers' clients), the registrar and
+  // SIM controller APIs (bearer tokens of those members' clients), the OpenID Provider
+  // (discovery, /authorize, /par, /userinfo), the login pages (/login/...) and the device API
+  // (/app/v1).
   void AddRoutes(http::Router& router);
 
  private:
   Node() = default;
+  // The approval engine, the OpenID Provider, the authorization endpoint and the login pages.
+  Status OpenPersonServices(std::vector<uint8_t> subject_secret, std::vector<uint8_t> qr_secret);
+  static Result<std::vector<uint8_t>> DeriveSecret(std::span<const uint8_t> kek,
+                                                   std::string_view label);
   // The member APIs' caller: the bearer token's client and member (src/oauth/bearer.h).
   registry::Authenticator BearerCallers();
   config::Config config_;
@@ -77,6 +103,16 @@ class Node {
   std::unique_ptr<oauth::OAuthContext> oauth_;
   std::unique_ptr<identity::Identities> identities_;
   std::unique_ptr<identity::SimBindings> sim_bindings_;
+  std::unique_ptr<app::IdentityActivationRedeemer> redeemer_;
+  std::unique_ptr<app::IdentitySimBindingLookup> sim_lookup_;
+  std::unique_ptr<approval::Actions> actions_;
+  std::unique_ptr<approval::Devices> devices_;
+  std::unique_ptr<app::QrCodes> qr_codes_;
+  std::unique_ptr<app::DeviceApi> device_api_;
+  std::unique_ptr<oidc::Provider> provider_;
+  std::unique_ptr<oidc::RegistryAuthorizationClients> authorization_clients_;
+  std::unique_ptr<oidc::AuthorizationEndpoint> authorization_;
+  std::unique_ptr<login::LoginFlow> login_;
   const Clock* clock_ = nullptr;
   Random* random_ = nullptr;
 };
