@@ -131,11 +131,10 @@ Result<ApprovedAuthorization> AuthorizationCodes::Redeem(std::string_view code,
   if (code.empty() || code.size() > 256) return InvalidGrant("unknown authorization code");
   const std::string hash = CodeHash(code);
   const int64_t now = clock_.NowSeconds();
-  IDS_ASSIGN_OR_RETURN(
-      auto found,
-      db_.Exec("SELECT client_id, grant_json, expires_at, redeemed_at FROM"
-               " oidc_authorization_codes WHERE code_hash = ?",
-               {store::Text(hash)}));
+  IDS_ASSIGN_OR_RETURN(auto found,
+                       db_.Exec("SELECT client_id, grant_json, expires_at, redeemed_at FROM"
+                                " oidc_authorization_codes WHERE code_hash = ?",
+                                {store::Text(hash)}));
   if (found.rows.empty()) return InvalidGrant("unknown authorization code");
   const store::Row& row = found.rows[0];
   const std::string& stored_client = row.Text(0);
@@ -157,10 +156,9 @@ Result<ApprovedAuthorization> AuthorizationCodes::Redeem(std::string_view code,
   IDS_RETURN_IF_ERROR(CheckPkce(grant, code_verifier));
   // Single use across nodes: only one conditional UPDATE can take the code.
   IDS_ASSIGN_OR_RETURN(
-      auto taken,
-      db_.Exec("UPDATE oidc_authorization_codes SET redeemed_at = ? WHERE code_hash = ?"
-               " AND redeemed_at IS NULL AND expires_at > ?",
-               {store::Int(now), store::Text(hash), store::Int(now)}));
+      auto taken, db_.Exec("UPDATE oidc_authorization_codes SET redeemed_at = ? WHERE code_hash = ?"
+                           " AND redeemed_at IS NULL AND expires_at > ?",
+                           {store::Int(now), store::Text(hash), store::Int(now)}));
   if (taken.affected != 1) {
     IDS_RETURN_IF_ERROR(MarkReusedAndRevoke(hash, stored_client));
     return InvalidGrant("authorization code already used");

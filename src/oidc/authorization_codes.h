@@ -36,9 +36,9 @@ struct ApprovedAuthorization {
   std::string redirect_uri;
   std::vector<std::string> scopes;  // as requested and allowed ("openid" first)
   std::optional<std::string> nonce;
-  std::string code_challenge;         // empty when PKCE was not used
-  std::string code_challenge_method;  // "S256" when set
-  ClaimsRequest claims;               // the claims parameter (id_token / userinfo placement)
+  std::string code_challenge;                // empty when PKCE was not used
+  std::string code_challenge_method;         // "S256" when set
+  ClaimsRequest claims;                      // the claims parameter (id_token / userinfo placement)
   std::vector<std::string> approved_claims;  // catalogue names shown in the app and approved
   std::string acr;                           // the level reached, as its URI (oidc/acr.h)
   std::vector<std::string> amr;              // RFC 8176 values, e.g. {"hwk", "pin"}

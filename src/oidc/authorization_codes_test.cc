@@ -102,8 +102,7 @@ TEST_P(AuthorizationCodesTest, RefusalsAreInvalidGrant) {
   ASSERT_TRUE(code.ok());
   ExpectInvalidGrant(codes_->Redeem("nope", "cli_a", kRedirect, kVerifier).status(), "unknown");
   ExpectInvalidGrant(codes_->Redeem("", "cli_a", kRedirect, kVerifier).status(), "empty");
-  ExpectInvalidGrant(codes_->Redeem(*code, "cli_b", kRedirect, kVerifier).status(),
-                     "other client");
+  ExpectInvalidGrant(codes_->Redeem(*code, "cli_b", kRedirect, kVerifier).status(), "other client");
   ExpectInvalidGrant(codes_->Redeem(*code, "cli_a", "https://rp.example/cb2", kVerifier).status(),
                      "other redirect_uri");
   ExpectInvalidGrant(codes_->Redeem(*code, "cli_a", "", kVerifier).status(), "no redirect_uri");
@@ -220,8 +219,8 @@ TEST_P(AuthorizationCodesTest, RacingRedemptionsExactlyOneWins) {
     go = true;
     t1.join();
     t2.join();
-    EXPECT_EQ(r1.ok() + r2.ok(), 1) << round << ": " << r1.status().ToString() << " / "
-                                    << r2.status().ToString();
+    EXPECT_EQ(r1.ok() + r2.ok(), 1)
+        << round << ": " << r1.status().ToString() << " / " << r2.status().ToString();
     const auto& loser = r1.ok() ? r2 : r1;
     ExpectInvalidGrant(loser.status(), "loser");
   }

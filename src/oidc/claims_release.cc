@@ -13,11 +13,10 @@ constexpr std::string_view kNationalIdClaim = "urn:idscheme:claims:national_id_n
 constexpr std::string_view kIdDocumentClaim = "urn:idscheme:claims:id_document";
 
 constexpr std::string_view kReleasable[] = {
-    "name",           "given_name",   "family_name",     "middle_name",
-    "email",          "email_verified", "gender",        "birthdate",
-    "phone_number",   "phone_number_verified", "address", "updated_at",
-    "place_of_birth", "nationalities", "msisdn",         kNationalIdClaim,
-    kIdDocumentClaim};
+    "name",           "given_name",    "family_name",    "middle_name",   "email",
+    "email_verified", "gender",        "birthdate",      "phone_number",  "phone_number_verified",
+    "address",        "updated_at",    "place_of_birth", "nationalities", "msisdn",
+    kNationalIdClaim, kIdDocumentClaim};
 
 bool IsReleasable(std::string_view name) {
   return std::find(std::begin(kReleasable), std::end(kReleasable), name) != std::end(kReleasable);
@@ -194,13 +193,14 @@ std::optional<json> ClaimValue(const identity::Identity& identity, std::string_v
   return *it;
 }
 
-ReleasedClaims ReleaseClaims(const identity::Identity& identity,
-                             const ApprovedAuthorization& grant,
+ReleasedClaims ReleaseClaims(const identity::Identity& identity, const ApprovedAuthorization& grant,
                              const ClaimsReleaseOptions& options) {
   ReleasedClaims out;
   // OIDC Core §5.5: claims asked for in a member go there.
-  for (const auto& c : grant.claims.id_token) ReleaseInto(out.id_token, identity, grant, &c, c.name);
-  for (const auto& c : grant.claims.userinfo) ReleaseInto(out.userinfo, identity, grant, &c, c.name);
+  for (const auto& c : grant.claims.id_token)
+    ReleaseInto(out.id_token, identity, grant, &c, c.name);
+  for (const auto& c : grant.claims.userinfo)
+    ReleaseInto(out.userinfo, identity, grant, &c, c.name);
   // OIDC Core §5.4: scope claims go to userinfo when an access token is issued.
   json& scope_target = options.access_token_issued ? out.userinfo : out.id_token;
   for (const auto& scope : grant.scopes) {

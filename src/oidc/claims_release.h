@@ -61,14 +61,12 @@ struct ReleasedClaims {
   nlohmann::json userinfo = nlohmann::json::object();
 };
 
-ReleasedClaims ReleaseClaims(const identity::Identity& identity,
-                             const ApprovedAuthorization& grant,
+ReleasedClaims ReleaseClaims(const identity::Identity& identity, const ApprovedAuthorization& grant,
                              const ClaimsReleaseOptions& options = {});
 
 // The value of catalogue claim `name` in the record, or nullopt when the record does not have
 // it (or the scheme does not keep it).
-std::optional<nlohmann::json> ClaimValue(const identity::Identity& identity,
-                                         std::string_view name);
+std::optional<nlohmann::json> ClaimValue(const identity::Identity& identity, std::string_view name);
 
 // OIDC4IDA assurance_level for the evidence's check method: "high" for an electronic ID check
 // (eid), "substantial" for physical and supervised remote checks (pipp, sripp), else "low".

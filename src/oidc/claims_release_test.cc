@@ -65,8 +65,7 @@ TEST(ClaimsToShowTest, ScopeAndClaimsParameterWithinTheAgreement) {
       Terms({"email", "email_verified", "given_name", "family_name",
              "urn:idscheme:claims:national_id_number"}));
   // phone_number, birthdate: outside the agreement; acr: not a person claim.
-  EXPECT_EQ(shown, (std::vector<std::string>{"email", "email_verified", "given_name",
-                                             "family_name",
+  EXPECT_EQ(shown, (std::vector<std::string>{"email", "email_verified", "given_name", "family_name",
                                              "urn:idscheme:claims:national_id_number"}));
 }
 
@@ -93,11 +92,11 @@ TEST(ClaimsReleaseTest, OnlyApprovedClaimsAreReleased) {
 }
 
 TEST(ClaimsReleaseTest, ClaimsParameterPlacesClaims) {
-  auto out = ReleaseClaims(
-      Anna(), Grant({"openid"},
-                    R"({"id_token":{"name":null,"acr":{"essential":true}},)"
-                    R"("userinfo":{"address":null,"msisdn":null,"nickname":null}})",
-                    {"name", "address", "msisdn", "nickname"}));
+  auto out =
+      ReleaseClaims(Anna(), Grant({"openid"},
+                                  R"({"id_token":{"name":null,"acr":{"essential":true}},)"
+                                  R"("userinfo":{"address":null,"msisdn":null,"nickname":null}})",
+                                  {"name", "address", "msisdn", "nickname"}));
   EXPECT_EQ(out.id_token, (json{{"name", "Anna Maria Peeters"}}));
   EXPECT_EQ(out.userinfo["msisdn"], "32470123456");
   EXPECT_EQ(out.userinfo["address"]["locality"], "Mechelen");
@@ -128,12 +127,11 @@ TEST(ClaimsReleaseTest, SchemeClaims) {
 
 TEST(ClaimsReleaseTest, VerifiedClaimsWithEvidence) {
   auto out = ReleaseClaims(
-      Anna(),
-      Grant({"openid"},
-            R"({"userinfo":{"verified_claims":{"verification":{"trust_framework":null,)"
-            R"("time":null,"evidence":[{"type":{"value":"document"}}]},)"
-            R"("claims":{"given_name":null,"birthdate":null,"family_name":null}}}})",
-            {"given_name", "family_name"}));
+      Anna(), Grant({"openid"},
+                    R"({"userinfo":{"verified_claims":{"verification":{"trust_framework":null,)"
+                    R"("time":null,"evidence":[{"type":{"value":"document"}}]},)"
+                    R"("claims":{"given_name":null,"birthdate":null,"family_name":null}}}})",
+                    {"given_name", "family_name"}));
   ASSERT_TRUE(out.userinfo.contains("verified_claims"));
   const json& vc = out.userinfo["verified_claims"];
   EXPECT_EQ(vc["claims"], (json{{"given_name", "Anna"}, {"family_name", "Peeters"}}));
@@ -157,8 +155,8 @@ TEST(ClaimsReleaseTest, VerifiedClaimsArrayAndNothingToRelease) {
   ASSERT_EQ(out.id_token["verified_claims"].size(), 1u);
   EXPECT_EQ(out.id_token["verified_claims"][0]["verification"]["assurance_level"], "substantial");
   out = ReleaseClaims(
-      Anna(), Grant({"openid"}, R"({"id_token":{"verified_claims":{"claims":{"birthdate":null}}}})",
-                    {}));
+      Anna(),
+      Grant({"openid"}, R"({"id_token":{"verified_claims":{"claims":{"birthdate":null}}}})", {}));
   EXPECT_FALSE(out.id_token.contains("verified_claims"));
 }
 

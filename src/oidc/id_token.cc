@@ -14,7 +14,8 @@ using json = nlohmann::json;
 
 constexpr std::array kSigningAlgs = {crypto::SigAlg::kES256, crypto::SigAlg::kPS256,
                                      crypto::SigAlg::kRS256, crypto::SigAlg::kEdDSA};
-constexpr std::array kEncryptionAlgs = {crypto::KeyMgmtAlg::kRsaOaep256, crypto::KeyMgmtAlg::kEcdhEs,
+constexpr std::array kEncryptionAlgs = {crypto::KeyMgmtAlg::kRsaOaep256,
+                                        crypto::KeyMgmtAlg::kEcdhEs,
                                         crypto::KeyMgmtAlg::kEcdhEsA256Kw};
 constexpr std::array kEncryptionEncs = {crypto::ContentEnc::kA128CbcHs256,
                                         crypto::ContentEnc::kA256Gcm};
@@ -30,19 +31,17 @@ std::span<const crypto::SigAlg> SupportedResponseSigningAlgs() { return kSigning
 std::span<const crypto::KeyMgmtAlg> SupportedResponseEncryptionAlgs() { return kEncryptionAlgs; }
 std::span<const crypto::ContentEnc> SupportedResponseEncryptionEncs() { return kEncryptionEncs; }
 
-Result<std::string> JwtResponseSigner::SignAndEncrypt(const json& claims,
-                                                      const registry::ClientAuthRecord& client,
-                                                      std::string_view signing_alg,
-                                                      std::string_view encryption_alg,
-                                                      std::string_view encryption_enc,
-                                                      std::string_view typ) const {
+Result<std::string> JwtResponseSigner::SignAndEncrypt(
+    const json& claims, const registry::ClientAuthRecord& client, std::string_view signing_alg,
+    std::string_view encryption_alg, std::string_view encryption_enc, std::string_view typ) const {
   // OIDC Registration §2: id_token_signed_response_alg defaults to RS256 in the spec; this
   // scheme registers ES256 by default (registry), so an empty value only reaches here by a bug.
   auto alg = crypto::ParseSigAlg(signing_alg.empty() ? "ES256" : signing_alg);
   if (!alg || !In(kSigningAlgs, *alg))
     return Status::Internal("unsupported response signing alg " + std::string(signing_alg));
   IDS_ASSIGN_OR_RETURN(crypto::KeyPtr key, keys.SigningKey(*alg));
-  IDS_ASSIGN_OR_RETURN(std::string signed_jwt, crypto::SignJwt(claims, *key, *alg, key->kid(), typ));
+  IDS_ASSIGN_OR_RETURN(std::string signed_jwt,
+                       crypto::SignJwt(claims, *key, *alg, key->kid(), typ));
   if (encryption_alg.empty()) return signed_jwt;
   auto kma = crypto::ParseKeyMgmtAlg(encryption_alg);
   if (!kma || !In(kEncryptionAlgs, *kma))
@@ -83,9 +82,9 @@ Result<json> IdTokenIssuer::Claims(const registry::ClientAuthRecord& client,
   const int64_t now = clock_.NowSeconds();
   // Person claims first, so the protocol claims below always win.
   json claims = content.person_claims.is_object() ? content.person_claims : json::object();
-  claims["iss"] = options_.issuer;       // OIDC Core §2
-  claims["sub"] = content.subject;       // OIDC Core §2, §8
-  claims["aud"] = client.client_id;      // OIDC Core §2: the client_id
+  claims["iss"] = options_.issuer;   // OIDC Core §2
+  claims["sub"] = content.subject;   // OIDC Core §2, §8
+  claims["aud"] = client.client_id;  // OIDC Core §2: the client_id
   claims["exp"] = now + options_.ttl_seconds;
   claims["iat"] = now;
   claims["auth_time"] = content.auth_time;  // OIDC Core §2 (always: every login is fresh)

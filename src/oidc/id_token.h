@@ -32,7 +32,7 @@
 namespace idscheme::oidc {
 
 // What the scheme signs with and encrypts to, as discovery lists them (all of them work).
-std::span<const crypto::SigAlg> SupportedResponseSigningAlgs();      // ES256 PS256 RS256 EdDSA
+std::span<const crypto::SigAlg> SupportedResponseSigningAlgs();         // ES256 PS256 RS256 EdDSA
 std::span<const crypto::KeyMgmtAlg> SupportedResponseEncryptionAlgs();  // RSA-OAEP-256 ECDH-ES ...
 std::span<const crypto::ContentEnc> SupportedResponseEncryptionEncs();  // A128CBC-HS256 A256GCM
 

@@ -18,11 +18,12 @@ using testenv::kStart;
 class IdTokenTest : public ::testing::Test {
  protected:
   IdTokenTest()
-      : jwks_(oauth::JwksCacheOptions{},
-              [](std::string_view) -> Result<oauth::FetchResponse> {
-                return Status::Unavailable("no network in tests");
-              },
-              clock_),
+      : jwks_(
+            oauth::JwksCacheOptions{},
+            [](std::string_view) -> Result<oauth::FetchResponse> {
+              return Status::Unavailable("no network in tests");
+            },
+            clock_),
         issuer_(JwtResponseSigner{testenv::SharedSchemeKeys(), jwks_, random_}, clock_,
                 IdTokenOptions{kIssuer, 300}) {}
 
@@ -154,8 +155,9 @@ TEST_F(IdTokenTest, EncryptedToTheClientsKey) {
     crypto::JweAlgorithms allowed;
     allowed.algs = {c.kma};
     allowed.encs = {c.ce};
-    auto claims = crypto::DecryptAndVerifyJwt(*token, crypto::DecryptKeysFrom(crypto::JwkSet({key.key})),
-                                              allowed, crypto::VerifyKeysFrom(*set), o);
+    auto claims =
+        crypto::DecryptAndVerifyJwt(*token, crypto::DecryptKeysFrom(crypto::JwkSet({key.key})),
+                                    allowed, crypto::VerifyKeysFrom(*set), o);
     ASSERT_TRUE(claims.ok()) << c.alg << ": " << claims.status().ToString();
     EXPECT_EQ((*claims)["sub"], "sub-1");
   }

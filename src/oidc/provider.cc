@@ -22,10 +22,10 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderCo
     for (std::string alg; algs >> alg;) config.discovery.dpop_signing_algs.push_back(alg);
   }
   std::unique_ptr<Provider> p(new Provider(deps, std::move(config)));
-  p->codes_ = std::make_unique<AuthorizationCodes>(deps.db, deps.clock, deps.random,
-                                                   p->config_.codes);
-  p->refresh_tokens_ = std::make_unique<RefreshTokens>(deps.db, deps.clock, deps.random,
-                                                       p->config_.refresh_tokens);
+  p->codes_ =
+      std::make_unique<AuthorizationCodes>(deps.db, deps.clock, deps.random, p->config_.codes);
+  p->refresh_tokens_ =
+      std::make_unique<RefreshTokens>(deps.db, deps.clock, deps.random, p->config_.refresh_tokens);
   p->token_grants_ = std::make_unique<TokenGrants>(deps.db, deps.clock);
   const JwtResponseSigner signer{deps.keys, deps.oauth.client_keys(), deps.random};
   p->id_tokens_ = std::make_unique<IdTokenIssuer>(
@@ -41,16 +41,11 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderCo
 }
 
 PersonTokenDeps Provider::GrantDeps() {
-  return PersonTokenDeps{*codes_,
-                         *refresh_tokens_,
-                         *token_grants_,
-                         deps_.clients,
-                         deps_.identities,
-                         deps_.oauth.access_tokens(),
-                         *id_tokens_,
-                         deps_.db,
-                         deps_.clock,
-                         config_.subject_secret,
+  return PersonTokenDeps{*codes_,          *refresh_tokens_,
+                         *token_grants_,   deps_.clients,
+                         deps_.identities, deps_.oauth.access_tokens(),
+                         *id_tokens_,      deps_.db,
+                         deps_.clock,      config_.subject_secret,
                          config_.release};
 }
 

@@ -79,7 +79,8 @@ class Provider {
   // Adds the authorization_code and refresh_token grants.
   void AddGrants(oauth::TokenEndpoint& token_endpoint);
   // The discovery document with the grant types `token_endpoint` serves now.
-  std::unique_ptr<DiscoveryEndpoint> MakeDiscovery(const oauth::TokenEndpoint& token_endpoint) const;
+  std::unique_ptr<DiscoveryEndpoint> MakeDiscovery(
+      const oauth::TokenEndpoint& token_endpoint) const;
 
   // Purges expired codes, refresh tokens and token grants (for the node's housekeeping timer).
   Status PurgeExpired();

@@ -20,10 +20,11 @@ std::string TokenHash(std::string_view token) { return Base64UrlEncode(crypto::S
 Status RecordFamilyToken(store::Executor& db, std::string_view family, std::string_view jti,
                          int64_t token_expires_at) {
   return db
-      .Exec("INSERT INTO oidc_code_tokens (code_hash, jti, expires_at) VALUES (?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            {store::Text(std::string(family)), store::Text(std::string(jti)),
-             store::Int(token_expires_at)})
+      .Exec(
+          "INSERT INTO oidc_code_tokens (code_hash, jti, expires_at) VALUES (?, ?, ?)"
+          " ON CONFLICT DO NOTHING",
+          {store::Text(std::string(family)), store::Text(std::string(jti)),
+           store::Int(token_expires_at)})
       .status();
 }
 
@@ -52,11 +53,12 @@ Result<std::string> RefreshTokens::Issue(std::string_view family,
   std::string token = Base64UrlEncode(bytes);
   const int64_t now = clock_.NowSeconds();
   IDS_RETURN_IF_ERROR(
-      db_.Exec("INSERT INTO oidc_refresh_tokens (token_hash, family, client_id, grant_json,"
-               " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-               {store::Text(TokenHash(token)), store::Text(std::string(family)),
-                store::Text(grant.client_id), store::Text(ApprovedAuthorizationToJson(grant).dump()),
-                store::Int(now), store::Int(now + options_.lifetime_seconds)})
+      db_.Exec(
+             "INSERT INTO oidc_refresh_tokens (token_hash, family, client_id, grant_json,"
+             " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+             {store::Text(TokenHash(token)), store::Text(std::string(family)),
+              store::Text(grant.client_id), store::Text(ApprovedAuthorizationToJson(grant).dump()),
+              store::Int(now), store::Int(now + options_.lifetime_seconds)})
           .status());
   return token;
 }

@@ -56,17 +56,17 @@ class TokenFlowTest : public testenv::OidcTest {
 
     oauth::AccessTokenOptions at;
     at.issuer = kIssuer;
-    access_tokens_ = std::make_unique<oauth::AccessTokenService>(testenv::SharedSchemeKeys(),
-                                                                 *db_, clock_, random_, at);
+    access_tokens_ = std::make_unique<oauth::AccessTokenService>(testenv::SharedSchemeKeys(), *db_,
+                                                                 clock_, random_, at);
     bearer_ = std::make_unique<oauth::BearerAuthenticator>(*access_tokens_, *oauth_clients_, *db_);
     codes_ = std::make_unique<AuthorizationCodes>(*db_, clock_, random_);
     refresh_ = std::make_unique<RefreshTokens>(*db_, clock_, random_);
     grants_store_ = std::make_unique<TokenGrants>(*db_, clock_);
     const JwtResponseSigner signer{testenv::SharedSchemeKeys(), *jwks_, random_};
     id_tokens_ = std::make_unique<IdTokenIssuer>(signer, clock_, IdTokenOptions{kIssuer, 300});
-    PersonTokenDeps deps{*codes_,    *refresh_,       *grants_store_, *registry_,
-                         *identities_, *access_tokens_, *id_tokens_,    *db_,
-                         clock_,     kSubjectSecret,  {}};
+    PersonTokenDeps deps{
+        *codes_, *refresh_, *grants_store_, *registry_, *identities_, *access_tokens_, *id_tokens_,
+        *db_,    clock_,    kSubjectSecret, {}};
     code_grant_ = std::make_unique<AuthorizationCodeGrant>(deps);
     refresh_grant_ = std::make_unique<RefreshTokenGrant>(deps);
     userinfo_ = std::make_unique<UserinfoEndpoint>(
@@ -174,8 +174,8 @@ TEST_P(TokenFlowTest, CodeForTokensIdTokenAndUserinfo) {
   EXPECT_EQ(id["nonce"], "n-1");
   EXPECT_EQ(id["acr"], "urn:idscheme:loa:basic");
   EXPECT_EQ(id["amr"], (json{"hwk", "pin"}));
-  EXPECT_EQ(id["given_name"], "Anna");   // asked for in claims.id_token
-  EXPECT_FALSE(id.contains("email"));    // scope claims go to userinfo
+  EXPECT_EQ(id["given_name"], "Anna");  // asked for in claims.id_token
+  EXPECT_FALSE(id.contains("email"));   // scope claims go to userinfo
   EXPECT_TRUE(id.contains("at_hash"));
 
   // The access token's sub is the pairwise one too; it never names the person.
@@ -215,8 +215,7 @@ TEST_P(TokenFlowTest, RefusalsOfTheCodeGrant) {
   EXPECT_EQ(Call(*code_grant_, client_id_, no_code).status().oauth_error(), "invalid_request");
   http::FormParams no_redirect;
   no_redirect.Add("code", *code);
-  EXPECT_EQ(Call(*code_grant_, client_id_, no_redirect).status().oauth_error(),
-            "invalid_request");
+  EXPECT_EQ(Call(*code_grant_, client_id_, no_redirect).status().oauth_error(), "invalid_request");
   EXPECT_EQ(Redeem(client_id_, *code, "").status().oauth_error(), "invalid_grant");
   const std::string other = AddClient(WebClient());
   EXPECT_EQ(Redeem(other, *code).status().oauth_error(), "invalid_grant");
@@ -345,9 +344,9 @@ TEST_P(TokenFlowTest, SignedAndEncryptedUserinfo) {
   o.audience = client;
   o.require_exp = false;
   crypto::JweAlgorithms allowed{{crypto::KeyMgmtAlg::kEcdhEs}, {crypto::ContentEnc::kA256Gcm}};
-  auto claims = crypto::DecryptAndVerifyJwt(info.body(),
-                                            crypto::DecryptKeysFrom(crypto::JwkSet({enc.key})),
-                                            allowed, crypto::VerifyKeysFrom(*set), o);
+  auto claims =
+      crypto::DecryptAndVerifyJwt(info.body(), crypto::DecryptKeysFrom(crypto::JwkSet({enc.key})),
+                                  allowed, crypto::VerifyKeysFrom(*set), o);
   ASSERT_TRUE(claims.ok()) << claims.status().ToString();
   EXPECT_EQ((*claims)["sub"], *SubjectFor(Record(client), person_.id, kSubjectSecret));
   EXPECT_EQ((*claims)["email"], person_.attributes.email.value());
@@ -373,9 +372,8 @@ TEST_P(TokenFlowTest, DiscoveryIsCompleteAndTruthful) {
   EXPECT_TRUE(d["authorization_response_iss_parameter_supported"].get<bool>());
   // Every advertised response algorithm really works.
   for (const auto& alg : d["id_token_signing_alg_values_supported"]) {
-    EXPECT_TRUE(testenv::SharedSchemeKeys()
-                    .SigningKey(*crypto::ParseSigAlg(alg.get<std::string>()))
-                    .ok())
+    EXPECT_TRUE(
+        testenv::SharedSchemeKeys().SigningKey(*crypto::ParseSigAlg(alg.get<std::string>())).ok())
         << alg;
   }
   DiscoveryEndpoint endpoint(o);

@@ -5,18 +5,19 @@ namespace idscheme::oidc {
 Status TokenGrants::Put(std::string_view jti, std::string_view subject,
                         const ApprovedAuthorization& grant, int64_t expires_at) {
   return db_
-      .Exec("INSERT INTO oidc_token_grants (jti, subject, grant_json, expires_at)"
-            " VALUES (?, ?, ?, ?)",
-            {store::Text(std::string(jti)), store::Text(std::string(subject)),
-             store::Text(ApprovedAuthorizationToJson(grant).dump()), store::Int(expires_at)})
+      .Exec(
+          "INSERT INTO oidc_token_grants (jti, subject, grant_json, expires_at)"
+          " VALUES (?, ?, ?, ?)",
+          {store::Text(std::string(jti)), store::Text(std::string(subject)),
+           store::Text(ApprovedAuthorizationToJson(grant).dump()), store::Int(expires_at)})
       .status();
 }
 
 Result<TokenGrant> TokenGrants::Find(std::string_view jti) {
-  IDS_ASSIGN_OR_RETURN(auto r, db_.Exec("SELECT subject, grant_json FROM oidc_token_grants"
-                                        " WHERE jti = ? AND expires_at > ?",
-                                        {store::Text(std::string(jti)),
-                                         store::Int(clock_.NowSeconds())}));
+  IDS_ASSIGN_OR_RETURN(auto r,
+                       db_.Exec("SELECT subject, grant_json FROM oidc_token_grants"
+                                " WHERE jti = ? AND expires_at > ?",
+                                {store::Text(std::string(jti)), store::Int(clock_.NowSeconds())}));
   if (r.rows.empty()) return Status::NotFound("no grant for this token");
   auto json = nlohmann::json::parse(r.rows[0].Text(1), nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return Status::Internal("stored token grant unreadable");

@@ -41,8 +41,7 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
   IDS_ASSIGN_OR_RETURN(registry::ClientAuthRecord client, deps.clients.FindClient(grant.client_id));
   if (!client.Usable()) return InvalidGrant("client is no longer active");
   IDS_ASSIGN_OR_RETURN(identity::Identity person, ActivePerson(deps, grant.identity_id));
-  IDS_ASSIGN_OR_RETURN(std::string sub,
-                       SubjectFor(client, grant.identity_id, deps.subject_secret));
+  IDS_ASSIGN_OR_RETURN(std::string sub, SubjectFor(client, grant.identity_id, deps.subject_secret));
 
   // Step 6: the access token.
   oauth::AccessTokenRequest token_request;
@@ -111,7 +110,7 @@ Result<oauth::TokenResponse> AuthorizationCodeGrant::Handle(const oauth::TokenRe
   if (request.dpop_jkt) grant.dpop_jkt = request.dpop_jkt;
   const std::string family = AuthorizationCodes::FamilyOf(code);
   IDS_ASSIGN_OR_RETURN(auto response, IssuePersonTokens(deps_, request, grant, family,
-                                                         /*with_nonce=*/true, ""));
+                                                        /*with_nonce=*/true, ""));
   // A second redemption racing this one may have revoked the family meanwhile: then so is the
   // token just issued: CheckNotReused revokes the family again and refuses.
   IDS_RETURN_IF_ERROR(deps_.codes.CheckNotReused(code));
