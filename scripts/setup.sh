@@ -42,8 +42,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ "$want_test" = 1 ] && [ -f tests/e2e/package.json ]; then
-  if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules ]; then
-    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+for npm_dir in tests/e2e bench/peer; do
+  if [ "$want_test" = 1 ] && [ -f "$npm_dir/package.json" ]; then
+    if [ ! -d "$npm_dir/node_modules" ] || [ "$npm_dir/package-lock.json" -nt "$npm_dir/node_modules" ]; then
+      (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
   fi
-fi
+done

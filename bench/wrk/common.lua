@@ -1,0 +1,56 @@
+-- Shared by bench/wrk/*.lua (wrk 4, LuaJIT): counts responses that are not 2xx in every thread
+-- and, when the run ends, prints one line "BENCH {json}" that bench/compare reads: requests,
+-- duration, req/s, latency percentiles in microseconds, non-2xx responses, socket errors, and
+-- how many pre-signed assertions ran out (see token_jwt.lua).
+local M = {}
+
+local threads = {}
+local next_id = 0
+
+function M.setup(thread)
+  thread:set("thread_id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+non2xx = 0
+exhausted = 0
+
+function M.response(status, headers, body)
+  if status < 200 or status > 299 then
+    non2xx = non2xx + 1
+    if non2xx == 1 then
+      io.stderr:write("bench: first non-2xx response: " .. status .. " " .. (body or ""):sub(1, 200) .. "\n")
+    end
+  end
+end
+
+function M.done(summary, latency, requests)
+  local bad, short = 0, 0
+  for _, t in ipairs(threads) do
+    bad = bad + (t:get("non2xx") or 0)
+    short = short + (t:get("exhausted") or 0)
+  end
+  local seconds = summary.duration / 1e6
+  local errors = summary.errors
+  io.write(string.format(
+    'BENCH {"requests":%d,"seconds":%.3f,"rps":%.1f,"p50_us":%d,"p90_us":%d,"p99_us":%d,' ..
+    '"max_us":%d,"non2xx":%d,"socket_errors":%d,"exhausted":%d}\n',
+    summary.requests, seconds, summary.requests / seconds,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    bad, errors.connect + errors.read + errors.write + errors.timeout, short))
+end
+
+-- Installs the hooks as wrk's globals; a workload script calls this, then defines request().
+function M.install()
+  setup = M.setup
+  response = M.response
+  done = M.done
+end
+
+-- The form body's value, percent-encoded (RFC 3986 unreserved characters kept).
+function M.urlencode(s)
+  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+
+return M
