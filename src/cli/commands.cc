@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <tuple>
 
@@ -9,6 +10,7 @@
 #include "cli/app_commands.h"
 #include "cli/common_flags.h"
 #include "cli/demo_seed.h"
+#include "cli/demo_shop.h"
 #include "cli/identity_commands.h"
 #include "cli/registry_commands.h"
 #include "common/log.h"
@@ -26,46 +28,96 @@ int Serve(const CommonFlags& flags) {
   return s.ok() ? 0 : Fail(s);
 }
 
+// How this binary is best named in printed commands: relative to the working directory when
+// it lies below it.
+std::string SelfCommand() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "idscheme";
+  auto rel = std::filesystem::relative(exe, std::filesystem::current_path(), ec);
+  if (!ec && !rel.empty() && rel.native().rfind("..", 0) != 0) return rel.string();
+  return exe.string();
+}
+
 int Demo(CommonFlags flags) {
   if (flags.data_dir.empty() && flags.store_url.empty()) flags.data_dir = "demo-data";
   if (flags.listen.empty()) flags.listen = "127.0.0.1:8080";
   auto cfg = flags.Load();
   if (!cfg.ok()) return Fail(cfg.status());
   nlohmann::json seeded = nlohmann::json::array();
+  std::string activation_code;
+  const std::string phone_state = cfg->store.data_dir + "/phone.json";
   if (!cfg->store.data_dir.empty()) {
     auto node = server::Node::Open(*cfg);
     if (!node.ok()) return Fail(node.status());
-    auto s = SeedDemo((*node)->registry(), cfg->store.data_dir, cfg->server.issuer);
+    auto s = SeedDemo((*node)->registry(), (*node)->identities(), cfg->store.data_dir,
+                      cfg->server.issuer);
     if (!s.ok()) return Fail(s.status());
     seeded = std::move(s).value();
+    // Until the demo's phone is enrolled, each run hands out a fresh activation code.
+    if (!std::filesystem::exists(phone_state)) {
+      for (const auto& m : seeded) {
+        if (m["role"] != "person") continue;
+        auto code = (*node)->identities().IssueActivationCode(identity::Actor::Operator(),
+                                                              m["identity_id"].get<std::string>());
+        if (code.ok()) activation_code = code->code;
+      }
+    }
   }
   const std::string& iss = cfg->server.issuer;
   std::cout << "idscheme demo: a local sandbox scheme on the embedded store ("
             << cfg->store.data_dir << ")\n"
-            << "  issuer      " << iss << "\n"
-            << "  JWKS        " << iss << "/jwks\n"
+            << "  issuer      " << iss << "  (discovery: " << iss
+            << "/.well-known/openid-configuration)\n"
+            << "  demo shop   " << iss << "/demo  (a service provider logging people in)\n"
             << "  token       " << iss << "/token  (also /introspect, /revoke)\n"
             << "  admin API   " << iss << "/admin/v1/members  (a scheme manager's token)\n"
             << "  registrar   " << iss << "/registrar/v1/identities\n"
             << "  health      " << iss << "/healthz, " << iss << "/metrics\n";
+  std::optional<DemoShopClient> shop;
   if (!seeded.empty()) {
     std::cout << "\nSandbox members and their clients (client_secret_basic; also in "
               << cfg->store.data_dir << "/demo-credentials.json):\n";
-    for (const auto& m : seeded)
+    for (const auto& m : seeded) {
+      if (!m.contains("client_id")) continue;
       std::cout << "  " << m["role"].get<std::string>() << "  "
                 << m["display_name"].get<std::string>() << "\n      client_id "
                 << m["client_id"].get<std::string>() << "  client_secret "
                 << m["client_secret"].get<std::string>() << "\n";
+      if (m["role"] == "service_provider") {
+        shop = DemoShopClient{iss, m["client_id"].get<std::string>(),
+                              m["client_secret"].get<std::string>()};
+      }
+    }
     const auto& admin = seeded.front();
-    std::cout << "\nTry it: a token for the scheme manager's client, then the member list:\n"
+    std::cout << "\nTry the APIs: a token for the scheme manager's client, then the members:\n"
               << "  curl -s -u " << admin["client_id"].get<std::string>() << ":"
               << admin["client_secret"].get<std::string>() << " -d grant_type=client_credentials "
               << iss << "/token\n"
               << "  curl -s -H \"Authorization: Bearer ACCESS_TOKEN\" " << iss
               << "/admin/v1/members\n";
+    const std::string self = SelfCommand();
+    std::cout << "\nTry a login as Anna de Vries (phone " << kDemoPersonPhone
+              << "), approving with the reference app in another terminal:\n";
+    if (!activation_code.empty()) {
+      std::cout << "  1. enrol the app once:  " << self << " app --server " << iss << " --state "
+                << phone_state << " enroll --code " << activation_code << " --pin 1234\n";
+    } else {
+      std::cout << "  1. the app is enrolled (" << phone_state
+                << "; delete it for a new activation code)\n";
+    }
+    std::cout << "  2. open " << iss << "/demo in a browser, log in, type the phone number\n"
+              << "  3. approve with the code the page shows:  " << self << " app --state "
+              << phone_state << " approve --code CODE --pin 1234\n";
   }
   std::cout << "Ctrl-C stops it.\n" << std::flush;
-  Status s = server::Serve(*cfg);
+  server::NodeOptions options;
+  if (shop) {
+    options.extra_routes = [client = *shop](server::Node& node, http::Router& router) {
+      AddDemoShopRoutes(router, node, client);
+    };
+  }
+  Status s = server::Serve(*cfg, options);
   return s.ok() ? 0 : Fail(s);
 }
 

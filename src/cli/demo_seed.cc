@@ -75,8 +75,8 @@ Result<json> ClientMetadataFor(registry::Role role, const std::string& issuer) {
 
 }  // namespace
 
-Result<json> SeedDemo(registry::Registry& registry, const std::string& data_dir,
-                      const std::string& issuer) {
+Result<json> SeedDemo(registry::Registry& registry, identity::Identities& identities,
+                      const std::string& data_dir, const std::string& issuer) {
   const std::filesystem::path file = std::filesystem::path(data_dir) / kFile;
   IDS_ASSIGN_OR_RETURN(auto existing, registry.members().List(registry::MemberFilter{}));
   if (!existing.empty()) return ReadSeeded(file);
@@ -91,9 +91,11 @@ Result<json> SeedDemo(registry::Registry& registry, const std::string& data_dir,
           registry::ParseAgreementTerms(
               {{"services", {"identification", "login"}},
                {"claims",
-                {"name", "given_name", "family_name", "birthdate", "email", "phone_number"}},
+                {"name", "given_name", "family_name", "birthdate", "email", "email_verified",
+                 "phone_number", "nationalities"}},
                {"assurance_levels", {"basic", "advanced"}},
-               {"claims_outside", "refuse"}}));
+               // A shop asking for `profile` gets the part of it the agreement allows.
+               {"claims_outside", "drop"}}));
       IDS_RETURN_IF_ERROR(registry.agreements().Set(member.id, terms, kActor).status());
     }
     IDS_ASSIGN_OR_RETURN(json request, ClientMetadataFor(d.role, issuer));
@@ -107,6 +109,36 @@ Result<json> SeedDemo(registry::Registry& registry, const std::string& data_dir,
                       {"client_id", client.client.client_id},
                       {"client_secret", client.secret}});
   }
+  // A person the registration office checked in person, with a passport, so the shop's login
+  // and data sharing can be tried at once.
+  std::string registrar_id;
+  for (const auto& m : seeded) {
+    if (m["role"] == registry::RoleName(registry::Role::kIdentityRegistrar))
+      registrar_id = m["member_id"].get<std::string>();
+  }
+  IDS_ASSIGN_OR_RETURN(identity::NewIdentity person,
+                       identity::ParseNewIdentity({{"given_name", "Anna"},
+                                                   {"family_name", "de Vries"},
+                                                   {"birthdate", "1990-04-01"},
+                                                   {"email", "anna@example.nl"},
+                                                   {"phone_number", kDemoPersonPhone},
+                                                   {"nationalities", {"NL"}},
+                                                   {"evidence",
+                                                    {{"type", "document"},
+                                                     {"method", "pipp"},
+                                                     {"time", "2026-01-15T10:00:00Z"},
+                                                     {"document_details",
+                                                      {{"type", "passport"},
+                                                       {"document_number", "NXC1234567"},
+                                                       {"issuer", {{"country", "NL"}}},
+                                                       {"date_of_issuance", "2022-01-10"},
+                                                       {"date_of_expiry", "2032-01-09"}}}}}}));
+  IDS_ASSIGN_OR_RETURN(identity::Identity created,
+                       identities.Create(identity::Actor::Operator(), registrar_id, person));
+  seeded.push_back({{"role", "person"},
+                    {"identity_id", created.id},
+                    {"display_name", "Anna de Vries"},
+                    {"phone_number", kDemoPersonPhone}});
   IDS_RETURN_IF_ERROR(WriteSeeded(file, seeded));
   return seeded;
 }

@@ -14,13 +14,19 @@
 #include <string>
 
 #include "common/status.h"
+#include "identity/identities.h"
 #include "registry/registry.h"
 
 namespace idscheme::cli {
 
-// Seeds an empty registry, or reads back what an earlier run seeded. Returns the credentials:
-// [{"role", "member_id", "display_name", "client_id", "client_secret"}, ...].
-Result<nlohmann::json> SeedDemo(registry::Registry& registry, const std::string& data_dir,
-                                const std::string& issuer);
+// The demo person, registered by the demo registration office on the first run.
+inline constexpr char kDemoPersonPhone[] = "+31612345678";
+
+// Seeds an empty registry (the members, their clients, and the demo person), or reads back what
+// an earlier run seeded. Returns the credentials:
+// [{"role", "member_id", "display_name", "client_id", "client_secret"}, ...,
+//  {"role": "person", "identity_id", "display_name", "phone_number"}].
+Result<nlohmann::json> SeedDemo(registry::Registry& registry, identity::Identities& identities,
+                                const std::string& data_dir, const std::string& issuer);
 
 }  // namespace idscheme::cli

@@ -24,19 +24,29 @@ class DemoSeedTest : public ::testing::Test {
     db_ = std::move(db).value();
     ASSERT_TRUE(store::Migrate(*db_, server::AllMigrations()).ok());
     registry_ = std::make_unique<registry::Registry>(*db_, clock_, crypto::SystemRandom());
+    identities_ = std::make_unique<identity::Identities>(*db_, clock_, crypto::SystemRandom());
   }
 
   std::string dir_;
   FakeClock clock_{1'800'000'000};
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<identity::Identities> identities_;
 };
 
-TEST_F(DemoSeedTest, SeedsOneMemberPerRoleWithAWorkingSecretOnceThenReadsItBack) {
-  auto first = SeedDemo(*registry_, dir_, "http://127.0.0.1:8080");
+TEST_F(DemoSeedTest, SeedsOneMemberPerRoleAndAPersonOnceThenReadsThemBack) {
+  auto first = SeedDemo(*registry_, *identities_, dir_, "http://127.0.0.1:8080");
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  ASSERT_EQ(first->size(), 4u);
+  ASSERT_EQ(first->size(), 5u);
+  // The demo person, registered by the registration office, ready for an activation code.
+  const auto& person = first->back();
+  EXPECT_EQ(person["role"], "person");
+  EXPECT_EQ(person["phone_number"], kDemoPersonPhone);
+  auto status = identities_->StatusOf(person["identity_id"].get<std::string>());
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(*status, identity::IdentityStatus::kActive);
   for (const auto& entry : *first) {
+    if (entry["role"] == "person") continue;
     auto client = registry_->FindClient(entry["client_id"].get<std::string>());
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     EXPECT_TRUE(client->Usable());
@@ -53,7 +63,7 @@ TEST_F(DemoSeedTest, SeedsOneMemberPerRoleWithAWorkingSecretOnceThenReadsItBack)
   ASSERT_EQ(::stat((dir_ + "/demo-credentials.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
-  auto again = SeedDemo(*registry_, dir_, "http://127.0.0.1:8080");
+  auto again = SeedDemo(*registry_, *identities_, dir_, "http://127.0.0.1:8080");
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(*again, *first);
   auto members = registry_->members().List({});
@@ -65,7 +75,7 @@ TEST_F(DemoSeedTest, RefusesAStoreItDidNotSeed) {
   registry::NewMember m{
       registry::Role::kServiceProvider, "Someone Else", "X-1", {"a@b.example", ""}, ""};
   ASSERT_TRUE(registry_->members().Create(m, "operator").ok());
-  auto r = SeedDemo(*registry_, dir_, "http://127.0.0.1:8080");
+  auto r = SeedDemo(*registry_, *identities_, dir_, "http://127.0.0.1:8080");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kFailedPrecondition);
 }

@@ -164,7 +164,7 @@ const std::vector<Spec>& Specs() {
       IntKey("oidc.pushed_request_lifetime_seconds", "lifetime of a PAR request_uri", &Config::oidc,
              &OidcSettings::pushed_request_lifetime_seconds, 5, 600),
       IntKey("oidc.request_object_max_lifetime_seconds", "longest exp - nbf of a request object",
-             &Config::oidc, &OidcSettings::request_object_max_lifetime_seconds, 10, 86'400),
+             &Config::oidc, &OidcSettings::request_object_max_lifetime_seconds, 10, 3600),
       IntKey("oidc.code_lifetime_seconds", "authorization code lifetime", &Config::oidc,
              &OidcSettings::code_lifetime_seconds, 5, 600),
       IntKey("oidc.refresh_token_ttl_seconds", "refresh token lifetime", &Config::oidc,

@@ -10,6 +10,7 @@
 #include "oidc/acr.h"
 #include "oidc/authorization_endpoint.h"
 #include "oidc/authorization_response.h"
+#include "oidc/claims_release.h"
 
 namespace idscheme::login {
 namespace {
@@ -40,10 +41,6 @@ approval::AssuranceLevel ToApprovalLevel(registry::AssuranceLevel level) {
 std::string PhoneKey(std::string_view phone) {
   auto digest = crypto::Sha256(phone);
   return "phone:" + Base64UrlEncode(std::span<const uint8_t>(digest.data(), digest.size()));
-}
-
-bool Wants(const oidc::ValidatedAuthorizationRequest& request) {
-  return request.claims.id_token_verified_claims || request.claims.userinfo_verified_claims;
 }
 
 }  // namespace
@@ -171,9 +168,7 @@ std::vector<std::string> LoginFlow::ClaimsToShow(const Loaded& loaded) {
   }
   registry::Decision d =
       deps_.registry.policy().Evaluate(oidc::PolicyRequestFor(loaded.session.request));
-  std::vector<std::string> out = d.allowed_claims;
-  if (Wants(loaded.session.request)) out.push_back("verified_claims");
-  return out;
+  return oidc::ClaimsToShow(loaded.session.request, d.terms);
 }
 
 http::Response LoginFlow::Show(const http::Request& http) {
@@ -260,8 +255,9 @@ http::Response LoginFlow::SubmitPhone(const http::Request& http) {
         decision.status.oauth_error().empty() ? "access_denied" : decision.status.oauth_error();
     return Finish(l, error, decision.status.message());
   }
-  std::vector<std::string> claims = decision.allowed_claims;
-  if (Wants(l.session.request)) claims.push_back("verified_claims");
+  // Exactly what the app will show and the person approves: the agreement's and the record's
+  // claims among those asked for (scope, claims parameter, verified_claims).
+  std::vector<std::string> claims = oidc::ClaimsToShow(l.session.request, decision.terms);
 
   identity::IdentityFilter filter;
   filter.status = identity::IdentityStatus::kActive;
@@ -308,8 +304,9 @@ http::Response LoginFlow::ChooseQr(const http::Request& http) {
         decision.status.oauth_error().empty() ? "access_denied" : decision.status.oauth_error();
     return Finish(l, error, decision.status.message());
   }
-  std::vector<std::string> claims = decision.allowed_claims;
-  if (Wants(l.session.request)) claims.push_back("verified_claims");
+  // Exactly what the app will show and the person approves: the agreement's and the record's
+  // claims among those asked for (scope, claims parameter, verified_claims).
+  std::vector<std::string> claims = oidc::ClaimsToShow(l.session.request, decision.terms);
   auto action = CreateAction(l, std::nullopt, claims);
   if (!action.ok())
     return RenderMessagePage(l.ctx.locale, "The service is temporarily unavailable.", 503);

@@ -139,6 +139,7 @@ Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
   oidc::ProviderConfig provider_config;
   provider_config.subject_secret = std::move(subject_secret);
   provider_config.codes.lifetime_seconds = c.oidc.code_lifetime_seconds;
+  provider_config.refresh_tokens.lifetime_seconds = c.oidc.refresh_token_ttl_seconds;
   provider_config.discovery.issuer = c.server.issuer;
   provider_config.discovery.require_pushed_authorization_requests =
       c.oidc.require_pushed_authorization_requests;
@@ -276,6 +277,7 @@ Result<std::unique_ptr<Instance>> Instance::Start(const config::Config& config,
   IDS_ASSIGN_OR_RETURN(inst->node_, Node::Open(config, options));
   http::Router router;
   inst->node_->AddRoutes(router);
+  if (options.extra_routes) options.extra_routes(*inst->node_, router);
   IDS_ASSIGN_OR_RETURN(auto server_options, ServerOptionsFrom(config, inst->node_->metrics()));
   inst->http_ = std::make_unique<http::Server>(server_options, std::move(router));
   IDS_RETURN_IF_ERROR(inst->http_->Start());
@@ -325,9 +327,9 @@ Instance::~Instance() {
   StopReloader();
 }
 
-Status Serve(const config::Config& config) {
+Status Serve(const config::Config& config, const NodeOptions& options) {
   auto start = std::chrono::steady_clock::now();
-  IDS_ASSIGN_OR_RETURN(auto instance, Instance::Start(config));
+  IDS_ASSIGN_OR_RETURN(auto instance, Instance::Start(config, options));
   instance->http().StopOnSignals(std::chrono::milliseconds(config.server.shutdown_grace_ms));
   double ready_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

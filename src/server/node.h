@@ -8,6 +8,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -44,11 +45,15 @@ namespace idscheme::server {
 // Every part's migrations, in version order.
 std::vector<store::Migration> AllMigrations();
 
+class Node;
+
 struct NodeOptions {
   bool migrate = true;           // apply pending migrations (serve: yes; read-only tools: no)
   bool init_keys = true;         // create the first keys of an empty store
   const Clock* clock = nullptr;  // default: the system clock
   Random* random = nullptr;      // default: OpenSSL's CSPRNG
+  // Instance::Start: more routes beside the node's own (the demo's service provider).
+  std::function<void(Node&, http::Router&)> extra_routes;
 };
 
 class Node {
@@ -146,6 +151,6 @@ class Instance {
 
 // Runs a node until SIGTERM/SIGINT: the `serve` command. Logs one "ready" line with the bound
 // address and the start-up time; prints nothing secret.
-Status Serve(const config::Config& config);
+Status Serve(const config::Config& config, const NodeOptions& options = {});
 
 }  // namespace idscheme::server
