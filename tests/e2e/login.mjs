@@ -39,9 +39,10 @@ async function app(...args) {
 }
 
 async function configFor(c, { decrypt = false } = {}) {
-  const key = await jose.importJWK(c.private_jwk, c.private_jwk.alg);
-  const config = await client.discovery(issuer, c.client_id, undefined,
-    client.PrivateKeyJwt({ key, kid: c.private_jwk.kid }),
+  const auth = c.client_secret ? client.ClientSecretBasic(c.client_secret)
+    : client.PrivateKeyJwt({ key: await jose.importJWK(c.private_jwk, c.private_jwk.alg),
+      kid: c.private_jwk.kid });
+  const config = await client.discovery(issuer, c.client_id, undefined, auth,
     { execute: [client.allowInsecureRequests] });
   if (decrypt) {
     const encKey = await jose.importJWK(c.enc_private_jwk, 'RSA-OAEP-256');
@@ -105,6 +106,11 @@ test('login with PAR, private_key_jwt, PKCE and DPoP; approved in the app with n
   const pending = JSON.parse(await app('pending', '--json'));
   assert.equal(pending.length, 1);
   assert.equal(pending[0].member, 'Example Shop');
+  // Number matching: the page's code is one of the app's three choices; the screenshot is kept
+  // as evidence of what the person saw.
+  assert.ok(pending[0].code_choices.includes(code), JSON.stringify(pending[0]));
+  assert.ok(await page.locator('#verification-code').isVisible());
+  await page.screenshot({ path: `${setup.work}/waiting-page.png` });
   await app('approve', '--code', code);
   const back = await arrival(page);
   assert.equal(back.searchParams.get('iss'), setup.issuer);  // RFC 9207
@@ -121,6 +127,19 @@ test('login with PAR, private_key_jwt, PKCE and DPoP; approved in the app with n
     { DPoP: flow.DPoP });
   assert.equal(info.given_name, 'Anna');
   assert.equal(info.email, 'anna@example.be');
+  // Refresh (rotated), then revocation of the new access token (RFC 7009).
+  assert.ok(tokens.refresh_token);
+  const fresh = await client.refreshTokenGrant(config, tokens.refresh_token, undefined,
+    { DPoP: flow.DPoP });
+  assert.notEqual(fresh.refresh_token, tokens.refresh_token);
+  assert.equal((await client.fetchUserInfo(config, fresh.access_token, claims.sub,
+    { DPoP: flow.DPoP })).given_name, 'Anna');
+  await client.tokenRevocation(config, fresh.access_token);
+  await assert.rejects(client.fetchUserInfo(config, fresh.access_token, claims.sub,
+    { DPoP: flow.DPoP }));
+  // The rotated-away refresh token is refused (and revokes its family).
+  await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token, undefined,
+    { DPoP: flow.DPoP }), (e) => e.error === 'invalid_grant');
   // The code is single-use: a second exchange is refused.
   await assert.rejects(client.authorizationCodeGrant(config, back,
     { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce },
@@ -128,7 +147,7 @@ test('login with PAR, private_key_jwt, PKCE and DPoP; approved in the app with n
   await page.close();
 });
 
-test('the encrypted ID token decrypts and verifies (RSA-OAEP-256)', async () => {
+test('encrypted ID token and signed+encrypted userinfo decrypt and verify (RSA-OAEP-256)', async () => {
   const config = await configFor(setup.clients.encrypted, { decrypt: true });
   const flow = await start(config, { scope: 'openid' });
   const page = await browser.newPage();
@@ -140,6 +159,35 @@ test('the encrypted ID token decrypts and verifies (RSA-OAEP-256)', async () => 
       idTokenExpected: true }, undefined, { DPoP: flow.DPoP });
   assert.equal(tokens.id_token.split('.').length, 5);  // a JWE (RFC 7516 compact)
   assert.ok(tokens.claims().sub);
+  // Userinfo signed, then encrypted (OIDC Core §5.3.2), decrypted and verified by the library.
+  const info = await client.fetchUserInfo(config, tokens.access_token, tokens.claims().sub,
+    { DPoP: flow.DPoP });
+  assert.equal(info.sub, tokens.claims().sub);
+  await page.close();
+});
+
+test('a signed request object (JAR) and client_secret_basic; PS256 ID token', async () => {
+  const c = setup.clients.jar;
+  const config = await configFor(c);
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const key = await jose.importJWK(c.request_jwk, 'ES256');
+  const url = await client.buildAuthorizationUrlWithJAR(config, {
+    redirect_uri: redirectUri, scope: 'openid email', state, nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  }, { key, kid: c.request_jwk.kid });
+  const page = await browser.newPage();
+  const code = await phoneStep(page, url);
+  await app('approve', '--code', code);
+  const back = await arrival(page);
+  const tokens = await client.authorizationCodeGrant(config, back,
+    { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce,
+      idTokenExpected: true });
+  assert.equal(JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url')).alg, 'PS256');
+  const info = await client.fetchUserInfo(config, tokens.access_token, tokens.claims().sub);
+  assert.equal(info.email, 'anna@example.be');
   await page.close();
 });
 

@@ -36,10 +36,12 @@ ids agreement set "$shop" --services login,identification --levels basic,advance
   --claims given_name,family_name,name,birthdate,email,email_verified,gender,middle_name \
   --outside drop >/dev/null
 
-# Two clients with keys made here (the service provider's own): one signed, one encrypted.
+# Three clients with keys made here (the service provider's own): signed tokens with refresh,
+# encrypted tokens, and a shared secret with signed request objects.
 node "$here/keys.mjs" "$work/keys.json" "http://127.0.0.1:$rp_port/cb"
 signed=$(ids client add "$shop" --metadata-file "$work/keys.json.signed.metadata.json" --json | field client_id)
 encrypted=$(ids client add "$shop" --metadata-file "$work/keys.json.encrypted.metadata.json" --json | field client_id)
+jar=$(ids client add "$shop" --metadata-file "$work/keys.json.jar.metadata.json" --json)
 
 # A person, enrolled at the registrar's desk.
 person=$(ids identity add --registrar "$registrar" --given-name Anna --family-name Peeters \
@@ -65,12 +67,15 @@ const fs = require("fs");
 const keys = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
 keys.signed.client_id = process.argv[2];
 keys.encrypted.client_id = process.argv[3];
+const jar = JSON.parse(process.argv[10]);
+keys.jar.client_id = jar.client_id;
+keys.jar.client_secret = jar.client_secret;
 fs.writeFileSync(process.argv[4], JSON.stringify({
   issuer: process.argv[5], rp_port: Number(process.argv[6]), idscheme: process.argv[7],
-  app_state: process.argv[8], identity_id: process.argv[9], pin: "1234",
+  app_state: process.argv[8], identity_id: process.argv[9], pin: "1234", work: process.argv[11],
   phone_typed: "+32 470 12 34 56", clients: keys }));
 ' "$work/keys.json" "$signed" "$encrypted" "$work/setup.json" "$issuer" "$rp_port" "$bin" \
-  "$work/app.json" "$identity"
+  "$work/app.json" "$identity" "$jar" "$work"
 
 status=0
 SETUP="$work/setup.json" node "$here/login.mjs" || status=$?
