@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "oauth/dpop.h"
 #include "oauth/oauth_context.h"
+#include "oauth/refresh_token_revoker.h"
 #include "oauth/revocation.h"
 #include "oauth/token_endpoint.h"
 
@@ -22,6 +23,7 @@ http::Response Refuse(const http::Request& request, const Status& status) {
 struct Call {
   AuthenticatedClient client;
   std::string token;
+  std::string token_type_hint;  // "" when absent
 };
 
 Result<Call> ReadCall(const http::Request& request, OAuthContext& oauth) {
@@ -31,7 +33,8 @@ Result<Call> ReadCall(const http::Request& request, OAuthContext& oauth) {
   auto token = params.Get("token");
   // RFC 7662 §2.1, RFC 7009 §2.1: token is REQUIRED.
   if (!token || token->empty()) return Status::OAuth("invalid_request", "token missing");
-  return Call{std::move(client), std::string(*token)};
+  auto hint = params.Get("token_type_hint");
+  return Call{std::move(client), std::string(*token), hint ? std::string(*hint) : std::string()};
 }
 
 nlohmann::json Inactive() { return {{"active", false}}; }
@@ -41,6 +44,22 @@ http::Response JsonNoStore(const nlohmann::json& body) {
   http::Response r = http::Response::Json(200, body);
   r.SetHeader("Pragma", "no-cache");
   return r;
+}
+
+http::Response RevocationDone() { return http::Response::JsonText(200, "{}"); }
+
+// RFC 7009 §2.1: a refresh token of the caller is revoked with the access tokens of its grant.
+// False when no revoker is registered or the token is not one of the caller's refresh tokens.
+Result<bool> RevokeRefreshToken(const http::Request& request, OAuthContext& oauth,
+                                const Call& call) {
+  RefreshTokenRevoker* revoker = oauth.refresh_token_revoker();
+  if (revoker == nullptr) return false;
+  const std::string& client_id = call.client.record.client_id;
+  IDS_ASSIGN_OR_RETURN(bool revoked, revoker->Revoke(client_id, call.token));
+  if (revoked)
+    log::Info("refresh token revoked",
+              {{"request_id", request.request_id()}, {"client_id", client_id}});
+  return revoked;
 }
 
 }  // namespace
@@ -82,14 +101,25 @@ http::Response HandleIntrospection(const http::Request& request, OAuthContext& o
 http::Response HandleRevocation(const http::Request& request, OAuthContext& oauth) {
   auto call = ReadCall(request, oauth);
   if (!call.ok()) return Refuse(request, call.status());
+  // RFC 7009 §2.1: token_type_hint only orders the lookup; the other type is searched too.
+  const bool refresh_first = call->token_type_hint == "refresh_token";
+  if (refresh_first) {
+    auto revoked = RevokeRefreshToken(request, oauth, *call);
+    if (!revoked.ok()) return Refuse(request, revoked.status());
+    if (*revoked) return RevocationDone();
+  }
   // Only the token's own lifetime and signature matter here: a token of a suspended member can
   // still be revoked by its client.
   auto claims = oauth.access_tokens().Validate(call->token);
   if (!claims.ok()) {
-    // RFC 7009 §2.2: an invalid token is not an error (the client cannot do anything about it).
-    if (claims.status().oauth_error() == "invalid_token")
-      return http::Response::JsonText(200, "{}");
-    return Refuse(request, claims.status());
+    if (claims.status().oauth_error() != "invalid_token") return Refuse(request, claims.status());
+    if (!refresh_first) {
+      auto revoked = RevokeRefreshToken(request, oauth, *call);
+      if (!revoked.ok()) return Refuse(request, revoked.status());
+    }
+    // RFC 7009 §2.2: an invalid or unknown token (or another client's refresh token) is not an
+    // error (the client cannot do anything about it).
+    return RevocationDone();
   }
   // RFC 7009 §2.1: the token must have been issued to the client asking.
   if (claims->client_id != call->client.record.client_id)
@@ -101,7 +131,7 @@ http::Response HandleRevocation(const http::Request& request, OAuthContext& oaut
   log::Info("access token revoked", {{"request_id", request.request_id()},
                                      {"client_id", claims->client_id},
                                      {"jti", claims->jti}});
-  return http::Response::JsonText(200, "{}");
+  return RevocationDone();
 }
 
 }  // namespace idscheme::oauth

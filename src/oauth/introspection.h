@@ -12,11 +12,13 @@
 // does not own.
 //
 // Revocation revokes an access token issued to the calling client; from then on the bearer
-// check and introspection refuse it on every node. An invalid or unknown token is answered 200
-// as well (RFC 7009 §2.2). A valid token of another client is refused (unauthorized_client).
-// token_type_hint is optional; values other than access_token/refresh_token are ignored
-// (RFC 7009 §2.1: the hint only helps the lookup). Refresh tokens arrive with the
-// authorization code grant.
+// check and introspection refuse it on every node. A refresh token of the calling client is
+// revoked through the registered RefreshTokenRevoker (refresh_token_revoker.h), together with
+// the access tokens of its grant (RFC 7009 §2.1). An invalid or unknown token, or another
+// client's refresh token, is answered 200 and nothing is revoked (RFC 7009 §2.2). A valid access
+// token of another client is refused (unauthorized_client). token_type_hint is optional and
+// only orders the lookup (refresh_token: refresh tokens first); values other than
+// access_token/refresh_token are ignored (RFC 7009 §2.1).
 //
 // Thread-safety: safe from any number of threads.
 #pragma once
