@@ -37,7 +37,14 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderCo
   p->userinfo_ = std::make_unique<UserinfoEndpoint>(
       UserinfoDeps{deps.oauth.bearer(), *p->token_grants_, deps.clients, deps.identities, signer},
       std::move(userinfo));
+  // RFC 7009 §2: the server that issues refresh tokens revokes them at /revoke.
+  deps.oauth.SetRefreshTokenRevoker(p->refresh_tokens_.get());
   return p;
+}
+
+Provider::~Provider() {
+  if (deps_.oauth.refresh_token_revoker() == refresh_tokens_.get())
+    deps_.oauth.SetRefreshTokenRevoker(nullptr);
 }
 
 PersonTokenDeps Provider::GrantDeps() {

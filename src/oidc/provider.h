@@ -15,6 +15,9 @@
 //   AddProviderRoutes(router, *provider, oauth.token_endpoint());   // renders discovery now
 //   login pages: provider->codes().Issue(approved) after the approval.
 // The issuer is the OAuth context's (server.issuer); DiscoveryOptions.issuer is set from it.
+// Create also registers the refresh tokens as the context's RefreshTokenRevoker, so POST /revoke
+// revokes them (RFC 7009 §2); the destructor unregisters them. The context must outlive the
+// provider.
 //
 // Thread-safety: after construction, every member and route is safe from any thread.
 #pragma once
@@ -68,6 +71,9 @@ class Provider {
  public:
   // InvalidArgument naming the problem (a short subject secret, a bad ttl).
   static Result<std::unique_ptr<Provider>> Create(ProviderDeps deps, ProviderConfig config);
+  ~Provider();
+  Provider(const Provider&) = delete;
+  Provider& operator=(const Provider&) = delete;
 
   AuthorizationCodes& codes() { return *codes_; }
   RefreshTokens& refresh_tokens() { return *refresh_tokens_; }

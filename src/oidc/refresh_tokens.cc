@@ -100,6 +100,20 @@ Result<RefreshTokens::Rotated> RefreshTokens::Rotate(std::string_view token,
   return Rotated{std::move(grant), family, std::move(next)};
 }
 
+Result<bool> RefreshTokens::Revoke(std::string_view client_id, std::string_view token) {
+  if (token.empty() || token.size() > 256) return false;
+  IDS_ASSIGN_OR_RETURN(auto found, db_.Exec("SELECT family, client_id FROM oidc_refresh_tokens"
+                                            " WHERE token_hash = ?",
+                                            {store::Text(TokenHash(token))}));
+  if (found.rows.empty()) return false;
+  const store::Row& row = found.rows[0];
+  // RFC 7009 §2.1: a client may revoke only the tokens issued to it.
+  if (!crypto::ConstantTimeEquals(row.Text(1), client_id)) return false;
+  // RFC 7009 §2.1: the access tokens of the same grant go with the refresh token.
+  IDS_RETURN_IF_ERROR(RevokeFamily(db_, row.Text(0), row.Text(1), clock_.NowSeconds()));
+  return true;
+}
+
 Result<int64_t> RefreshTokens::PurgeExpired() {
   IDS_ASSIGN_OR_RETURN(auto r, db_.Exec("DELETE FROM oidc_refresh_tokens WHERE expires_at < ?",
                                         {store::Int(clock_.NowSeconds() - 24 * 3600)}));

@@ -5,7 +5,8 @@
 // (AuthorizationCodes::FamilyOf). Using a refresh token marks it used (a conditional UPDATE, so
 // two nodes cannot both rotate it) and gives a new one of the same family. Presenting a used or
 // revoked token again is a sign of theft: the whole family is revoked, refresh tokens and the
-// access tokens recorded for it (RFC 9700 §4.14.2), and the answer is invalid_grant.
+// access tokens recorded for it (RFC 9700 §4.14.2), and the answer is invalid_grant. The
+// client may revoke a refresh token at /revoke (RFC 7009 §2), which revokes its family too.
 //
 // Thread-safety: stateless apart from the store; safe from any thread.
 #pragma once
@@ -17,6 +18,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/status.h"
+#include "oauth/refresh_token_revoker.h"
 #include "oidc/authorization_codes.h"
 #include "store/database.h"
 
@@ -33,7 +35,7 @@ Status RecordFamilyToken(store::Executor& db, std::string_view family, std::stri
 Status RevokeFamily(store::Executor& db, std::string_view family, std::string_view client_id,
                     int64_t now);
 
-class RefreshTokens {
+class RefreshTokens : public oauth::RefreshTokenRevoker {
  public:
   RefreshTokens(store::Database& db, const Clock& clock, Random& random,
                 RefreshTokenOptions options = {});
@@ -49,6 +51,10 @@ class RefreshTokens {
   // Takes `token` once for `client_id` and returns its replacement. invalid_grant when unknown,
   // expired, revoked, for another client, or already used (then the family is revoked).
   Result<Rotated> Rotate(std::string_view token, std::string_view client_id);
+
+  // RFC 7009 §2.1: revokes the family of `token` (its refresh tokens and access tokens) when it
+  // was issued to `client_id`. False, revoking nothing, when unknown or another client's.
+  Result<bool> Revoke(std::string_view client_id, std::string_view token) override;
 
   // Deletes tokens expired more than a day ago; returns how many.
   Result<int64_t> PurgeExpired();

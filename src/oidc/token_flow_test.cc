@@ -1,6 +1,7 @@
 // The token side end to end below HTTP: a code issued as the login pages will, redeemed by the
 // authorization_code grant, the tokens checked with src/crypto, userinfo, refresh rotation and
-// reuse, and the discovery document. On SQLite and PostgreSQL.
+// reuse, the discovery document, and refresh tokens revoked at POST /revoke (RFC 7009). On
+// SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,11 +9,14 @@
 #include "crypto/jwk.h"
 #include "crypto/jwt.h"
 #include "identity/identity_test_util.h"
+#include "oauth/basic_auth.h"
 #include "oauth/bearer.h"
+#include "oauth/oauth_context.h"
 #include "oauth/revocation.h"
 #include "oidc/discovery.h"
 #include "oidc/grants/authorization_code.h"
 #include "oidc/oidc_test_env.h"
+#include "oidc/provider.h"
 #include "oidc/subject.h"
 #include "oidc/userinfo.h"
 #include "registry/oauth_client_directory.h"
@@ -382,6 +386,185 @@ TEST_P(TokenFlowTest, DiscoveryIsCompleteAndTruthful) {
   EXPECT_EQ(res.status(), 200);
   EXPECT_EQ(json::parse(res.body()), d);
 }
+
+// Refresh tokens revoked through the real POST /revoke, with the OAuth context and the Provider
+// wired as the node wires them (Provider::Create registers the revoker).
+class RefreshRevocationTest : public TokenFlowTest {
+ protected:
+  void SetUp() override {
+    TokenFlowTest::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    oauth::OAuthConfig config;
+    config.issuer = kIssuer;
+    auto oauth = oauth::OAuthContext::Create(
+        {*db_, testenv::SharedSchemeKeys(), clock_, random_, *oauth_clients_}, config);
+    ASSERT_TRUE(oauth.ok()) << oauth.status().ToString();
+    oauth_ = std::move(oauth).value();
+    ProviderConfig provider_config;
+    provider_config.subject_secret = kSubjectSecret;
+    auto provider = Provider::Create(
+        {*db_, clock_, random_, testenv::SharedSchemeKeys(), *oauth_, *registry_, *identities_},
+        provider_config);
+    ASSERT_TRUE(provider.ok()) << provider.status().ToString();
+    provider_ = std::move(provider).value();
+    provider_->AddGrants(oauth_->token_endpoint());
+    oauth::AddTokenRoutes(router_, *oauth_);
+    AddProviderRoutes(router_, *provider_, oauth_->token_endpoint());
+
+    json m = WebClient();
+    m.erase("jwks");
+    m["token_endpoint_auth_method"] = "client_secret_basic";
+    m["grant_types"] = {"authorization_code", "refresh_token"};
+    client_ = AddClient(m, &secret_);
+    other_ = AddClient(m, &other_secret_);
+    ASSERT_FALSE(client_.empty());
+    ASSERT_FALSE(other_.empty());
+  }
+
+  struct Reply {
+    int status = 0;
+    json body;
+  };
+
+  Reply Send(const std::string& method, const std::string& path, const std::string& form,
+             const std::string& authorization) {
+    http::Request r;
+    r.set_method(method);
+    EXPECT_TRUE(r.SetTarget(path).ok());
+    if (!form.empty()) {
+      r.AddHeader("Content-Type", "application/x-www-form-urlencoded");
+      r.set_body(form);
+    }
+    if (!authorization.empty()) r.AddHeader("Authorization", authorization);
+    auto match = router_.Find(method, path, &r);
+    EXPECT_EQ(match.kind, http::Router::Match::Kind::kFound) << path;
+    if (match.kind != http::Router::Match::Kind::kFound) return {};
+    http::Response response = match.route->handler(r);
+    return {response.status(), json::parse(response.body(), nullptr, false)};
+  }
+  std::string BasicOf(const std::string& client) {
+    return oauth::EncodeBasicAuthorization(client, client == client_ ? secret_ : other_secret_);
+  }
+
+  struct Tokens {
+    std::string access;
+    std::string refresh;
+  };
+  // A login of `client`: a code as the login pages issue it, redeemed at POST /token.
+  Tokens Login(const std::string& client) {
+    auto code = provider_->codes().Issue(Approved(client));
+    EXPECT_TRUE(code.ok());
+    if (!code.ok()) return {};
+    Reply r =
+        Send("POST", "/token",
+             "grant_type=authorization_code&code=" + http::PercentEncode(*code) +
+                 "&redirect_uri=" + http::PercentEncode(kRedirect) + "&code_verifier=" + kVerifier,
+             BasicOf(client));
+    EXPECT_EQ(r.status, 200) << r.body.dump();
+    if (r.status != 200) return {};
+    return {r.body.value("access_token", ""), r.body.value("refresh_token", "")};
+  }
+  Reply Refresh(const std::string& client, const std::string& refresh_token) {
+    return Send("POST", "/token",
+                "grant_type=refresh_token&refresh_token=" + http::PercentEncode(refresh_token),
+                BasicOf(client));
+  }
+  Reply Revoke(const std::string& client, const std::string& token, const std::string& hint) {
+    std::string form = "token=" + http::PercentEncode(token);
+    if (!hint.empty()) form += "&token_type_hint=" + hint;
+    return Send("POST", "/revoke", form, BasicOf(client));
+  }
+  bool Active(const std::string& client, const std::string& access_token) {
+    Reply r =
+        Send("POST", "/introspect", "token=" + http::PercentEncode(access_token), BasicOf(client));
+    EXPECT_EQ(r.status, 200);
+    return r.body.value("active", false);
+  }
+  int UserinfoStatus(const std::string& access_token) {
+    return Send("GET", "/userinfo", "", "Bearer " + access_token).status;
+  }
+
+  std::unique_ptr<oauth::OAuthContext> oauth_;
+  std::unique_ptr<Provider> provider_;  // after oauth_: unregisters itself first
+  http::Router router_;
+  std::string client_, secret_, other_, other_secret_;
+};
+
+TEST_P(RefreshRevocationTest, RevokingARefreshTokenRevokesItsGrant) {
+  const Tokens unrelated = Login(client_);
+  // RFC 7009 §2.1: the hint only orders the lookup; any hint (or none) finds a refresh token.
+  for (const std::string hint : {"refresh_token", "access_token", ""}) {
+    SCOPED_TRACE("token_type_hint=" + hint);
+    const Tokens t = Login(client_);
+    ASSERT_FALSE(t.refresh.empty());
+    ASSERT_EQ(UserinfoStatus(t.access), 200);
+    ASSERT_TRUE(Active(client_, t.access));
+
+    Reply revoked = Revoke(client_, t.refresh, hint);
+    EXPECT_EQ(revoked.status, 200);  // RFC 7009 §2.2
+    // RFC 7009 §2: the refresh token cannot be used any more.
+    Reply refreshed = Refresh(client_, t.refresh);
+    EXPECT_EQ(refreshed.status, 400);
+    EXPECT_EQ(refreshed.body.value("error", ""), "invalid_grant");
+    // RFC 7009 §2.1: the access tokens of the same grant are invalidated too.
+    EXPECT_EQ(UserinfoStatus(t.access), 401);
+    EXPECT_FALSE(Active(client_, t.access));
+    // Revoking again is still 200 (RFC 7009 §2.2).
+    EXPECT_EQ(Revoke(client_, t.refresh, hint).status, 200);
+  }
+  // Another login of the same client is untouched.
+  EXPECT_EQ(UserinfoStatus(unrelated.access), 200);
+  EXPECT_EQ(Refresh(client_, unrelated.refresh).status, 200);
+}
+
+TEST_P(RefreshRevocationTest, AnotherClientsRefreshTokenIsAnswered200AndStaysValid) {
+  const Tokens t = Login(client_);
+  ASSERT_FALSE(t.refresh.empty());
+  for (const std::string hint : {"refresh_token", "access_token", ""}) {
+    SCOPED_TRACE("token_type_hint=" + hint);
+    // RFC 7009 §2.1: only the client the token was issued to may revoke it; §2.2: 200 anyway.
+    Reply r = Revoke(other_, t.refresh, hint);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, json::object());
+  }
+  EXPECT_EQ(UserinfoStatus(t.access), 200);
+  EXPECT_TRUE(Active(client_, t.access));
+  Reply refreshed = Refresh(client_, t.refresh);
+  EXPECT_EQ(refreshed.status, 200) << refreshed.body.dump();
+}
+
+TEST_P(RefreshRevocationTest, UnknownTokensAreAnswered200) {
+  const Tokens t = Login(client_);
+  for (const std::string hint : {"refresh_token", "access_token", "", "id_token"}) {
+    SCOPED_TRACE("token_type_hint=" + hint);
+    // RFC 7009 §2.2: an invalid token is not an error.
+    for (const std::string& token :
+         {std::string("not-a-token"), std::string(43, 'A'), std::string(300, 'A')}) {
+      Reply r = Revoke(client_, token, hint);
+      EXPECT_EQ(r.status, 200);
+      EXPECT_EQ(r.body, json::object());
+    }
+  }
+  // RFC 7009 §2.1: token is required.
+  Reply missing = Send("POST", "/revoke", "token_type_hint=refresh_token", BasicOf(client_));
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.body.value("error", ""), "invalid_request");
+  // Nothing was revoked on the way.
+  EXPECT_EQ(UserinfoStatus(t.access), 200);
+  EXPECT_EQ(Refresh(client_, t.refresh).status, 200);
+}
+
+TEST_P(RefreshRevocationTest, AnAccessTokenHintedAsRefreshTokenIsStillRevoked) {
+  const Tokens t = Login(client_);
+  ASSERT_FALSE(t.access.empty());
+  // RFC 7009 §2.1: not found as a refresh token, the server searches the access tokens.
+  EXPECT_EQ(Revoke(client_, t.access, "refresh_token").status, 200);
+  EXPECT_EQ(UserinfoStatus(t.access), 401);
+  EXPECT_FALSE(Active(client_, t.access));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RefreshRevocationTest, idscheme::testing::AllBackends(),
+                         idscheme::testing::BackendName);
 
 INSTANTIATE_TEST_SUITE_P(Backends, TokenFlowTest, idscheme::testing::AllBackends(),
                          idscheme::testing::BackendName);
