@@ -518,4 +518,12 @@ std::vector<store::Migration> Migrations() {
   };
 }
 
+Result<int64_t> Identities::PurgeActivationCodes() {
+  const int64_t cutoff_ms = clock_.NowMillis() - 24 * 3600 * 1000;
+  IDS_ASSIGN_OR_RETURN(auto r, db_.Exec("DELETE FROM identity_activation_codes"
+                                        " WHERE expires_at < ? AND created_at < ?",
+                                        {store::Int(cutoff_ms), store::Int(cutoff_ms)}));
+  return r.affected;
+}
+
 }  // namespace idscheme::identity

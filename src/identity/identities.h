@@ -136,6 +136,10 @@ class Identities {
   // invalid_grant error. `actor` names the redeemer in the audit log.
   Result<std::string> RedeemActivationCode(std::string_view code,
                                            std::string_view actor = "system");
+
+  // Deletes activation codes used, superseded or expired more than a day ago (the hourly limit
+  // counts the last hour only); returns how many. The node's housekeeping calls it.
+  Result<int64_t> PurgeActivationCodes();
   // The same inside the caller's transaction `tx` (device enrolment spends the code in the
   // transaction that stores the device); the code is spent only if `tx` commits.
   Result<std::string> RedeemActivationCode(store::Transaction& tx, std::string_view code,

@@ -255,6 +255,18 @@ TEST_P(IdentitiesTest, ActivationCodesExpire) {
   EXPECT_TRUE(short_lived.RedeemActivationCode(quick->code).ok());
 }
 
+TEST_P(IdentitiesTest, OldActivationCodesArePurgedRecentOnesKept) {
+  Identity i = CreateIdentity(registrar_);
+  ASSERT_TRUE(identities_->IssueActivationCode(Me(), i.id).ok());
+  clock_.AdvanceSeconds(23 * 3600);  // expired, but less than a day ago
+  EXPECT_EQ(*identities_->PurgeActivationCodes(), 0);
+  auto fresh = identities_->IssueActivationCode(Me(), i.id);
+  ASSERT_TRUE(fresh.ok());
+  clock_.AdvanceSeconds(2 * 3600);
+  EXPECT_EQ(*identities_->PurgeActivationCodes(), 1);  // the first, not the fresh one
+  EXPECT_EQ(*identities_->PurgeActivationCodes(), 0);
+}
+
 TEST_P(IdentitiesTest, ANewCodeSupersedesTheOldOne) {
   Identity i = CreateIdentity(registrar_);
   auto first = identities_->IssueActivationCode(Me(), i.id);
