@@ -472,4 +472,30 @@ Result<int64_t> Actions::ExpireDue() {
   return r.affected;
 }
 
+Result<int64_t> CancelPendingOfMember(store::Transaction& tx, std::string_view member_id,
+                                      std::string_view client_id, std::string_view actor,
+                                      int64_t now_ms) {
+  std::string sql =
+      "UPDATE approval_actions SET state = 'cancelled', decided_at = ?, decided_by = ?"
+      " WHERE member_id = ? AND state = 'pending'";
+  std::vector<store::Value> params = {Int(now_ms), Text(std::string(actor)),
+                                      Text(std::string(member_id))};
+  if (!client_id.empty()) {
+    sql += " AND client_id = ?";
+    params.push_back(Text(std::string(client_id)));
+  }
+  IDS_ASSIGN_OR_RETURN(auto r, tx.Exec(sql, params));
+  if (r.affected > 0) {
+    IDS_RETURN_IF_ERROR(
+        audit::Append(tx,
+                      {std::string(actor),
+                       "approval.cancel_member",
+                       std::string(member_id),
+                       {{"client_id", std::string(client_id)}, {"cancelled", r.affected}}},
+                      now_ms)
+            .status());
+  }
+  return r.affected;
+}
+
 }  // namespace idscheme::approval

@@ -176,4 +176,11 @@ class Actions {
   ActionOptions options_;
 };
 
+// Cancels every pending action of `member_id` (only `client_id`'s when it is set) inside `tx`,
+// audited once. The registry's status hook calls it in the transaction that suspends or
+// terminates the member or client (issue 3: "pending requests of that member fail").
+Result<int64_t> CancelPendingOfMember(store::Transaction& tx, std::string_view member_id,
+                                      std::string_view client_id, std::string_view actor,
+                                      int64_t now_ms);
+
 }  // namespace idscheme::approval

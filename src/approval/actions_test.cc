@@ -136,6 +136,37 @@ TEST_P(ActionsTest, CreateFillsTheAction) {
   EXPECT_EQ(actions_->Get("act_nope").status().code(), Status::Code::kNotFound);
 }
 
+TEST_P(ActionsTest, SuspendingAMemberCancelsItsPendingActionsOnly) {
+  Action a = Create(Request("id_anna"));
+  NewAction other_client = Request("id_bob");
+  other_client.client_id = "c_bank_app";
+  Action b = Create(other_client);
+  NewAction other_member = Request("id_carl");
+  other_member.member_id = "m_shop";
+  Action c = Create(other_member);
+  auto cancel = [&](std::string_view member, std::string_view client) -> int64_t {
+    auto tx = db_->Begin();
+    EXPECT_TRUE(tx.ok());
+    auto n = CancelPendingOfMember(**tx, member, client, "system:suspended", clock_.NowMillis());
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    EXPECT_TRUE((*tx)->Commit().ok());
+    return n.ok() ? *n : -1;
+  };
+  // A client suspended: only its actions.
+  EXPECT_EQ(cancel("m_bank", "c_bank_app"), 1);
+  EXPECT_EQ(actions_->Get(b.id)->state, ActionState::kCancelled);
+  EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending);
+  // The member suspended: all of its own, nobody else's.
+  EXPECT_EQ(cancel("m_bank", ""), 1);
+  EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kCancelled);
+  EXPECT_EQ(actions_->Get(a.id)->decided_by, "system:suspended");
+  EXPECT_EQ(actions_->Get(c.id)->state, ActionState::kPending);
+  EXPECT_EQ(AuditEntries("approval.cancel_member").size(), 2u);
+  // A cancelled action cannot be approved any more.
+  Phone phone = Enrol("id_anna");
+  EXPECT_FALSE(actions_->Approve(Sign(a, phone)).ok());
+}
+
 TEST_P(ActionsTest, CreateRejectsBadRequests) {
   auto r = Request();
   r.member_display_name = "";

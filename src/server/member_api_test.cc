@@ -129,6 +129,31 @@ TEST_P(MemberApiTest, ARegistrarsTokenWorksUntilItsMemberIsSuspended) {
   EXPECT_EQ(Call("GET", path, token).status, after.status);
 }
 
+TEST_P(MemberApiTest, SuspendingAServiceProviderFailsItsPendingRequestsAtOnce) {
+  auto [shop, client] = AddMemberWithClient(registry::Role::kServiceProvider);
+  auto [other, other_client] = AddMemberWithClient(registry::Role::kServiceProvider);
+  approval::NewAction request;
+  request.type = approval::ActionType::kLogin;
+  request.member_id = shop;
+  request.member_display_name = "Member";
+  request.client_id = client;
+  request.identity_id = "idn_anna";
+  auto pending = instance_->node().actions().Create(request);
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  request.member_id = other;
+  request.client_id = other_client;
+  auto others = instance_->node().actions().Create(request);
+  ASSERT_TRUE(others.ok()) << others.status().ToString();
+
+  // The node's status hook cancels the member's pending actions in the suspension's transaction.
+  ASSERT_TRUE(registry().members().Suspend(shop, "operator").ok());
+  auto after = instance_->node().actions().Get(pending->id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->state, approval::ActionState::kCancelled);
+  EXPECT_EQ(after->decided_by, "system:suspended");
+  EXPECT_EQ(instance_->node().actions().Get(others->id)->state, approval::ActionState::kPending);
+}
+
 TEST_P(MemberApiTest, ATerminatedSimControllerIsShutOutAtOnce) {
   auto [mno, client] = AddMemberWithClient(registry::Role::kSimController);
   std::string token = Token(client);

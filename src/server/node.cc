@@ -122,6 +122,15 @@ Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
   action_options.code_digits = c.approval.code_digits;
   actions_ = std::make_unique<approval::Actions>(*db_, *clock_, *random_, sim_lookup_.get(),
                                                  action_options);
+  // Issue 3: a member or client suspended or terminated loses its pending requests at once, in
+  // the same transaction (and the login pages ask the policy again before any code is issued).
+  registry_->hooks().hooks.push_back(
+      [](store::Transaction& tx, const registry::StatusChange& change) -> Status {
+        if (change.to != "suspended" && change.to != "terminated") return Status::Ok();
+        return approval::CancelPendingOfMember(tx, change.member_id, change.client_id,
+                                               "system:" + change.to, change.at_ms)
+            .status();
+      });
   approval::DeviceOptions device_options;
   device_options.pin.t_cost = static_cast<uint32_t>(c.approval.pin_t_cost);
   device_options.pin.m_cost_kib = static_cast<uint32_t>(c.approval.pin_m_cost_kib);
@@ -192,6 +201,8 @@ void Node::Housekeeping() {
   report("login_sessions", sessions.ok() ? Status::Ok() : sessions.status());
   report("pushed_requests", authorization_->pushed_requests().PurgeExpired());
   report("provider", provider_->PurgeExpired());
+  auto codes = identities_->PurgeActivationCodes();
+  report("activation_codes", codes.ok() ? Status::Ok() : codes.status());
 }
 
 void Node::AddRoutes(http::Router& router) {
