@@ -250,11 +250,7 @@ http::Response LoginFlow::SubmitPhone(const http::Request& http) {
 
   // The member may have been suspended since /authorize: ask again before anyone is disturbed.
   registry::Decision decision = CheckPolicy(l.session.request);
-  if (!decision.allowed()) {
-    std::string error =
-        decision.status.oauth_error().empty() ? "access_denied" : decision.status.oauth_error();
-    return Finish(l, error, decision.status.message());
-  }
+  if (!decision.allowed()) return Refuse(l, decision);
   // Exactly what the app will show and the person approves: the agreement's and the record's
   // claims among those asked for (scope, claims parameter, verified_claims).
   std::vector<std::string> claims = oidc::ClaimsToShow(l.session.request, decision.terms);
@@ -299,11 +295,7 @@ http::Response LoginFlow::ChooseQr(const http::Request& http) {
     return RenderMessagePage(l.ctx.locale, "The service is temporarily unavailable.", 503);
   if (!*by_address) return RenderMessagePage(l.ctx.locale, Text(l.ctx.locale, Msg::kTooMany), 429);
   registry::Decision decision = CheckPolicy(l.session.request);
-  if (!decision.allowed()) {
-    std::string error =
-        decision.status.oauth_error().empty() ? "access_denied" : decision.status.oauth_error();
-    return Finish(l, error, decision.status.message());
-  }
+  if (!decision.allowed()) return Refuse(l, decision);
   // Exactly what the app will show and the person approves: the agreement's and the record's
   // claims among those asked for (scope, claims parameter, verified_claims).
   std::vector<std::string> claims = oidc::ClaimsToShow(l.session.request, decision.terms);
@@ -366,11 +358,7 @@ http::Response LoginFlow::IssueCode(const Loaded& l) {
   const approval::Action& action = *l.action;
   // A member suspended or terminated after the approval gets nothing (issue 3).
   registry::Decision decision = CheckPolicy(request);
-  if (!decision.allowed()) {
-    std::string error =
-        decision.status.oauth_error().empty() ? "access_denied" : decision.status.oauth_error();
-    return Finish(l, error, decision.status.message());
-  }
+  if (!decision.allowed()) return Refuse(l, decision);
   if (!sessions_.Finish(l.session.id).ok())
     return RenderMessagePage(l.ctx.locale, Text(l.ctx.locale, Msg::kSessionGone), 404);
   oidc::ApprovedAuthorization grant;
@@ -402,6 +390,11 @@ http::Response LoginFlow::IssueCode(const Loaded& l) {
   }
   return oidc::RespondToClient(request.redirect_uri, request.response_mode, {{"code", *code}},
                                request.state, options_.issuer);
+}
+
+http::Response LoginFlow::Refuse(const Loaded& l, const registry::Decision& decision) {
+  const std::string& error = decision.status.oauth_error();
+  return Finish(l, error.empty() ? "access_denied" : error, decision.status.message());
 }
 
 http::Response LoginFlow::Finish(const Loaded& l, std::string_view error,

@@ -100,6 +100,8 @@ class LoginFlow {
   http::Response SessionGone(const http::Request& http);
   http::Response Finish(const Loaded& loaded, std::string_view error, std::string_view description);
   http::Response IssueCode(const Loaded& loaded);
+  // The policy's refusal, sent to the client (its OAuth error, else access_denied).
+  http::Response Refuse(const Loaded& loaded, const registry::Decision& decision);
   std::vector<std::string> ClaimsToShow(const Loaded& loaded);
   registry::Decision CheckPolicy(const oidc::ValidatedAuthorizationRequest& request);
   Result<approval::Action> CreateAction(const Loaded& loaded,
