@@ -219,6 +219,37 @@ TEST_P(StoreTest, ExecRunsOneStatement) {
   EXPECT_EQ(Count("one"), 2);
 }
 
+TEST_P(StoreTest, RepeatedStatementsSeeOtherConnectionsWritesAndFreshParameters) {
+  // SQLite keeps prepared statements per connection: a reused one must neither keep an old read
+  // snapshot nor its old bindings, also after it failed halfway.
+  ASSERT_OK(Create("CREATE TABLE kv (k TEXT PRIMARY KEY, v BIGINT NOT NULL)"));
+  ASSERT_OK(db_->Exec("INSERT INTO kv VALUES ('a', 1), ('b', 2)").status());
+  auto reader = OpenDb(1);
+  auto writer = OpenDb(1);
+  ASSERT_TRUE(reader && writer);
+  const std::string read = "SELECT v FROM kv WHERE k = ?";
+  for (int round = 1; round <= 3; ++round) {
+    auto a = reader->Exec(read, {Text("a")});
+    ASSERT_OK(a.status());
+    ASSERT_EQ(a->rows.size(), 1u);
+    EXPECT_EQ(a->rows[0].Int(0), round);
+    EXPECT_EQ(reader->Exec(read, {Text("b")})->rows.at(0).Int(0), 2);  // new binding
+    ASSERT_OK(writer->Exec("UPDATE kv SET v = v + 1 WHERE k = 'a'").status());
+  }
+  // A unique violation from a statement, then the same statement succeeding.
+  const std::string insert = "INSERT INTO kv (k, v) VALUES (?, ?)";
+  EXPECT_EQ(writer->Exec(insert, {Text("a"), Int(9)}).status().code(),
+            Status::Code::kAlreadyExists);
+  EXPECT_OK(writer->Exec(insert, {Text("c"), Int(3)}).status());
+  EXPECT_EQ(reader->Exec(read, {Text("c")})->rows.at(0).Int(0), 3);
+  // The writer's connection is free for a transaction: nothing is left open on it.
+  auto tx = writer->Begin();
+  ASSERT_OK(tx.status());
+  ASSERT_OK((*tx)->Exec(insert, {Text("d"), Int(4)}).status());
+  ASSERT_OK((*tx)->Commit());
+  EXPECT_EQ(Count("kv"), 4);
+}
+
 TEST_P(StoreTest, AffectedCountsChangedRowsOnly) {
   ASSERT_OK(Create("CREATE TABLE c (id BIGINT PRIMARY KEY, state TEXT)"));
   auto ins = db_->Exec("INSERT INTO c VALUES (1, 'new'), (2, 'new'), (3, 'old')");
