@@ -249,6 +249,17 @@ Result<json> TheAction(Device& d, const Args& args) {
                                  " actions are pending: name one with --action ID");
 }
 
+// The server's answer to an approval or a refusal: the action as JSON, or one line.
+int PrintDecision(const Args& args, const Result<json>& r, std::string_view verb) {
+  if (!r.ok()) return Fail(r.status());
+  if (args.json) {
+    std::cout << r->dump(2) << "\n";
+  } else {
+    std::cout << verb << " " << (*r)["id"].get<std::string>() << "\n";
+  }
+  return 0;
+}
+
 int Approve(const Args& args) {
   auto d = Device::Open(args);
   if (!d.ok()) return Fail(d.status());
@@ -293,14 +304,9 @@ int Approve(const Args& args) {
     if (!sim_signature.ok()) return Fail(sim_signature.status());
     body["sim_signature"] = *sim_signature;
   }
-  auto r = d->Call("POST", "/app/v1/actions/" + a["id"].get<std::string>() + "/approve", body);
-  if (!r.ok()) return Fail(r.status());
-  if (args.json) {
-    std::cout << r->dump(2) << "\n";
-  } else {
-    std::cout << "approved " << (*r)["id"].get<std::string>() << "\n";
-  }
-  return 0;
+  return PrintDecision(
+      args, d->Call("POST", "/app/v1/actions/" + a["id"].get<std::string>() + "/approve", body),
+      "approved");
 }
 
 int Deny(const Args& args) {
@@ -308,14 +314,9 @@ int Deny(const Args& args) {
   if (!d.ok()) return Fail(d.status());
   auto action = TheAction(*d, args);
   if (!action.ok()) return Fail(action.status());
-  auto r = d->Call("POST", "/app/v1/actions/" + (*action)["id"].get<std::string>() + "/deny");
-  if (!r.ok()) return Fail(r.status());
-  if (args.json) {
-    std::cout << r->dump(2) << "\n";
-  } else {
-    std::cout << "denied " << (*r)["id"].get<std::string>() << "\n";
-  }
-  return 0;
+  return PrintDecision(
+      args, d->Call("POST", "/app/v1/actions/" + (*action)["id"].get<std::string>() + "/deny"),
+      "denied");
 }
 
 int Scan(const Args& args) {
