@@ -21,11 +21,13 @@ constexpr size_t kMaxUriLength = 2000;
 constexpr size_t kMaxRedirectUris = 50;
 
 constexpr std::array<std::string_view, 4> kSigningAlgs = {"ES256", "PS256", "RS256", "EdDSA"};
-// Asymmetric key management only: the client has no shared secret to wrap keys with.
-constexpr std::array<std::string_view, 6> kKeyMgmtAlgs = {
-    "RSA-OAEP", "RSA-OAEP-256", "ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A192KW", "ECDH-ES+A256KW"};
-constexpr std::array<std::string_view, 6> kContentEncs = {
-    "A128CBC-HS256", "A192CBC-HS384", "A256CBC-HS512", "A128GCM", "A192GCM", "A256GCM"};
+// What the OpenID Provider encrypts ID tokens and userinfo with (oidc/id_token.h,
+// SupportedResponseEncryptionAlgs/Encs): a client may register only these, so a registration
+// never promises a response the server cannot produce. Asymmetric key management only: the
+// client has no shared secret to wrap keys with.
+constexpr std::array<std::string_view, 3> kKeyMgmtAlgs = {"RSA-OAEP-256", "ECDH-ES",
+                                                          "ECDH-ES+A256KW"};
+constexpr std::array<std::string_view, 2> kContentEncs = {"A128CBC-HS256", "A256GCM"};
 constexpr std::array<std::string_view, 4> kGrants = {kGrantAuthorizationCode, kGrantRefreshToken,
                                                      kGrantClientCredentials, kGrantCiba};
 

@@ -252,6 +252,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "id_token_encrypted_response_alg: RSA1_5 is not allowed"},
         Rejection{"EncAlgDir", With(kWeb, "userinfo_encrypted_response_alg", "dir"),
                   "userinfo_encrypted_response_alg: must be one of"},
+        // Known to JOSE but not produced by the OpenID Provider: refused at registration.
+        Rejection{"EncAlgNotProduced", With(kWeb, "id_token_encrypted_response_alg", "RSA-OAEP"),
+                  "id_token_encrypted_response_alg: must be one of"},
+        Rejection{"EncEncNotProduced",
+                  With(With(kWeb, "id_token_encrypted_response_alg", "ECDH-ES+A256KW"),
+                       "id_token_encrypted_response_enc", "A192GCM"),
+                  "id_token_encrypted_response_enc: must be one of"},
         Rejection{"EncBadEnc",
                   With(With(kWeb, "userinfo_encrypted_response_alg", "ECDH-ES"),
                        "userinfo_encrypted_response_enc", "A128CTR"),
