@@ -16,6 +16,7 @@
 #include "server/node.h"
 #include "testing/http_client.h"
 #include "testing/test_db.h"
+#include "testing/test_node.h"
 
 namespace idscheme::server {
 namespace {
@@ -27,20 +28,7 @@ class MemberApiTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     IDS_REQUIRE_BACKEND(GetParam());
-    config::LoadOptions o;
-    o.overrides = {{"server.listen", "127.0.0.1:0"},
-                   {"keys.rsa_bits", "2048"},
-                   {"server.threads", "2"},
-                   {"log.level", "warn"}};
-    if (GetParam() == Backend::kSqlite) {
-      o.overrides["store.data_dir"] = testing::TempDir();
-    } else {
-      o.overrides["store.url"] = testing::FreshDatabaseUrl(Backend::kPostgres);
-      o.overrides["keys.kek"] = std::string(43, 'Q');
-    }
-    auto cfg = config::Load(o);
-    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
-    auto inst = Instance::Start(*cfg);
+    auto inst = testing::StartTestNode(GetParam());
     ASSERT_TRUE(inst.ok()) << inst.status().ToString();
     instance_ = std::move(inst).value();
     port_ = instance_->port();

@@ -7,6 +7,7 @@
 #include "server/node.h"
 #include "testing/http_client.h"
 #include "testing/test_db.h"
+#include "testing/test_node.h"
 
 namespace idscheme::server {
 namespace {
@@ -17,28 +18,12 @@ class NodeTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     IDS_REQUIRE_BACKEND(GetParam());
-    config::LoadOptions o;
-    o.overrides = {{"server.listen", "127.0.0.1:0"},
-                   {"keys.rsa_bits", "2048"},
-                   {"server.read_timeout_ms", "500"},
-                   {"server.threads", "2"},
-                   {"log.level", "warn"}};
-    if (GetParam() == Backend::kSqlite) {
-      o.overrides["store.data_dir"] = testing::TempDir();
-    } else {
-      o.overrides["store.url"] = testing::FreshDatabaseUrl(Backend::kPostgres);
-      o.overrides["keys.kek"] = std::string(43, 'Q');
-    }
-    auto cfg = config::Load(o);
-    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
-    cfg_ = *cfg;
-    auto inst = Instance::Start(cfg_);
+    auto inst = testing::StartTestNode(GetParam(), {{"server.read_timeout_ms", "500"}});
     ASSERT_TRUE(inst.ok()) << inst.status().ToString();
     instance_ = std::move(inst).value();
     port_ = instance_->port();
   }
 
-  config::Config cfg_;
   std::unique_ptr<Instance> instance_;
   uint16_t port_ = 0;
 };
