@@ -369,7 +369,12 @@ TEST_P(DeviceApiTest, FiveWrongPinsLockAndTheRightOneIsThenRefusedAlike) {
   Status s = devices_->VerifyPin(phone.device_id, PinInput(1));
   EXPECT_EQ(s.oauth_error(), first.body["error"]);
   EXPECT_EQ(s.message(), first.body["error_description"]);
-  EXPECT_EQ(actions_->Get(action.id)->state, approval::ActionState::kPending);
+  // Its person has no other active device: the request is cancelled, for the browser's
+  // "locked" page.
+  auto cancelled = actions_->Get(action.id);
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->state, approval::ActionState::kCancelled);
+  EXPECT_EQ(cancelled->decided_by, approval::kDecidedByDeviceLocked);
 }
 
 TEST_P(DeviceApiTest, AnotherPersonsActionIsNotFound) {
@@ -577,6 +582,42 @@ TEST_P(DeviceApiTest, AdvancedLevelNeedsTheSimSignatureAndStopsAtASimSwap) {
                         {"sim_signature", Sign(*sim_key, next_shown.body, next_code)}});
   EXPECT_EQ(refused.status, 400) << refused.body.dump();
   EXPECT_EQ(actions_->Get(next.id)->state, approval::ActionState::kPending);
+}
+
+TEST_P(DeviceApiTest, ASimSwapAndReBindingAfterTheRequestStillFailsIt) {
+  const std::string phone_number = "+32470000001";
+  Phone phone = Enrol(NewIdentity(phone_number));
+  std::string mno = AddMember(registry::Role::kSimController, "MNO");
+  identity::NewBinding old_sim{phone_number, identity::testing::kIccid, PublicJwk(*NewKey())};
+  ASSERT_TRUE(sims_->Bind(mno, old_sim, "client:c_mno").ok());
+  clock_.AdvanceSeconds(5);
+  Action before = CreateAction(phone.identity_id, AssuranceLevel::kAdvanced);
+  clock_.AdvanceSeconds(5);
+  identity::SimEvent swap{phone_number, identity::SimEventType::kSimSwap, std::nullopt};
+  ASSERT_TRUE(sims_->Report(mno, swap, "client:c_mno").ok());
+  clock_.AdvanceSeconds(5);
+  auto new_key = NewKey();
+  identity::NewBinding new_sim{phone_number, identity::testing::kIccid, PublicJwk(*new_key)};
+  auto rebound = sims_->Bind(mno, new_sim, "client:c_mno");
+  ASSERT_TRUE(rebound.ok()) << rebound.status().ToString();
+  clock_.AdvanceSeconds(5);
+
+  auto approve = [&](const Action& action) {
+    Reply shown = Call(phone, "GET", "/app/v1/actions/" + action.id);
+    const std::string code = RightCode(action.id);
+    return Call(phone, "POST", "/app/v1/actions/" + action.id + "/approve",
+                {{"pin_input", PinInput(1)},
+                 {"verification_code", code},
+                 {"device_signature", Sign(*phone.key, shown.body, code)},
+                 {"sim_signature", Sign(*new_key, shown.body, code)}});
+  };
+  Reply refused = approve(before);
+  EXPECT_EQ(refused.status, 400) << refused.body.dump();
+  EXPECT_EQ(actions_->Get(before.id)->state, approval::ActionState::kPending);
+  Action after = CreateAction(phone.identity_id, AssuranceLevel::kAdvanced);
+  Reply ok = approve(after);
+  EXPECT_EQ(ok.status, 200) << ok.body.dump();
+  EXPECT_EQ(ok.body["state"], "approved");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DeviceApiTest, idscheme::testing::AllBackends(),

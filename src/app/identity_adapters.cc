@@ -24,7 +24,8 @@ Result<approval::SimBindingLookup::Binding> IdentitySimBindingLookup::ActiveBind
   if ((*key)->kty() != "EC" || (*key)->crv() != "P-256") {
     return Status::Internal("stored SIM key is not EC P-256");
   }
-  return Binding{binding->id, std::move(key).value()};
+  // A re-binding after a swap is a new binding: its creation is the binding's last event.
+  return Binding{binding->id, std::move(key).value(), binding->created_at_ms};
 }
 
 }  // namespace idscheme::app

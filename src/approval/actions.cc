@@ -385,6 +385,11 @@ Result<Action> Actions::Approve(const Approval& approval) {
       }
       // Looked up now, so a SIM swap reported after the request still stops the approval.
       IDS_ASSIGN_OR_RETURN(auto binding, sim_->ActiveBinding(tx, *action->identity_id));
+      // Swapped and bound again since the request: the SIM that signs is not the one the person
+      // had when the request was made.
+      if (binding.since_ms > action->created_at_ms) {
+        return Status::FailedPrecondition("the SIM binding changed after the request");
+      }
       if (sim_sig.empty()) return Status::Unauthenticated("the SIM signature is missing");
       if (!binding.public_key ||
           !crypto::VerifyBytes(crypto::SigAlg::kES256, *binding.public_key, digest, sim_sig).ok()) {

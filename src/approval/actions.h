@@ -78,6 +78,9 @@ class SimBindingLookup {
   struct Binding {
     std::string binding_id;
     crypto::KeyPtr public_key;  // the SIM-held key (EC P-256)
+    // When the binding's last event happened (ms): its creation, which after a SIM swap is the
+    // re-binding. Approve refuses an advanced action created before it.
+    int64_t since_ms = 0;
   };
   // The identity's binding as it stands now, read through `db` (the approval's transaction).
   // FailedPrecondition when there is none or it is suspended (a SIM swap, a terminated line).
@@ -152,7 +155,9 @@ class Actions {
 
   // Verifies and records an approval: the device is active and the identity's, the code is the
   // right one (a wrong pick denies the action), the signatures verify over the digest recomputed
-  // from the stored action, and the action is still pending. The decision and both signatures
+  // from the stored action, and the action is still pending. At the advanced level the person's
+  // SIM binding must be active now and older than the action: a swap and re-binding after the
+  // request was made still fails it (FailedPrecondition). The decision and both signatures
   // go into the audit log in the same transaction. The caller checks the PIN first
   // (Devices::VerifyPin).
   Result<Action> Approve(const Approval& approval);

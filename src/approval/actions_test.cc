@@ -301,7 +301,9 @@ TEST_P(ActionsTest, OnlyTheIdentitysActiveDevicesDecide) {
   Phone ghost{anna.device, anna.key};
   ghost.device.id = "dev_ghost";
   EXPECT_EQ(actions_->Approve(Sign(a, ghost)).status().code(), Status::Code::kPermissionDenied);
-  // A locked device approves nothing, even with a valid signature.
+  // A locked device approves nothing, even with a valid signature (Anna has a second device, so
+  // the lock leaves her action pending).
+  Enrol("id_anna");
   for (int i = 0; i < 5; ++i) (void)devices_->VerifyPin(anna.device.id, PinInput(1));
   EXPECT_EQ(actions_->Approve(Sign(a, anna)).status().code(), Status::Code::kPermissionDenied);
   EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending);
@@ -393,6 +395,70 @@ TEST_P(ActionsTest, SimSwapBetweenRequestAndApprovalFails) {
   // A basic-level action still works from the device alone.
   auto b = Create(Request());
   EXPECT_TRUE(actions_->Approve(Sign(b, phone)).ok());
+}
+
+TEST_P(ActionsTest, SimSwappedAndBoundAgainAfterTheRequestFails) {
+  auto phone = Enrol("id_anna");
+  sims_.Bind("id_anna", testing::NewDeviceKey(), clock_.NowMillis());
+  clock_.Advance(std::chrono::seconds(10));
+  auto a = Create(Request("id_anna", AssuranceLevel::kAdvanced));
+  clock_.Advance(std::chrono::seconds(10));
+  sims_.ReportSimSwap("id_anna");
+  clock_.Advance(std::chrono::seconds(10));
+  // The controller binds the new SIM: its key signs, but it was not the person's SIM when the
+  // request was made.
+  auto new_sim = testing::NewDeviceKey();
+  sims_.Bind("id_anna", new_sim, clock_.NowMillis());
+  clock_.Advance(std::chrono::seconds(1));
+  auto refused = actions_->Approve(Sign(a, phone, new_sim.get()));
+  EXPECT_EQ(refused.status().code(), Status::Code::kFailedPrecondition)
+      << refused.status().ToString();
+  EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending);
+  EXPECT_TRUE(AuditEntries("approval.approve").empty());
+  // A request made after the re-binding is approved with the new SIM.
+  auto b = Create(Request("id_anna", AssuranceLevel::kAdvanced));
+  auto ok = actions_->Approve(Sign(b, phone, new_sim.get()));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->state, ActionState::kApproved);
+}
+
+TEST_P(ActionsTest, LockingTheLastActiveDeviceCancelsThePersonsPendingActions) {
+  auto anna = Enrol("id_anna");
+  auto a1 = Create(Request("id_anna"));
+  auto a2 = Create(Request("id_anna"));
+  auto bob = Enrol("id_bob");
+  auto b1 = Create(Request("id_bob"));
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(devices_->VerifyPin(anna.device.id, PinInput(1)).ok());
+  EXPECT_EQ(actions_->Get(a1.id)->state, ActionState::kPending);  // not locked yet
+  EXPECT_FALSE(devices_->VerifyPin(anna.device.id, PinInput(1)).ok());
+  for (const auto& id : {a1.id, a2.id}) {
+    auto got = actions_->Get(id);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->state, ActionState::kCancelled);
+    EXPECT_EQ(got->decided_by, kDecidedByDeviceLocked);
+  }
+  EXPECT_EQ(actions_->Get(b1.id)->state, ActionState::kPending);  // someone else's
+  auto audited = AuditEntries("approval.cancel_locked");
+  ASSERT_EQ(audited.size(), 1u);
+  EXPECT_EQ(audited[0].event.actor, kDecidedByDeviceLocked);
+  EXPECT_EQ(audited[0].event.subject, anna.device.id);
+  EXPECT_EQ(audited[0].event.details["identity_id"], "id_anna");
+  EXPECT_EQ(audited[0].event.details["cancelled"], 2);
+  // Cancelled, so even an approval from the (now locked) device's key would find nothing to do.
+  EXPECT_EQ(actions_->Approve(Sign(a1, anna)).status().code(), Status::Code::kFailedPrecondition);
+}
+
+TEST_P(ActionsTest, LockingOneOfTwoDevicesLeavesTheActionsToTheOther) {
+  auto phone = Enrol("id_anna");
+  auto tablet = Enrol("id_anna");
+  auto a = Create(Request("id_anna"));
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(devices_->VerifyPin(phone.device.id, PinInput(1)).ok());
+  EXPECT_EQ(devices_->Get(phone.device.id)->status, DeviceStatus::kLocked);
+  EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending);
+  EXPECT_TRUE(AuditEntries("approval.cancel_locked").empty());
+  EXPECT_TRUE(devices_->VerifyPin(tablet.device.id, PinInput(7)).ok());
+  auto ok = actions_->Approve(Sign(a, tablet));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
 }
 
 TEST_P(ActionsTest, UnclaimedActionIsClaimedOnce) {

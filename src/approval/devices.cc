@@ -87,6 +87,33 @@ Result<Device> DeviceFromRow(const store::Row& row) {
 
 }  // namespace
 
+Result<int64_t> CancelPendingOfLockedDevice(store::Transaction& tx, std::string_view identity_id,
+                                            std::string_view device_id, int64_t now_ms) {
+  // Another active device can still approve them: then nothing is cancelled.
+  IDS_ASSIGN_OR_RETURN(auto others,
+                       tx.Exec("SELECT COUNT(*) FROM approval_devices WHERE identity_id = ?"
+                               " AND status = 'active' AND id <> ?",
+                               {Text(std::string(identity_id)), Text(std::string(device_id))}));
+  if (others.rows[0].Int(0) > 0) return int64_t{0};
+  IDS_ASSIGN_OR_RETURN(
+      auto r, tx.Exec("UPDATE approval_actions SET state = 'cancelled', decided_at = ?,"
+                      " decided_by = ? WHERE identity_id = ? AND state = 'pending'"
+                      " AND expires_at > ?",
+                      {Int(now_ms), Text(std::string(kDecidedByDeviceLocked)),
+                       Text(std::string(identity_id)), Int(now_ms / 1000)}));
+  if (r.affected > 0) {
+    IDS_RETURN_IF_ERROR(audit::Append(tx,
+                                      {std::string(kDecidedByDeviceLocked),
+                                       "approval.cancel_locked",
+                                       std::string(device_id),
+                                       {{"identity_id", std::string(identity_id)},
+                                        {"cancelled", r.affected}}},
+                                      now_ms)
+                            .status());
+  }
+  return r.affected;
+}
+
 std::string_view DeviceStatusName(DeviceStatus status) {
   switch (status) {
     case DeviceStatus::kActive:
@@ -229,11 +256,12 @@ Status Devices::VerifyPin(std::string_view device_id, std::string_view pin_input
   Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_ASSIGN_OR_RETURN(auto lock,
                          tx.Exec("UPDATE approval_devices SET status = 'locked', updated_at = ?"
-                                 " WHERE id = ? AND status = 'active' AND pin_failures >= ?",
+                                 " WHERE id = ? AND status = 'active' AND pin_failures >= ?"
+                                 " RETURNING identity_id",
                                  {Int(now), Text(id), Int(options_.max_pin_failures)}));
     IDS_RETURN_IF_ERROR(
         audit::Append(tx, {"device:" + id, "device.pin_failure", id, {}}, now).status());
-    if (lock.affected == 1) {
+    if (lock.rows.size() == 1) {
       // SCHEME.md: five wrong PINs in a row lock the app until re-enrolment.
       IDS_RETURN_IF_ERROR(audit::Append(tx,
                                         {"system",
@@ -243,6 +271,8 @@ Status Devices::VerifyPin(std::string_view device_id, std::string_view pin_input
                                           {"failures", options_.max_pin_failures}}},
                                         now)
                               .status());
+      IDS_RETURN_IF_ERROR(
+          CancelPendingOfLockedDevice(tx, lock.rows[0].Text(0), id, now).status());
     }
     return Status::Ok();
   });

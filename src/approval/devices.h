@@ -15,6 +15,11 @@
 // unknown device still costs one Argon2id computation, so neither the answer nor its timing tells
 // which factor failed.
 //
+// When a device locks and its person has no other active device, the person's pending actions
+// are cancelled in the lock's transaction (decided_by kDecidedByDeviceLocked), so the browser's
+// waiting page shows the "locked" outcome at once instead of waiting for the expiry. With another
+// active device they stay pending: that device can still approve or deny them.
+//
 // Every change (enrol, lock, remove) is written with its audit entry in one transaction. PIN
 // failures are audited as they happen; PINs and their derivations are never logged.
 //
@@ -60,6 +65,10 @@ struct DeviceOptions {
   int max_pin_failures = 5;  // PSD2 RTS Art. 4(3)(a): no more than five
   int max_devices_per_identity = 10;
 };
+
+// `decided_by` of the actions cancelled because their person's last active device locked; the
+// login pages show the "locked" outcome for them.
+inline constexpr std::string_view kDecidedByDeviceLocked = "system:device_locked";
 
 // The length of the app's PIN derivation (docs/pin.md), in bytes.
 inline constexpr size_t kPinInputBytes = 32;
@@ -121,6 +130,12 @@ class Devices {
   ActivationRedeemer& redeemer_;
   DeviceOptions options_;
 };
+
+// Inside the transaction that locked `device_id`: when `identity_id` has no other active
+// device, cancels its pending, unexpired actions (kDecidedByDeviceLocked), audited once
+// ("approval.cancel_locked"). Returns how many.
+Result<int64_t> CancelPendingOfLockedDevice(store::Transaction& tx, std::string_view identity_id,
+                                            std::string_view device_id, int64_t now_ms);
 
 // Reads a device inside an existing transaction or on a Database (for the approval path).
 Result<Device> LoadDevice(store::Executor& db, std::string_view device_id);

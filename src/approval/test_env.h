@@ -51,9 +51,10 @@ class FakeRedeemer final : public ActivationRedeemer {
 
 class FakeSimBindings final : public SimBindingLookup {
  public:
-  void Bind(const std::string& identity_id, crypto::KeyPtr key) {
+  // A (re-)binding made at `at_ms`, as the identity part records its creation.
+  void Bind(const std::string& identity_id, crypto::KeyPtr key, int64_t at_ms = 0) {
     std::lock_guard<std::mutex> lock(mu_);
-    bindings_[identity_id] = {"sim_" + identity_id, std::move(key)};
+    bindings_[identity_id] = {"sim_" + identity_id, std::move(key), at_ms};
     swapped_.erase(identity_id);
   }
   void ReportSimSwap(const std::string& identity_id) {

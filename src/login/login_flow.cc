@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "approval/devices.h"
 #include "common/base64url.h"
 #include "common/log.h"
 #include "crypto/hash.h"
@@ -142,7 +143,8 @@ Result<LoginFlow::Loaded> LoginFlow::Load(const http::Request& http) {
           break;
         case approval::ActionState::kCancelled:
           l.view =
-              l.action->decided_by == "system:device_locked" ? View::kLocked : View::kCancelled;
+              l.action->decided_by == approval::kDecidedByDeviceLocked ? View::kLocked
+                                                                     : View::kCancelled;
           break;
       }
       break;
@@ -341,8 +343,10 @@ http::Response LoginFlow::StatusJson(const http::Request& http) {
       state = "expired";
       break;
     case View::kCancelled:
-    case View::kLocked:
       state = "cancelled";
+      break;
+    case View::kLocked:
+      state = "locked";
       break;
     case View::kDone:
       state = "done";
@@ -370,6 +374,7 @@ http::Response LoginFlow::IssueCode(const Loaded& l) {
   grant.nonce = request.nonce;
   grant.code_challenge = request.code_challenge;
   grant.code_challenge_method = request.code_challenge_method;
+  grant.dpop_jkt = request.dpop_jkt;  // RFC 9449 §10: the code is bound to this key
   grant.claims = request.claims;
   for (const auto& c : action.display.value("claims", nlohmann::json::array())) {
     if (c.is_string()) grant.approved_claims.push_back(c.get<std::string>());

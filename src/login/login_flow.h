@@ -13,8 +13,10 @@
 //                              scanning the rotating QR code
 //   GET  /login/{id}/qr.svg    the QR code as it stands now (its content rotates)
 //   GET  /login/{id}/status    {"state": "pending" | "approved" | "denied" | "expired" |
-//                              "cancelled"} for the waiting page's script; read from the store,
-//                              so the approval may land on any node
+//                              "cancelled" | "locked"} for the waiting page's script; read from
+//                              the store, so the approval may land on any node. "locked": the
+//                              person's last active device locked after wrong PINs (the action
+//                              was cancelled by approval::kDecidedByDeviceLocked)
 //   GET  /login/{id}/continue  approved: the registry's policy once more (a member suspended
 //                              meanwhile gets nothing), the session finished once, the code
 //                              issued and sent to the client (authorization_response.h);
