@@ -1,0 +1,226 @@
+// The login flow below HTTP, with the real registry, identities, approval engine and store on
+// both backends: the browser's requests are built as the server would hand them to the
+// handlers. (The whole login through a real server, a real OIDC client and Chromium is
+// tests/e2e.)
+#include "login/login_flow.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "approval/devices.h"
+#include "approval/schema.h"
+#include "approval/test_env.h"
+#include "audit/audit_log.h"
+#include "identity/identity_test_util.h"
+#include "oauth/migrations.h"
+#include "oidc/migrations.h"
+#include "registry/client_metadata.h"
+
+namespace idscheme::login {
+namespace {
+
+using json = nlohmann::json;
+using idscheme::testing::Backend;
+
+constexpr char kPhone[] = "+32470000001";
+constexpr char kRedirect[] = "https://rp.example/cb";
+
+class LoginFlowTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    IDS_REQUIRE_BACKEND(GetParam());
+    db_ = idscheme::testing::FreshDatabase(GetParam());
+    ASSERT_TRUE(db_);
+    auto all = identity::testing::IdentityTestMigrations();
+    for (auto& m : oauth::Migrations()) all.push_back(m);
+    for (auto& m : oidc::Migrations()) all.push_back(m);
+    for (auto& m : approval::Migrations()) all.push_back(m);
+    for (auto& m : Migrations()) all.push_back(m);
+    std::sort(all.begin(), all.end(),
+              [](const auto& a, const auto& b) { return a.version < b.version; });
+    Status migrated = store::Migrate(*db_, all);
+    ASSERT_TRUE(migrated.ok()) << migrated.ToString();
+
+    registry_ = std::make_unique<registry::Registry>(*db_, clock_, random_);
+    member_id_ = AddMember(registry::Role::kServiceProvider, "Acme Shop");
+    auto terms = registry::ParseAgreementTerms({{"services", {"login", "identification"}},
+                                                {"claims", {"given_name", "email", "email_verified"}},
+                                                {"assurance_levels", {"basic"}},
+                                                {"claims_outside", "refuse"}});
+    ASSERT_TRUE(terms.ok()) << terms.status().ToString();
+    ASSERT_TRUE(registry_->agreements().Set(member_id_, *terms, "operator").ok());
+    auto key = approval::testing::NewDeviceKey();
+    auto metadata = registry::ValidateClientMetadata(
+        {{"redirect_uris", {kRedirect}},
+         {"jwks", {{"keys", json::array({approval::testing::PublicJwk(*key)})}}},
+         {"client_name", "Acme web"},
+         {"scope", "openid email"}});
+    ASSERT_TRUE(metadata.ok()) << metadata.status().ToString();
+    auto client = registry_->clients().Create(member_id_, *metadata, "operator", "operator");
+    ASSERT_TRUE(client.ok()) << client.status().ToString();
+    client_id_ = client->client.client_id;
+
+    identities_ = std::make_unique<identity::Identities>(*db_, clock_, random_);
+    const std::string registrar = AddMember(registry::Role::kIdentityRegistrar, "Registrar");
+    auto body = identity::ParseNewIdentity(identity::testing::SampleIdentity(kPhone));
+    ASSERT_TRUE(body.ok()) << body.status().ToString();
+    auto person = identities_->Create(identity::Actor::Operator(), registrar, *body);
+    ASSERT_TRUE(person.ok()) << person.status().ToString();
+    identity_id_ = person->id;
+
+    devices_ = std::make_unique<approval::Devices>(*db_, clock_, random_, redeemer_,
+                                                   approval::testing::FastDeviceOptions());
+    actions_ = std::make_unique<approval::Actions>(*db_, clock_, random_, nullptr);
+    codes_ = std::make_unique<oidc::AuthorizationCodes>(*db_, clock_, random_);
+    LoginOptions options;
+    options.issuer = "https://id.example";
+    flow_ = std::make_unique<LoginFlow>(
+        LoginDeps{*db_, clock_, random_, *actions_, *identities_, *registry_, *codes_, {}},
+        options);
+  }
+
+  std::string AddMember(registry::Role role, const std::string& name) {
+    registry::NewMember m;
+    m.role = role;
+    m.display_name = name;
+    m.legal_id = "BE0123456789";
+    m.contacts.email = "ops@member.example";
+    auto created = registry_->members().Create(m, "operator");
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? created->id : "";
+  }
+
+  std::string EnrolDevice() {
+    const std::string code = "code-" + std::to_string(next_code_++);
+    redeemer_.Issue(code, identity_id_);
+    auto key = approval::testing::NewDeviceKey();
+    auto d = devices_->Enrol(
+        {code, approval::testing::PublicJwk(*key), "phone", approval::testing::PinInput(7)});
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    return d.ok() ? d->id : "";
+  }
+
+  oidc::ValidatedAuthorizationRequest Request() const {
+    oidc::ValidatedAuthorizationRequest r;
+    r.client_id = client_id_;
+    r.member_id = member_id_;
+    r.redirect_uri = kRedirect;
+    r.response_mode = oidc::ResponseMode::kFormPost;
+    r.scopes = {"openid", "email"};
+    r.state = "st";
+    r.nonce = "n-0S6";
+    r.code_challenge = "7X0Pee6cAbJpapaWgtdSwcdxQ1fD5pchD-vbEID86V4";
+    r.code_challenge_method = "S256";
+    return r;
+  }
+
+  // The browser: its session page and cookie after /authorize.
+  void Begin() {
+    http::Request authorize;
+    authorize.set_method("GET");
+    ASSERT_TRUE(authorize.SetTarget("/authorize").ok());
+    http::Response r = flow_->Begin(Request(), authorize);
+    ASSERT_EQ(r.status(), 303);
+    page_ = std::string(r.GetHeader("Location").value_or(""));
+    ASSERT_EQ(page_.rfind("/login/lgn_", 0), 0u) << page_;
+    std::string cookie(r.GetHeader("Set-Cookie").value_or(""));
+    cookie_ = cookie.substr(0, cookie.find(';'));
+  }
+
+  http::Request Browser(const std::string& method, const std::string& suffix,
+                        const std::string& form = {}) {
+    http::Request r;
+    r.set_method(method);
+    EXPECT_TRUE(r.SetTarget(page_ + suffix).ok());
+    r.AddPathParam("id", page_.substr(std::string("/login/").size()));
+    r.AddHeader("Cookie", cookie_);
+    r.set_remote("192.0.2.1", 40000);
+    if (!form.empty()) {
+      r.AddHeader("Content-Type", "application/x-www-form-urlencoded");
+      r.set_body(form);
+    }
+    return r;
+  }
+
+  std::string StatusOfPage() {
+    http::Response r = flow_->StatusJson(Browser("GET", "/status"));
+    EXPECT_EQ(r.status(), 200);
+    return json::parse(r.body()).value("state", "");
+  }
+
+  std::unique_ptr<store::Database> db_;
+  FakeClock clock_{identity::testing::kNow};
+  SeededRandom random_{5};
+  approval::testing::FakeRedeemer redeemer_;
+  std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<identity::Identities> identities_;
+  std::unique_ptr<approval::Devices> devices_;
+  std::unique_ptr<approval::Actions> actions_;
+  std::unique_ptr<oidc::AuthorizationCodes> codes_;
+  std::unique_ptr<LoginFlow> flow_;
+  std::string member_id_;
+  std::string client_id_;
+  std::string identity_id_;
+  int next_code_ = 1;
+  std::string page_;
+  std::string cookie_;
+};
+
+TEST_P(LoginFlowTest, FiveWrongPinsDuringALoginShowTheLockedPage) {
+  const std::string device = EnrolDevice();
+  ASSERT_NO_FATAL_FAILURE(Begin());
+  http::Response sent = flow_->SubmitPhone(Browser("POST", "/phone", "phone=%2B32470000001"));
+  ASSERT_EQ(sent.status(), 303) << sent.body();
+  http::Response waiting = flow_->Show(Browser("GET", ""));
+  ASSERT_EQ(waiting.status(), 200);
+  EXPECT_NE(waiting.body().find("id=\"verification-code\""), std::string::npos);
+  EXPECT_EQ(StatusOfPage(), "pending");
+  auto pending = actions_->Pending(identity_id_);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+
+  // The app's PIN is wrong five times in a row.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(devices_->VerifyPin(device, approval::testing::PinInput(1)).ok());
+  }
+  EXPECT_EQ(StatusOfPage(), "locked");
+  http::Response outcome = flow_->Show(Browser("GET", ""));
+  EXPECT_EQ(outcome.status(), 200);
+  EXPECT_NE(outcome.body().find("data-outcome=\"locked\""), std::string::npos) << outcome.body();
+  // The audit log says why.
+  auto entries = audit::List(*db_, 0, 1000);
+  ASSERT_TRUE(entries.ok());
+  int locks = 0;
+  int cancels = 0;
+  for (const auto& e : *entries) {
+    if (e.event.action == "device.lock" && e.event.subject == device) ++locks;
+    if (e.event.action == "approval.cancel_locked" && e.event.subject == device &&
+        e.event.details.value("cancelled", 0) == 1) {
+      ++cancels;
+    }
+  }
+  EXPECT_EQ(locks, 1);
+  EXPECT_EQ(cancels, 1);
+  // Back to the service provider: access_denied, saying so.
+  http::Response back = flow_->Return(Browser("POST", "/return"));
+  EXPECT_NE(back.body().find("access_denied"), std::string::npos) << back.body();
+  EXPECT_NE(back.body().find("the app is locked"), std::string::npos) << back.body();
+}
+
+TEST_P(LoginFlowTest, WithAnotherActiveDeviceTheLoginStaysPending) {
+  const std::string phone = EnrolDevice();
+  EnrolDevice();
+  ASSERT_NO_FATAL_FAILURE(Begin());
+  ASSERT_EQ(flow_->SubmitPhone(Browser("POST", "/phone", "phone=%2B32470000001")).status(), 303);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(devices_->VerifyPin(phone, approval::testing::PinInput(1)).ok());
+  }
+  EXPECT_EQ(StatusOfPage(), "pending");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LoginFlowTest, idscheme::testing::AllBackends(),
+                         idscheme::testing::BackendName);
+
+}  // namespace
+}  // namespace idscheme::login
