@@ -11,15 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "app/action_signature.h"
 #include "app/device_proof.h"
 #include "app/device_state.h"
 #include "app/http_client.h"
 #include "app/pin_derivation.h"
-#include "approval/jcs.h"
 #include "common/base64url.h"
 #include "common/clock.h"
-#include "crypto/hash.h"
-#include "crypto/jws.h"
 #include "crypto/key.h"
 #include "crypto/random.h"
 
@@ -134,18 +132,6 @@ void PrintAction(const json& a) {
     std::printf("  verification code (check the browser page shows the same):  %s\n",
                 a["verification_code"].get<std::string>().c_str());
   }
-}
-
-Result<std::string> SignDigest(const crypto::Key& key, const json& action,
-                               const std::string& code) {
-  if (!action.contains("digest_input") || !action["digest_input"].is_object())
-    return Status::Unavailable("the action has no digest_input");
-  json input = action["digest_input"];
-  input["verification_code"] = code;
-  IDS_ASSIGN_OR_RETURN(std::string canonical, approval::Canonicalize(input));
-  auto digest = crypto::Sha256(canonical);
-  IDS_ASSIGN_OR_RETURN(auto sig, crypto::SignBytes(crypto::SigAlg::kES256, key, digest));
-  return Base64UrlEncode(sig);
 }
 
 // What the person sees is what is signed: refuse an action whose shown fields differ from its
@@ -287,7 +273,7 @@ int Approve(const Args& args) {
     if (!args.code.empty() && args.code != code)
       return Fail(Status::InvalidArgument("--code differs from the action's verification code"));
   }
-  auto device_signature = SignDigest(d->key(), a, code);
+  auto device_signature = app::SignActionDigest(d->key(), a, code);
   if (!device_signature.ok()) return Fail(device_signature.status());
   json body = {{"pin_input", d->pin_input()},
                {"verification_code", code},
@@ -300,7 +286,7 @@ int Approve(const Args& args) {
     std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto sim = crypto::Key::FromPem(pem);
     if (!sim.ok()) return Fail(sim.status().WithContext("--sim-key"));
-    auto sim_signature = SignDigest(**sim, a, code);
+    auto sim_signature = app::SignActionDigest(**sim, a, code);
     if (!sim_signature.ok()) return Fail(sim_signature.status());
     body["sim_signature"] = *sim_signature;
   }
