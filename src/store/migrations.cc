@@ -131,6 +131,21 @@ std::vector<Migration> Migrations() {
        " PRIMARY KEY (kind, value_hash));"
        "CREATE INDEX used_values_expires_at ON used_values (expires_at);",
        ""},
+      // One B-tree per accepted value instead of three (the rowid table, the primary key's
+      // index and the expiry index): a client assertion's jti is written on every token
+      // request, and each page an insert dirties is another WAL frame. The purge runs once a
+      // minute and forgets a minute's worth of values spread over the whole table (their keys
+      // are hashes), so it visits nearly every page with or without an index on expires_at.
+      {2, "accepted-once values in one b-tree",
+       "CREATE TABLE used_values_2 ("
+       " kind TEXT NOT NULL, value_hash BLOB NOT NULL, expires_at BIGINT NOT NULL,"
+       " PRIMARY KEY (kind, value_hash)) WITHOUT ROWID;"
+       "INSERT INTO used_values_2 (kind, value_hash, expires_at)"
+       " SELECT kind, value_hash, expires_at FROM used_values;"
+       "DROP TABLE used_values;"
+       "ALTER TABLE used_values_2 RENAME TO used_values;",
+       // PostgreSQL keeps its heap and primary key; only the expiry index goes.
+       "DROP INDEX used_values_expires_at;"},
   };
 }
 

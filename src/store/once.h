@@ -3,7 +3,7 @@
 // by the store so the rule holds across every server process sharing it.
 //
 // A value is kept as the SHA-256 of its bytes, under a `kind` that names its namespace
-// ("jti", "code", ...), in the `used_values` table of the store's migration 1, until
+// ("jti", "code", ...), in the `used_values` table of the store's migrations 1-2, until
 // `expires_at`. Pass the time after which the value is refused anyway (its own expiry, plus any
 // clock-skew leeway): PurgeExpired() may forget it after that, never before.
 //
