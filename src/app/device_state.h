@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "app/pin_derivation.h"
 #include "approval/devices.h"
 #include "common/random.h"
 #include "common/status.h"
@@ -28,7 +29,7 @@ struct DeviceState {
   std::string server;
   std::string device_id;
   std::vector<uint8_t> device_salt;
-  approval::PinParams pin_params;
+  approval::PinParams pin_params = kDevicePinParams;  // the device side: never the server's
   nlohmann::json public_jwk;
   std::vector<uint8_t> sealed_key;
 

@@ -3,6 +3,9 @@
 #include <argon2.h>
 
 #include <array>
+#include <list>
+#include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "approval/jcs.h"
@@ -67,13 +70,54 @@ std::optional<DeviceStatus> ParseDeviceStatus(std::string_view name) {
   return std::nullopt;
 }
 
+// Parsed device keys by their stored JWK text. Building an OpenSSL key from a JWK (with its
+// on-curve check) costs about as much as the ECDSA verification itself, and the approval path
+// needs the key on every call; the text is the canonical JWK written at enrolment and never
+// changed, so equal text means the same key. Least recently used ones go first.
+class DeviceKeyCache {
+ public:
+  static DeviceKeyCache& Instance() {
+    static auto* cache = new DeviceKeyCache();
+    return *cache;
+  }
+
+  Result<crypto::KeyPtr> Get(const std::string& jwk_text) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = index_.find(jwk_text);
+      if (it != index_.end()) {
+        order_.splice(order_.begin(), order_, it->second);
+        return it->second->second;
+      }
+    }
+    IDS_ASSIGN_OR_RETURN(auto jwk, crypto::ParseJsonObjectStrict(jwk_text));
+    IDS_ASSIGN_OR_RETURN(crypto::KeyPtr key, crypto::Key::FromPublicJwk(jwk));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (index_.count(jwk_text) == 0) {
+      order_.emplace_front(jwk_text, key);
+      index_.emplace(jwk_text, order_.begin());
+      if (order_.size() > kCapacity) {
+        index_.erase(order_.back().first);
+        order_.pop_back();
+      }
+    }
+    return key;
+  }
+
+ private:
+  static constexpr size_t kCapacity = 4096;  // about 1 KB of OpenSSL key each
+  std::mutex mu_;
+  std::list<std::pair<std::string, crypto::KeyPtr>> order_;  // most recently used first
+  std::unordered_map<std::string, std::list<std::pair<std::string, crypto::KeyPtr>>::iterator>
+      index_;
+};
+
 Result<Device> DeviceFromRow(const store::Row& row) {
   Device d;
   d.id = row.Text(0);
   d.identity_id = row.Text(1);
   d.name = row.Text(2);
-  IDS_ASSIGN_OR_RETURN(auto jwk, crypto::ParseJsonObjectStrict(row.Text(3)));
-  IDS_ASSIGN_OR_RETURN(d.public_key, crypto::Key::FromPublicJwk(jwk));
+  IDS_ASSIGN_OR_RETURN(d.public_key, DeviceKeyCache::Instance().Get(row.Text(3)));
   d.jwk_thumbprint = row.Text(4);
   auto status = ParseDeviceStatus(row.Text(5));
   if (!status) return Status::Internal("approval_devices: unknown status");
@@ -244,10 +288,27 @@ Status Devices::VerifyPin(std::string_view device_id, std::string_view pin_input
   const std::string id(device_id);
 
   if (match) {
-    auto reset = db_.Exec(
-        "UPDATE approval_devices SET pin_failures = 0, last_used_at = ?, updated_at = ?"
-        " WHERE id = ? AND status = 'active'",
-        {Int(now), Int(now), Text(id)});
+    const PinParams& want = options_.pin;
+    std::string sql =
+        "UPDATE approval_devices SET pin_failures = 0, last_used_at = ?, updated_at = ?";
+    std::vector<store::Value> args = {Int(now), Int(now)};
+    if (params.t_cost != want.t_cost || params.m_cost_kib != want.m_cost_kib ||
+        params.parallelism != want.parallelism) {
+      // A verifier made with other parameters (docs/pin.md: the default changed) is made again
+      // with the configured ones now that the right input is at hand.
+      std::vector<uint8_t> salt(kSaltBytes);
+      random_.Fill(salt);
+      auto verifier = Argon2id(*pin_input, salt, want);
+      if (verifier.ok()) {
+        sql += ", pin_salt = ?, pin_verifier = ?, pin_t_cost = ?, pin_m_cost_kib = ?,"
+               " pin_parallelism = ?";
+        args.insert(args.end(), {store::Bytes(salt), store::Bytes(*verifier), Int(want.t_cost),
+                                 Int(want.m_cost_kib), Int(want.parallelism)});
+      }
+    }
+    sql += " WHERE id = ? AND status = 'active'";
+    args.push_back(Text(id));
+    auto reset = db_.Exec(sql, args);
     if (!reset.ok()) return reset.status();
     // Locked or removed while this check ran.
     return reset->affected == 1 ? Status::Ok() : PinRefused();

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <thread>
+#include <tuple>
 
 #include "approval/test_env.h"
 
@@ -130,6 +131,47 @@ TEST_P(DevicesTest, FiveWrongPinsLockAndThenEvenTheRightPinIsRefused) {
   auto fresh = Enrol("id_anna", 7);
   EXPECT_TRUE(devices_->VerifyPin(fresh.id, PinInput(7)).ok());
   ExpectRefused(devices_->VerifyPin(d.id, PinInput(7)));
+}
+
+TEST_P(DevicesTest, AVerifierWithOtherParametersIsRemadeOnTheRightPin) {
+  auto d = Enrol("id_anna", 7);  // t=1, 8 KiB
+  auto params = [&] {
+    auto r = db_->Exec("SELECT pin_t_cost, pin_m_cost_kib, pin_verifier FROM approval_devices"
+                       " WHERE id = ?",
+                       {store::Text(d.id)});
+    EXPECT_TRUE(r.ok());
+    return std::make_tuple(r->rows[0].Int(0), r->rows[0].Int(1), r->rows[0].Bytes(2));
+  };
+  const auto before = params();
+  EXPECT_EQ(std::get<1>(before), 8);
+  DeviceOptions changed = testing::FastDeviceOptions();
+  changed.pin = {2, 16, 1};
+  Devices upgraded(*db_, clock_, random_, redeemer_, changed);
+  // A wrong PIN changes nothing; the right one passes with the old verifier and re-makes it.
+  ExpectRefused(upgraded.VerifyPin(d.id, PinInput(8)));
+  EXPECT_EQ(params(), before);
+  EXPECT_TRUE(upgraded.VerifyPin(d.id, PinInput(7)).ok());
+  const auto after = params();
+  EXPECT_EQ(std::get<0>(after), 2);
+  EXPECT_EQ(std::get<1>(after), 16);
+  EXPECT_NE(std::get<2>(after), std::get<2>(before));
+  EXPECT_TRUE(upgraded.VerifyPin(d.id, PinInput(7)).ok());
+  ExpectRefused(upgraded.VerifyPin(d.id, PinInput(8)));
+  EXPECT_EQ(devices_->Get(d.id)->pin_failures, 1);
+}
+
+TEST_P(DevicesTest, TheProductionVerifierIsLight) {
+  // docs/pin.md: the input is already a device-side Argon2id; the server's is light.
+  const PinParams production;
+  EXPECT_EQ(production.t_cost, 1u);
+  EXPECT_LE(production.m_cost_kib, 1024u);
+  Devices real(*db_, clock_, random_, redeemer_);
+  redeemer_.Issue("light", "id_anna");
+  auto key = testing::NewDeviceKey();
+  auto d = real.Enrol({"light", testing::PublicJwk(*key), "phone", PinInput(3)});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_TRUE(real.VerifyPin(d->id, PinInput(3)).ok());
+  ExpectRefused(real.VerifyPin(d->id, PinInput(4)));
 }
 
 TEST_P(DevicesTest, SuccessResetsTheCount) {

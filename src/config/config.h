@@ -85,8 +85,8 @@ struct ApprovalSettings {
   int max_pending_per_identity = 5;
   bool number_matching = true;
   int code_digits = 2;
-  int pin_t_cost = 3;
-  int pin_m_cost_kib = 64 * 1024;
+  int pin_t_cost = 1;  // approval::PinParams{} (docs/pin.md)
+  int pin_m_cost_kib = 64;
   int max_pin_failures = 5;
   int max_devices_per_identity = 10;
 };
