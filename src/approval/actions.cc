@@ -53,12 +53,15 @@ Result<Action> ActionFromRow(const store::Row& row) {
   return a;
 }
 
-Result<std::optional<Action>> LoadAction(store::Executor& db, std::string_view id) {
+// `display_text`, when given, receives the stored RFC 8785 text of `display`.
+Result<std::optional<Action>> LoadAction(store::Executor& db, std::string_view id,
+                                         std::string* display_text = nullptr) {
   IDS_ASSIGN_OR_RETURN(auto r, db.Exec(std::string("SELECT ") + std::string(kActionColumns) +
                                            " FROM approval_actions WHERE id = ?",
                                        {Text(std::string(id))}));
   if (r.rows.empty()) return std::optional<Action>();
   IDS_ASSIGN_OR_RETURN(auto a, ActionFromRow(r.rows[0]));
+  if (display_text) *display_text = r.rows[0].Text(7);
   return std::optional<Action>(std::move(a));
 }
 
@@ -103,6 +106,19 @@ Result<Device> CheckDevice(store::Executor& db, std::string_view device_id, cons
     return Status::PermissionDenied("this device may not decide this action");
   }
   return std::move(device).value();
+}
+
+// Inside the decision's transaction: the device is still active and the action's identity's.
+// (The key was checked outside it; a device's key never changes.)
+Status CheckDeviceStatus(store::Executor& db, std::string_view device_id, const Action& action) {
+  IDS_ASSIGN_OR_RETURN(auto r, db.Exec("SELECT identity_id, status FROM approval_devices"
+                                       " WHERE id = ?",
+                                       {Text(std::string(device_id))}));
+  if (r.rows.empty() || r.rows[0].Text(1) != "active" || !action.identity_id ||
+      r.rows[0].Text(0) != *action.identity_id) {
+    return Status::PermissionDenied("this device may not decide this action");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -323,6 +339,17 @@ Result<std::vector<Action>> Actions::Pending(std::string_view identity_id) {
   return out;
 }
 
+Result<SimBindingLookup::Binding> Actions::CheckSimBinding(store::Executor& db,
+                                                           const Action& action) {
+  IDS_ASSIGN_OR_RETURN(auto binding, sim_->ActiveBinding(db, *action.identity_id));
+  // Swapped and bound again since the request: the SIM that signs is not the one the person had
+  // when the request was made.
+  if (binding.since_ms > action.created_at_ms) {
+    return Status::FailedPrecondition("the SIM binding changed after the request");
+  }
+  return binding;
+}
+
 Result<Action> Actions::Approve(const Approval& approval) {
   IDS_ASSIGN_OR_RETURN(auto device_sig,
                        DecodeSignature(approval.device_signature, "device_signature"));
@@ -333,91 +360,99 @@ Result<Action> Actions::Approve(const Approval& approval) {
   const int64_t now_s = clock_.NowSeconds();
   const int64_t now_ms = clock_.NowMillis();
   const std::string actor = "device:" + approval.device_id;
-  std::optional<Action> out;
-  bool wrong_code = false;
 
-  Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
-    wrong_code = false;
-    IDS_ASSIGN_OR_RETURN(auto action, LoadAction(tx, approval.action_id));
-    if (!action) return Status::NotFound("no such action");
-    if (action->state != ActionState::kPending || now_s >= action->expires_at) {
-      return NotPending(*action, now_s);  // a replayed approval ends here
-    }
-    IDS_ASSIGN_OR_RETURN(auto device, CheckDevice(tx, approval.device_id, *action));
+  // The checks that cost CPU (digest, signatures) run on what is read here, outside the write
+  // transaction, so they do not hold the store's write slot; the transaction then records the
+  // decision only if the row is still exactly what was verified (RecordApproval).
+  std::string display_text;
+  IDS_ASSIGN_OR_RETURN(auto action, LoadAction(db_, approval.action_id, &display_text));
+  if (!action) return Status::NotFound("no such action");
+  if (action->state != ActionState::kPending || now_s >= action->expires_at) {
+    return NotPending(*action, now_s);  // a replayed approval ends here
+  }
+  IDS_ASSIGN_OR_RETURN(auto device, CheckDevice(db_, approval.device_id, *action));
 
-    // Number matching: a wrong pick ends the action, so guessing gets one try.
-    if (!crypto::ConstantTimeEquals(approval.verification_code, action->verification_code)) {
+  // Number matching: a wrong pick ends the action, so guessing gets one try.
+  if (!crypto::ConstantTimeEquals(approval.verification_code, action->verification_code)) {
+    Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+      IDS_RETURN_IF_ERROR(CheckDevice(tx, approval.device_id, *action).status());
       IDS_ASSIGN_OR_RETURN(
           auto r, tx.Exec("UPDATE approval_actions SET state = 'denied', decided_at = ?,"
                           " decided_by = ? WHERE id = ? AND state = 'pending' AND expires_at > ?",
                           {Int(now_ms), Text(actor), Text(action->id), Int(now_s)}));
       if (r.affected != 1) return Status::FailedPrecondition("the action is no longer pending");
-      IDS_RETURN_IF_ERROR(audit::Append(tx,
-                                        {actor,
-                                         "approval.wrong_code",
-                                         action->id,
-                                         {{"type", ActionTypeName(action->type)},
-                                          {"member_id", action->member_id},
-                                          {"client_id", action->client_id}}},
-                                        now_ms)
-                              .status());
-      wrong_code = true;
-      return Status::Ok();
-    }
-
-    // The digest of what is stored now: if anything changed since it was shown, the app's
-    // signature (over what it showed) does not verify.
-    IDS_ASSIGN_OR_RETURN(auto digest, ActionDigest(*action));
-    if (!crypto::VerifyBytes(crypto::SigAlg::kES256, *device.public_key, digest, device_sig).ok()) {
-      return Status::Unauthenticated("the device signature does not verify");
-    }
-    nlohmann::json details = {{"type", ActionTypeName(action->type)},
-                              {"level", AssuranceLevelName(action->level)},
-                              {"member_id", action->member_id},
-                              {"client_id", action->client_id},
-                              {"identity_id", *action->identity_id},
-                              {"digest", HexEncode(digest)},
-                              {"device_jwk_thumbprint", device.jwk_thumbprint},
-                              {"device_signature", approval.device_signature}};
-    if (action->level == AssuranceLevel::kAdvanced) {
-      if (sim_ == nullptr) {
-        return Status::FailedPrecondition("the advanced level is not available");
-      }
-      // Looked up now, so a SIM swap reported after the request still stops the approval.
-      IDS_ASSIGN_OR_RETURN(auto binding, sim_->ActiveBinding(tx, *action->identity_id));
-      // Swapped and bound again since the request: the SIM that signs is not the one the person
-      // had when the request was made.
-      if (binding.since_ms > action->created_at_ms) {
-        return Status::FailedPrecondition("the SIM binding changed after the request");
-      }
-      if (sim_sig.empty()) return Status::Unauthenticated("the SIM signature is missing");
-      if (!binding.public_key ||
-          !crypto::VerifyBytes(crypto::SigAlg::kES256, *binding.public_key, digest, sim_sig).ok()) {
-        return Status::Unauthenticated("the SIM signature does not verify");
-      }
-      details["sim_binding_id"] = binding.binding_id;
-      details["sim_signature"] = approval.sim_signature;
-    }
-
-    IDS_ASSIGN_OR_RETURN(
-        auto r, tx.Exec("UPDATE approval_actions SET state = 'approved', decided_at = ?,"
-                        " decided_by = ? WHERE id = ? AND state = 'pending' AND expires_at > ?",
-                        {Int(now_ms), Text(actor), Text(action->id), Int(now_s)}));
-    if (r.affected != 1) return Status::FailedPrecondition("the action is no longer pending");
-    IDS_RETURN_IF_ERROR(
-        audit::Append(tx, {actor, "approval.approve", action->id, std::move(details)}, now_ms)
-            .status());
-    action->state = ActionState::kApproved;
-    action->decided_at_ms = now_ms;
-    action->decided_by = actor;
-    out = std::move(action);
-    return Status::Ok();
-  });
-  if (!st.ok()) return st;
-  if (wrong_code) {
+      return audit::Append(tx,
+                           {actor,
+                            "approval.wrong_code",
+                            action->id,
+                            {{"type", ActionTypeName(action->type)},
+                             {"member_id", action->member_id},
+                             {"client_id", action->client_id}}},
+                           now_ms)
+          .status();
+    });
+    if (!st.ok()) return st;
     return Status::PermissionDenied("the verification code does not match; the action is denied");
   }
-  return std::move(*out);
+
+  // The digest of what is stored: if anything changed since it was shown, the app's signature
+  // (over what it showed) does not verify.
+  IDS_ASSIGN_OR_RETURN(auto digest, ActionDigest(*action));
+  if (!crypto::VerifyBytes(crypto::SigAlg::kES256, *device.public_key, digest, device_sig).ok()) {
+    return Status::Unauthenticated("the device signature does not verify");
+  }
+  nlohmann::json details = {{"type", ActionTypeName(action->type)},
+                            {"level", AssuranceLevelName(action->level)},
+                            {"member_id", action->member_id},
+                            {"client_id", action->client_id},
+                            {"identity_id", *action->identity_id},
+                            {"digest", HexEncode(digest)},
+                            {"device_jwk_thumbprint", device.jwk_thumbprint},
+                            {"device_signature", approval.device_signature}};
+  std::string binding_id;
+  if (action->level == AssuranceLevel::kAdvanced) {
+    if (sim_ == nullptr) return Status::FailedPrecondition("the advanced level is not available");
+    IDS_ASSIGN_OR_RETURN(auto binding, CheckSimBinding(db_, *action));
+    if (sim_sig.empty()) return Status::Unauthenticated("the SIM signature is missing");
+    if (!binding.public_key ||
+        !crypto::VerifyBytes(crypto::SigAlg::kES256, *binding.public_key, digest, sim_sig).ok()) {
+      return Status::Unauthenticated("the SIM signature does not verify");
+    }
+    binding_id = binding.binding_id;
+    details["sim_binding_id"] = binding.binding_id;
+    details["sim_signature"] = approval.sim_signature;
+  }
+
+  Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    // Still the identity's active device, and (advanced) still the same binding, as of now.
+    IDS_RETURN_IF_ERROR(CheckDeviceStatus(tx, approval.device_id, *action));
+    if (!binding_id.empty()) {
+      // Looked up again now, so a SIM swap reported meanwhile still stops the approval.
+      IDS_ASSIGN_OR_RETURN(auto binding, CheckSimBinding(tx, *action));
+      if (binding.binding_id != binding_id) {
+        return Status::FailedPrecondition("the SIM binding changed after the request");
+      }
+    }
+    // Decided once, and only if every column the digest covers is what was verified above.
+    IDS_ASSIGN_OR_RETURN(
+        auto r,
+        tx.Exec("UPDATE approval_actions SET state = 'approved', decided_at = ?, decided_by = ?"
+                " WHERE id = ? AND state = 'pending' AND expires_at > ? AND identity_id = ?"
+                " AND type = ? AND member_display_name = ? AND display = ?"
+                " AND verification_code = ? AND nonce = ? AND level = ? AND expires_at = ?",
+                {Int(now_ms), Text(actor), Text(action->id), Int(now_s), Text(*action->identity_id),
+                 Text(std::string(ActionTypeName(action->type))), Text(action->member_display_name),
+                 Text(display_text), Text(action->verification_code), Text(action->nonce),
+                 Text(std::string(AssuranceLevelName(action->level))), Int(action->expires_at)}));
+    if (r.affected != 1) return Status::FailedPrecondition("the action is no longer pending");
+    return audit::Append(tx, {actor, "approval.approve", action->id, std::move(details)}, now_ms)
+        .status();
+  });
+  if (!st.ok()) return st;
+  action->state = ActionState::kApproved;
+  action->decided_at_ms = now_ms;
+  action->decided_by = actor;
+  return std::move(*action);
 }
 
 Result<Action> Actions::Deny(std::string_view action_id, std::string_view device_id) {

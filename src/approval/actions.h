@@ -171,6 +171,8 @@ class Actions {
   const ActionOptions& options() const { return options_; }
 
  private:
+  // The identity's active SIM binding through `db`, provided it is older than `action`.
+  Result<SimBindingLookup::Binding> CheckSimBinding(store::Executor& db, const Action& action);
   Result<Action> Decide(std::string_view action_id, ActionState to, std::string_view actor,
                         std::string_view audit_action, const nlohmann::json& details);
 
