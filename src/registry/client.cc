@@ -78,12 +78,16 @@ Status CheckOwner(const Member& member, const ClientMetadata& metadata) {
 }
 
 json AuditDetails(const Client& c) {
-  return {{"member_id", c.member_id},
-          {"token_endpoint_auth_method", c.metadata.token_endpoint_auth_method},
-          {"grant_types", c.metadata.grant_types},
-          {"redirect_uris", c.metadata.redirect_uris},
-          {"scope", c.metadata.scope},
-          {"sector_identifier", c.sector_identifier}};
+  json d = {{"member_id", c.member_id},
+            {"token_endpoint_auth_method", c.metadata.token_endpoint_auth_method},
+            {"grant_types", c.metadata.grant_types},
+            {"redirect_uris", c.metadata.redirect_uris},
+            {"scope", c.metadata.scope},
+            {"sector_identifier", c.sector_identifier}};
+  // Where a logout may send people is as sensitive as redirect_uris.
+  if (!c.metadata.post_logout_redirect_uris.empty())
+    d["post_logout_redirect_uris"] = c.metadata.post_logout_redirect_uris;
+  return d;
 }
 
 }  // namespace

@@ -265,6 +265,8 @@ json ClientMetadata::ToJson() const {
             {"default_acr_values", default_acr_values},
             {"require_pushed_authorization_requests", require_pushed_authorization_requests},
             {"dpop_bound_access_tokens", dpop_bound_access_tokens}};
+  if (!post_logout_redirect_uris.empty())
+    j["post_logout_redirect_uris"] = post_logout_redirect_uris;
   if (jwks) j["jwks"] = *jwks;
   auto put = [&j](const char* name, const std::string& v) {
     if (!v.empty()) j[name] = v;
@@ -289,6 +291,7 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
   IDS_RETURN_IF_ERROR(internal::CheckFields(
       request, "client metadata",
       {"redirect_uris",
+       "post_logout_redirect_uris",
        "grant_types",
        "response_types",
        "token_endpoint_auth_method",
@@ -353,6 +356,19 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
   for (size_t i = 0; i < m.redirect_uris.size(); ++i) {
     IDS_RETURN_IF_ERROR(
         ValidateRedirectUri(m.redirect_uris[i], "redirect_uris[" + std::to_string(i) + "]"));
+  }
+
+  // post_logout_redirect_uris: OIDC RP-Initiated Logout §3.1, held to the redirect URI rules.
+  IDS_ASSIGN_OR_RETURN(auto post_logout,
+                       internal::OptStringArray(request, "post_logout_redirect_uris", true));
+  if (post_logout) m.post_logout_redirect_uris = std::move(*post_logout);
+  if (!code_flow && !m.post_logout_redirect_uris.empty())
+    return FieldError("post_logout_redirect_uris", "only for the authorization_code grant");
+  if (m.post_logout_redirect_uris.size() > kMaxRedirectUris)
+    return FieldError("post_logout_redirect_uris", "more than " + std::to_string(kMaxRedirectUris));
+  for (size_t i = 0; i < m.post_logout_redirect_uris.size(); ++i) {
+    IDS_RETURN_IF_ERROR(ValidateRedirectUri(
+        m.post_logout_redirect_uris[i], "post_logout_redirect_uris[" + std::to_string(i) + "]"));
   }
 
   // Client authentication and keys (RFC 7591 §2).
@@ -534,6 +550,7 @@ ClientMetadata ClientMetadataFromStored(const json& stored) {
     if (it != stored.end() && it->is_boolean()) *out = it->get<bool>();
   };
   strings("redirect_uris", &m.redirect_uris);
+  strings("post_logout_redirect_uris", &m.post_logout_redirect_uris);
   strings("grant_types", &m.grant_types);
   strings("response_types", &m.response_types);
   strings("default_acr_values", &m.default_acr_values);
@@ -576,6 +593,12 @@ Status ValidateRedirectUri(std::string_view uri, std::string_view field) {
 bool IsRegisteredRedirectUri(const ClientMetadata& metadata, std::string_view uri) {
   return std::find(metadata.redirect_uris.begin(), metadata.redirect_uris.end(), uri) !=
          metadata.redirect_uris.end();
+}
+
+bool IsRegisteredPostLogoutRedirectUri(const ClientMetadata& metadata, std::string_view uri) {
+  return std::find(metadata.post_logout_redirect_uris.begin(),
+                   metadata.post_logout_redirect_uris.end(),
+                   uri) != metadata.post_logout_redirect_uris.end();
 }
 
 }  // namespace idscheme::registry

@@ -40,6 +40,9 @@ inline constexpr std::string_view kAuthClientSecretPost = "client_secret_post";
 
 struct ClientMetadata {
   std::vector<std::string> redirect_uris;  // exact-match; may be empty without authorization_code
+  // OIDC RP-Initiated Logout §3.1: where /logout may send the person afterwards (exact match,
+  // the rules of redirect URIs); only with authorization_code.
+  std::vector<std::string> post_logout_redirect_uris;
   std::vector<std::string> grant_types = {std::string(kGrantAuthorizationCode)};
   std::vector<std::string> response_types = {"code"};
   std::string token_endpoint_auth_method = std::string(kAuthPrivateKeyJwt);
@@ -96,5 +99,9 @@ Status ValidateRedirectUri(std::string_view uri, std::string_view field = "redir
 // §3.1.2.1). The port freedom RFC 8252 §7.3 gives loopback URIs is not offered: register the
 // port.
 bool IsRegisteredRedirectUri(const ClientMetadata& metadata, std::string_view uri);
+
+// Whether `uri` is one of the registered post_logout_redirect_uris: exact string comparison
+// (OIDC RP-Initiated Logout §2, §3.1).
+bool IsRegisteredPostLogoutRedirectUri(const ClientMetadata& metadata, std::string_view uri);
 
 }  // namespace idscheme::registry

@@ -49,6 +49,7 @@ TEST(ClientMetadataTest, DefaultsForAWebClient) {
 TEST(ClientMetadataTest, EverythingRegistrableRoundTrips) {
   json full = {
       {"redirect_uris", {"https://rp.example/cb", "https://rp.example/cb2?x=1"}},
+      {"post_logout_redirect_uris", {"https://rp.example/bye", "http://127.0.0.1:8080/bye?x=1"}},
       {"grant_types", {"authorization_code", "refresh_token", "urn:openid:params:grant-type:ciba"}},
       {"response_types", {"code"}},
       {"token_endpoint_auth_method", "private_key_jwt"},
@@ -83,6 +84,27 @@ TEST(ClientMetadataTest, EverythingRegistrableRoundTrips) {
   EXPECT_EQ(ClientMetadataFromStored(out).ToJson(), out);
 }
 
+TEST(ClientMetadataTest, PostLogoutRedirectUrisMatchExactly) {
+  auto m = ValidateClientMetadata(
+      With(WebClientMetadata(), "post_logout_redirect_uris",
+           {"https://rp.example/bye?from=idscheme", "http://localhost:9000/bye"}));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_TRUE(IsRegisteredPostLogoutRedirectUri(*m, "https://rp.example/bye?from=idscheme"));
+  EXPECT_TRUE(IsRegisteredPostLogoutRedirectUri(*m, "http://localhost:9000/bye"));
+  for (const char* other : {"https://rp.example/bye", "https://rp.example/bye?from=idscheme&x=1",
+                            "https://RP.example/bye?from=idscheme", "http://localhost:9001/bye",
+                            "https://rp.example/cb", ""}) {
+    EXPECT_FALSE(IsRegisteredPostLogoutRedirectUri(*m, other)) << other;
+  }
+  // Not registered: none matches, and the stored form leaves the member out.
+  auto plain = ValidateClientMetadata(WebClientMetadata());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(IsRegisteredPostLogoutRedirectUri(*plain, "https://rp.example/cb"));
+  EXPECT_FALSE(plain->ToJson().contains("post_logout_redirect_uris"));
+  EXPECT_EQ(ClientMetadataFromStored(m->ToJson()).post_logout_redirect_uris,
+            m->post_logout_redirect_uris);
+}
+
 TEST(ClientMetadataTest, OurAlgorithmNamesAreOnesTheCryptoLayerKnows) {
   for (auto alg : {"ES256", "PS256", "RS256", "EdDSA"})
     EXPECT_TRUE(crypto::ParseSigAlg(alg).has_value()) << alg;
@@ -113,6 +135,9 @@ const json kWeb = WebClientMetadata();
 const json kCc = {{"grant_types", {"client_credentials"}}, {"jwks", TestJwks()}};
 
 json Redirect(const std::string& uri) { return With(kWeb, "redirect_uris", json::array({uri})); }
+json PostLogout(const std::string& uri) {
+  return With(kWeb, "post_logout_redirect_uris", json::array({uri}));
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Rules, ClientMetadataRejectionTest,
@@ -183,6 +208,39 @@ INSTANTIATE_TEST_SUITE_P(
                   "redirect_uris[0]: longer than 2000"},
         Rejection{"RedirectWithoutCodeGrant", With(kCc, "redirect_uris", {"https://rp.example/cb"}),
                   "redirect_uris: only for the authorization_code grant"},
+        // post_logout_redirect_uris: OIDC RP-Initiated Logout §3.1, the redirect URI rules.
+        Rejection{"PostLogoutNotArray", With(kWeb, "post_logout_redirect_uris", "https://x/"),
+                  "post_logout_redirect_uris: must be an array of strings"},
+        Rejection{"PostLogoutNotString", With(kWeb, "post_logout_redirect_uris", {1}),
+                  "post_logout_redirect_uris[0]: must be a string"},
+        Rejection{"PostLogoutDuplicate",
+                  With(kWeb, "post_logout_redirect_uris",
+                       {"https://rp.example/a", "https://rp.example/a"}),
+                  "post_logout_redirect_uris[1]: duplicate value"},
+        Rejection{"PostLogoutHttp", PostLogout("http://rp.example/bye"),
+                  "post_logout_redirect_uris[0]: must use https"},
+        Rejection{"PostLogoutRelative", PostLogout("/bye"),
+                  "post_logout_redirect_uris[0]: must be an absolute"},
+        Rejection{"PostLogoutFragment", PostLogout("https://rp.example/bye#x"),
+                  "post_logout_redirect_uris[0]: must not contain a fragment"},
+        Rejection{"PostLogoutWildcard", PostLogout("https://*.rp.example/bye"),
+                  "post_logout_redirect_uris[0]: must not contain a wildcard"},
+        Rejection{"PostLogoutUserInfo", PostLogout("https://rp.example@evil.example/bye"),
+                  "post_logout_redirect_uris[0]: must not contain user information"},
+        Rejection{"PostLogoutJavascript", PostLogout("javascript:alert(1)"),
+                  "post_logout_redirect_uris[0]: must"},
+        Rejection{"PostLogoutTooMany",
+                  With(kWeb, "post_logout_redirect_uris",
+                       [] {
+                         json a = json::array();
+                         for (int i = 0; i < 51; ++i)
+                           a.push_back("https://rp.example/bye" + std::to_string(i));
+                         return a;
+                       }()),
+                  "post_logout_redirect_uris: more than 50"},
+        Rejection{"PostLogoutWithoutCodeGrant",
+                  With(kCc, "post_logout_redirect_uris", {"https://rp.example/bye"}),
+                  "post_logout_redirect_uris: only for the authorization_code grant"},
         // grant_types / response_types: RFC 7591 §2.1.
         Rejection{"UnknownGrant", With(kWeb, "grant_types", {"password"}),
                   "grant_types[0]: unsupported grant type"},
