@@ -84,6 +84,7 @@ nlohmann::json RequestToJson(const oidc::ValidatedAuthorizationRequest& r) {
       {"nonce", Optional(r.nonce)},
       {"code_challenge", r.code_challenge},
       {"code_challenge_method", r.code_challenge_method},
+      {"dpop_jkt", Optional(r.dpop_jkt)},
       {"claims", r.claims_json},
       {"acr_values", r.acr_values},
       {"acr_levels", levels},
@@ -111,6 +112,9 @@ Result<oidc::ValidatedAuthorizationRequest> RequestFromJson(const nlohmann::json
     if (!j.at("nonce").is_null()) r.nonce = j.at("nonce").get<std::string>();
     r.code_challenge = j.at("code_challenge").get<std::string>();
     r.code_challenge_method = j.at("code_challenge_method").get<std::string>();
+    // Sessions stored before dpop_jkt was kept have no member.
+    if (j.contains("dpop_jkt") && !j.at("dpop_jkt").is_null())
+      r.dpop_jkt = j.at("dpop_jkt").get<std::string>();
     r.claims_json = j.at("claims").get<std::string>();
     if (!r.claims_json.empty()) {
       IDS_ASSIGN_OR_RETURN(r.claims, oidc::ParseClaimsRequest(r.claims_json));

@@ -160,6 +160,7 @@ class SessionsTest : public ::testing::TestWithParam<Backend> {
     r.nonce = "n-0S6";
     r.code_challenge = "7X0Pee6cAbJpapaWgtdSwcdxQ1fD5pchD-vbEID86V4";
     r.code_challenge_method = "S256";
+    r.dpop_jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";  // RFC 9449 §10
     r.claims_json = R"({"userinfo":{"given_name":{"essential":true}}})";
     auto claims = oidc::ParseClaimsRequest(r.claims_json);
     EXPECT_TRUE(claims.ok());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "crypto/hash.h"
 #include "http/error_response.h"
 #include "registry/claims.h"
 
@@ -181,6 +182,21 @@ http::Response AuthorizationEndpoint::HandlePar(const http::Request& request) {
       if (!IsClientAuthParam(name)) effective.Add(name, value);
     }
     if (!effective.Has("client_id")) effective.Add("client_id", client_id);
+  }
+  if (deps_.dpop != nullptr) {
+    // RFC 9449 §10.1: a DPoP proof at PAR is checked as §4.3 says, and binds the code as if its
+    // key's thumbprint had been sent as dpop_jkt.
+    const std::string url = options_.issuer + std::string(kParPath);
+    auto proof = deps_.dpop->VerifyRequest(request, oauth::DpopBinding{"POST", url, std::nullopt});
+    if (!proof.ok()) return http::Response::Error(proof.status());
+    if (*proof) {
+      auto jkt = effective.Get("dpop_jkt");
+      // RFC 9449 §10.1: both given, they must name the same key.
+      if (jkt && !crypto::ConstantTimeEquals(*jkt, (*proof)->jkt))
+        return JsonError("invalid_request",
+                         "dpop_jkt is not the thumbprint of the DPoP proof's key");
+      if (!jkt) effective.Add("dpop_jkt", (*proof)->jkt);
+    }
   }
 
   AuthorizationOutcome outcome = ValidateAuthorizationRequest(effective, *client, options_, source);

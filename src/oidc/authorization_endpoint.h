@@ -19,8 +19,10 @@
 //      identification when claims are asked for), the scope, the claims and the level
 //      (registry/policy.h) -- before the person is involved; denials are redirected
 // HandlePar() answers POST /par (RFC 9126 §2): client authentication (oauth/client_auth.h), no
-// request_uri (§2.1), an optional `request` object (§3), the same validation with every error
-// as a JSON 400 (§2.3), then 201 {request_uri, expires_in} (§2.2).
+// request_uri (§2.1), an optional `request` object (§3), a DPoP proof when one is sent (RFC 9449
+// §10.1: verified, and its key's thumbprint becomes the request's dpop_jkt; a different dpop_jkt
+// is refused), the same validation with every error as a JSON 400 (§2.3), then 201
+// {request_uri, expires_in} (§2.2).
 //
 // Thread-safety: safe from any number of threads once constructed.
 #pragma once
@@ -34,6 +36,7 @@
 #include "http/router.h"
 #include "keys/key_manager.h"
 #include "oauth/client_auth.h"
+#include "oauth/dpop.h"
 #include "oauth/jwks_cache.h"
 #include "oidc/authorization_clients.h"
 #include "oidc/authorization_request.h"
@@ -62,6 +65,9 @@ struct AuthorizationEndpointDeps {
   const Clock& clock;
   Random& random;
   registry::Policy* policy = nullptr;  // step 7 when set (production: the registry's)
+  // RFC 9449 §10.1: DPoP proofs at PAR are verified (htu issuer + kParPath) when set; without
+  // it a DPoP header there is ignored.
+  const oauth::DpopVerifier* dpop = nullptr;
 };
 
 class AuthorizationEndpoint {

@@ -292,11 +292,31 @@ class RoutesTest : public OidcTest {
     return jwt.ok() ? *jwt : "";
   }
   // POST /par for client_ with private_key_jwt; `params` are the authorization parameters.
-  testing::HttpReply Push(const http::FormParams& params, const std::string& jti) {
+  testing::HttpReply Push(const http::FormParams& params, const std::string& jti,
+                          const std::map<std::string, std::string>& headers = {}) {
     http::FormParams body = params;
     body.Add("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
     body.Add("client_assertion", Assertion(client_id_, jti));
-    return testing::Post(port(), "/par", "application/x-www-form-urlencoded", Encode(body));
+    return testing::Post(port(), "/par", "application/x-www-form-urlencoded", Encode(body),
+                         headers);
+  }
+  // A DPoP proof (RFC 9449 §4.2) by `key` for POST `htu`.
+  std::string DpopProof(const crypto::Key& key, const std::string& jti,
+                        const std::string& htu = std::string(kIssuer) + "/par") {
+    json header = {{"typ", "dpop+jwt"}, {"alg", "ES256"}, {"jwk", *key.ToJwk(false)}};
+    json claims = {{"jti", jti}, {"htm", "POST"}, {"htu", htu}, {"iat", clock_.NowSeconds()}};
+    auto jws = crypto::SignJws(header, claims.dump(), key);
+    EXPECT_TRUE(jws.ok());
+    return jws.ok() ? *jws : "";
+  }
+  // The parameters a pushed request_uri stands for (taking it).
+  http::FormParams Pushed(const testing::HttpReply& reply) {
+    EXPECT_EQ(reply.status, 201) << reply.body;
+    if (reply.status != 201) return {};
+    auto taken = endpoint_->pushed_requests().Take(
+        json::parse(reply.body).at("request_uri").get<std::string>(), client_id_);
+    EXPECT_TRUE(taken.ok()) << taken.status().ToString();
+    return taken.ok() ? *taken : http::FormParams{};
   }
   std::string AuthorizeWithUri(const std::string& request_uri, const std::string& client_id) {
     return "/authorize?client_id=" + http::PercentEncode(client_id) +
@@ -502,6 +522,67 @@ TEST_P(RoutesTest, ParRequiredByTheClient) {
       port(),
       AuthorizeWithUri(json::parse(pushed.body).at("request_uri").get<std::string>(), par_client));
   EXPECT_EQ(reply.status, 200) << reply.body;
+}
+
+// RFC 9449 §10.1: a DPoP proof at PAR binds the code to its key, as dpop_jkt would.
+TEST_P(RoutesTest, ParWithDpopProofBindsTheCodeToItsKey) {
+  auto dpop_key = testenv::MakeClientKey(crypto::KeyType::kEcP256, "dpop-1");
+  const std::string jkt = dpop_key.key->Rfc7638Thumbprint();
+  // The proof alone: its key's thumbprint is kept as dpop_jkt and validated at /authorize.
+  http::FormParams kept =
+      Pushed(Push(GoodParams(), "d1", {{"DPoP", DpopProof(*dpop_key.key, "p1")}}));
+  EXPECT_EQ(kept.Get("dpop_jkt"), jkt);
+  auto pushed = Push(GoodParams(), "d1b", {{"DPoP", DpopProof(*dpop_key.key, "p1b")}});
+  ASSERT_EQ(pushed.status, 201) << pushed.body;
+  auto validated = endpoint_->Authorize(testenv::Query(
+      "client_id=" + client_id_ + "&request_uri=" +
+      http::PercentEncode(json::parse(pushed.body).at("request_uri").get<std::string>())));
+  ASSERT_TRUE(std::holds_alternative<ValidatedAuthorizationRequest>(validated));
+  EXPECT_EQ(std::get<ValidatedAuthorizationRequest>(validated).dpop_jkt, jkt);
+
+  // Both, naming the same key: accepted.
+  http::FormParams same = GoodParams();
+  same.Add("dpop_jkt", jkt);
+  EXPECT_EQ(Pushed(Push(same, "d2", {{"DPoP", DpopProof(*dpop_key.key, "p2")}})).Get("dpop_jkt"),
+            jkt);
+  // dpop_jkt alone (RFC 9449 §10): kept as sent.
+  EXPECT_EQ(Pushed(Push(same, "d3")).Get("dpop_jkt"), jkt);
+  // Inside a pushed request object, with a proof: the proof's key is added.
+  http::FormParams with_object;
+  with_object.Add("request", Sign(RequestObjectClaims("par-dpop-ro"), key_));
+  EXPECT_EQ(
+      Pushed(Push(with_object, "d4", {{"DPoP", DpopProof(*dpop_key.key, "p4")}})).Get("dpop_jkt"),
+      jkt);
+}
+
+TEST_P(RoutesTest, ParDpopRejections) {
+  auto dpop_key = testenv::MakeClientKey(crypto::KeyType::kEcP256, "dpop-1");
+  auto other_key = testenv::MakeClientKey(crypto::KeyType::kEcP256, "dpop-2");
+  // RFC 9449 §10.1: dpop_jkt and the proof's key disagree.
+  http::FormParams other = GoodParams();
+  other.Add("dpop_jkt", other_key.key->Rfc7638Thumbprint());
+  auto reply = Push(other, "e1", {{"DPoP", DpopProof(*dpop_key.key, "q1")}});
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_EQ(json::parse(reply.body).at("error"), "invalid_request");
+  // RFC 9449 §10.1 / §4.3: the proof is checked: for another URL, replayed, malformed.
+  reply = Push(GoodParams(), "e2",
+               {{"DPoP", DpopProof(*dpop_key.key, "q2", std::string(kIssuer) + "/token")}});
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_EQ(json::parse(reply.body).at("error"), "invalid_dpop_proof");
+  const std::string proof = DpopProof(*dpop_key.key, "q3");
+  ASSERT_EQ(Push(GoodParams(), "e3", {{"DPoP", proof}}).status, 201);
+  reply = Push(GoodParams(), "e4", {{"DPoP", proof}});
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_EQ(json::parse(reply.body).at("error"), "invalid_dpop_proof");
+  reply = Push(GoodParams(), "e5", {{"DPoP", "not.a.proof"}});
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_EQ(json::parse(reply.body).at("error"), "invalid_dpop_proof");
+  // A malformed dpop_jkt is refused as JSON (RFC 9126 §2.3).
+  http::FormParams malformed = GoodParams();
+  malformed.Add("dpop_jkt", "short");
+  reply = Push(malformed, "e6");
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_EQ(json::parse(reply.body).at("error"), "invalid_request");
 }
 
 }  // namespace

@@ -162,6 +162,16 @@ Status Pkce(Context& c) {
   return Status::Ok();
 }
 
+Status DpopJkt(Context& c) {
+  auto jkt = Param(c.params, "dpop_jkt");
+  if (!jkt) return Status::Ok();
+  // RFC 9449 §10: the JWK thumbprint (RFC 7638) of the proof key with SHA-256.
+  if (!IsDpopJkt(*jkt))
+    return Refuse("invalid_request", "dpop_jkt must be a SHA-256 JWK thumbprint (43 base64url)");
+  c.out.dpop_jkt = std::string(*jkt);
+  return Status::Ok();
+}
+
 Status Nonce(Context& c) {
   auto nonce = Param(c.params, "nonce");
   if (!nonce) return Status::Ok();
@@ -242,20 +252,7 @@ Status LoginHint(Context& c) {
 Status UiLocales(Context& c) {
   auto locales = Param(c.params, "ui_locales");
   if (!locales) return Status::Ok();
-  std::vector<std::string> tags = SplitSpaces(*locales);
-  if (tags.empty() || tags.size() > 16)
-    return Refuse("invalid_request", "ui_locales: 1 to 16 tags");
-  for (const auto& tag : tags) {
-    // BCP 47 shape: alphanumeric subtags of 1-8 characters joined by '-'.
-    bool ok = !tag.empty() && tag.size() <= 35 && tag.front() != '-' && tag.back() != '-' &&
-              tag.find("--") == std::string::npos &&
-              std::all_of(tag.begin(), tag.end(), [](char ch) {
-                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                       (ch >= '0' && ch <= '9') || ch == '-';
-              });
-    if (!ok) return Refuse("invalid_request", "ui_locales: malformed language tag");
-  }
-  c.out.ui_locales = std::move(tags);
+  IDS_ASSIGN_OR_RETURN(c.out.ui_locales, ParseUiLocales(*locales));
   return Status::Ok();
 }
 
@@ -266,8 +263,8 @@ struct NamedRule {
 };
 
 // The order in which the rules run (see the header).
-const std::array<NamedRule, 17>& Rules() {
-  static const std::array<NamedRule, 17> rules = {{
+const std::array<NamedRule, 18>& Rules() {
+  static const std::array<NamedRule, 18> rules = {{
       {"single_use_params", SingleUseParams, false},
       {"client_id", ClientId, false},
       {"client_usable", ClientUsable, false},
@@ -278,6 +275,7 @@ const std::array<NamedRule, 17>& Rules() {
       {"response_type", ResponseType, true},
       {"scope", Scope, true},
       {"pkce", Pkce, true},
+      {"dpop_jkt", DpopJkt, true},
       {"nonce", Nonce, true},
       {"claims", Claims, true},
       {"acr_values", AcrValues, true},
@@ -366,6 +364,28 @@ bool IsS256CodeChallenge(std::string_view text) {
   if (text.size() != 43) return false;
   auto bytes = Base64UrlDecode(text);
   return bytes.ok() && bytes->size() == 32;
+}
+
+Result<std::vector<std::string>> ParseUiLocales(std::string_view text) {
+  std::vector<std::string> tags = SplitSpaces(text);
+  if (tags.empty() || tags.size() > 16)
+    return Refuse("invalid_request", "ui_locales: 1 to 16 tags");
+  for (const auto& tag : tags) {
+    // BCP 47 shape: alphanumeric subtags of 1-8 characters joined by '-'.
+    bool ok = !tag.empty() && tag.size() <= 35 && tag.front() != '-' && tag.back() != '-' &&
+              tag.find("--") == std::string::npos &&
+              std::all_of(tag.begin(), tag.end(), [](char ch) {
+                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                       (ch >= '0' && ch <= '9') || ch == '-';
+              });
+    if (!ok) return Refuse("invalid_request", "ui_locales: malformed language tag");
+  }
+  return tags;
+}
+
+bool IsDpopJkt(std::string_view text) {
+  // RFC 7638 §3 with SHA-256, base64url without padding (RFC 9449 §6.1): the same shape.
+  return IsS256CodeChallenge(text);
 }
 
 }  // namespace idscheme::oidc

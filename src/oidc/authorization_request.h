@@ -18,6 +18,7 @@
 //     response_type       present and exactly "code"             unsupported_response_type
 //     scope               has openid; known values (registry/claims.h)     invalid_scope
 //     pkce                S256 only, 43 base64url characters; required     invalid_request
+//     dpop_jkt            a SHA-256 JWK thumbprint, 43 base64url chars     invalid_request
 //     nonce               at most kMaxNonceLength                          invalid_request
 //     claims              OIDC Core §5.5 (claims_request.h)                invalid_request
 //     acr_values          the scheme's acr URIs (acr.h)                    invalid_request
@@ -40,6 +41,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/status.h"
 #include "http/form.h"
 #include "oidc/authorization_clients.h"
 #include "oidc/claims_request.h"
@@ -83,6 +85,9 @@ struct ValidatedAuthorizationRequest {
   std::optional<std::string> nonce;
   std::string code_challenge;         // empty only when PKCE is not required and not sent
   std::string code_challenge_method;  // "S256" when code_challenge is set
+  // RFC 9449 §10: the code is issued for this key (its RFC 7638 SHA-256 thumbprint); PAR sets it
+  // from the request's DPoP proof too (§10.1).
+  std::optional<std::string> dpop_jkt;
   ClaimsRequest claims;
   std::string claims_json;              // the claims parameter as sent (empty when absent)
   std::vector<std::string> acr_values;  // requested acr URIs, in preference order
@@ -130,5 +135,10 @@ AuthorizationError PageError(std::string error, std::string description, std::st
 bool IsE164PhoneNumber(std::string_view text);
 // RFC 7636 §4.2 with S256: exactly 43 base64url characters (a SHA-256 digest).
 bool IsS256CodeChallenge(std::string_view text);
+// RFC 9449 §10 dpop_jkt: an RFC 7638 SHA-256 JWK thumbprint, 43 base64url characters.
+bool IsDpopJkt(std::string_view text);
+// OIDC Core §3.1.2.1 ui_locales: 1 to 16 space-separated BCP 47-shaped tags (alphanumeric
+// subtags joined by '-'); invalid_request otherwise.
+Result<std::vector<std::string>> ParseUiLocales(std::string_view text);
 
 }  // namespace idscheme::oidc

@@ -193,6 +193,36 @@ TEST(AuthorizationRequest, Rejections) {
   }
 }
 
+// RFC 7638 §3.1's example thumbprint: a SHA-256 JWK thumbprint as RFC 9449 §10 wants it.
+constexpr char kThumbprint[] = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+
+TEST(AuthorizationRequest, DpopJkt) {
+  auto outcome = ValidateAuthorizationRequest(Params("dpop_jkt=" + std::string(kThumbprint)),
+                                              Client(), Options());
+  const auto* r = std::get_if<ValidatedAuthorizationRequest>(&outcome);
+  ASSERT_NE(r, nullptr) << ErrorOf(outcome).description;
+  EXPECT_EQ(r->dpop_jkt, kThumbprint);
+  auto none = ValidateAuthorizationRequest(Params(), Client(), Options());
+  ASSERT_TRUE(std::holds_alternative<ValidatedAuthorizationRequest>(none));
+  EXPECT_FALSE(std::get<ValidatedAuthorizationRequest>(none).dpop_jkt);
+
+  const std::string t = kThumbprint;
+  for (const std::string& bad : {t.substr(0, 42), t + "A", t.substr(0, 42) + "=",
+                                 t.substr(0, 42) + "+", t.substr(0, 42) + "/",
+                                 // 43 characters whose last one carries bits beyond 32 bytes.
+                                 t.substr(0, 42) + "t"}) {
+    SCOPED_TRACE("dpop_jkt=" + bad);
+    AuthorizationError e = ErrorOf(ValidateAuthorizationRequest(
+        Params("dpop_jkt=" + http::PercentEncode(bad)), Client(), Options()));
+    EXPECT_EQ(e.error, "invalid_request");
+    EXPECT_EQ(e.rule, "dpop_jkt");
+    EXPECT_TRUE(e.redirected());  // RFC 6749 §4.1.2.1: the redirect_uri was verified already
+    EXPECT_EQ(e.state, "s1");
+  }
+  EXPECT_TRUE(IsDpopJkt(kThumbprint));
+  EXPECT_FALSE(IsDpopJkt(t + t));
+}
+
 TEST(AuthorizationRequest, ParRequiredByServerPassesWhenPushed) {
   AuthorizationOptions o = Options();
   o.require_pushed_authorization_requests = true;

@@ -110,9 +110,10 @@ void OidcTest::SetUp() {
   client_auth_ =
       std::make_unique<oauth::ClientAuthenticator>(*oauth_clients_, *jwks_, *db_, clock_, auth);
   options_.issuer = kIssuer;
+  dpop_ = std::make_unique<oauth::DpopVerifier>(*db_, clock_);
   endpoint_ = std::make_unique<AuthorizationEndpoint>(
       AuthorizationEndpointDeps{*clients_, *client_auth_, *jwks_, SharedSchemeKeys(), *db_, clock_,
-                                random_, nullptr},
+                                random_, nullptr, dpop_.get()},
       options_);
 }
 

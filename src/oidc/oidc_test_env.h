@@ -15,6 +15,7 @@
 #include "keys/key_manager.h"
 #include "keys/key_store.h"
 #include "oauth/client_auth.h"
+#include "oauth/dpop.h"
 #include "oauth/jwks_cache.h"
 #include "oidc/authorization_endpoint.h"
 #include "registry/oauth_client_directory.h"
@@ -67,6 +68,7 @@ class OidcTest : public ::testing::TestWithParam<idscheme::testing::Backend> {
   std::unique_ptr<registry::OAuthClientDirectory> oauth_clients_;
   std::unique_ptr<oauth::JwksCache> jwks_;
   std::unique_ptr<oauth::ClientAuthenticator> client_auth_;
+  std::unique_ptr<oauth::DpopVerifier> dpop_;  // PAR's (RFC 9449 §10.1)
   std::unique_ptr<AuthorizationEndpoint> endpoint_;
   std::string member_id_;
   ClientKey key_;

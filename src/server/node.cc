@@ -172,7 +172,7 @@ Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
   authorization_ = std::make_unique<oidc::AuthorizationEndpoint>(
       oidc::AuthorizationEndpointDeps{*authorization_clients_, oauth_->client_auth(),
                                       oauth_->client_keys(), *key_manager_, *db_, *clock_, *random_,
-                                      &registry_->policy()},
+                                      &registry_->policy(), &oauth_->dpop()},
       authorization_options);
 
   // The browser pages between the two (issues 4 and 5).
