@@ -53,11 +53,12 @@ Result<IdentityFilter> ParseFilter(const http::Request& req) {
 }  // namespace
 
 void AddRegistrarRoutes(http::Router& router, Identities& identities, registry::Registry& registry,
-                        registry::Authenticator authenticate) {
+                        registry::Authenticator authenticate,
+                        registry::AuthenticationRefusal refuse) {
   auto add = [&](std::string_view method, std::string_view path, std::string name,
                  internal::Action action) {
     router.Add(method, path, std::move(name),
-               internal::Guarded(registry, authenticate, registry::Role::kIdentityRegistrar,
+               internal::Guarded(registry, authenticate, refuse, registry::Role::kIdentityRegistrar,
                                  std::move(action)));
   };
   Identities& ids = identities;

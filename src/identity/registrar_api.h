@@ -32,6 +32,7 @@
 namespace idscheme::identity {
 
 void AddRegistrarRoutes(http::Router& router, Identities& identities, registry::Registry& registry,
-                        registry::Authenticator authenticate);
+                        registry::Authenticator authenticate,
+                        registry::AuthenticationRefusal refuse = {});
 
 }  // namespace idscheme::identity

@@ -20,11 +20,12 @@ std::string ActorOf(const internal::Member& m) {
 }  // namespace
 
 void AddSimControllerRoutes(http::Router& router, SimBindings& bindings,
-                            registry::Registry& registry, registry::Authenticator authenticate) {
+                            registry::Registry& registry, registry::Authenticator authenticate,
+                            registry::AuthenticationRefusal refuse) {
   auto add = [&](std::string_view method, std::string_view path, std::string name,
                  internal::Action action) {
     router.Add(method, path, std::move(name),
-               internal::Guarded(registry, authenticate, registry::Role::kSimController,
+               internal::Guarded(registry, authenticate, refuse, registry::Role::kSimController,
                                  std::move(action)));
   };
   SimBindings& sims = bindings;

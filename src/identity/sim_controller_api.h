@@ -28,6 +28,7 @@
 namespace idscheme::identity {
 
 void AddSimControllerRoutes(http::Router& router, SimBindings& bindings,
-                            registry::Registry& registry, registry::Authenticator authenticate);
+                            registry::Registry& registry, registry::Authenticator authenticate,
+                            registry::AuthenticationRefusal refuse = {});
 
 }  // namespace idscheme::identity

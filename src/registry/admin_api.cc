@@ -19,10 +19,12 @@ using Action = std::function<Result<http::Response>(http::Request&, const Caller
 std::string ActorOf(const Caller& caller) { return "client:" + caller.client_id; }
 
 // Authenticates, then checks the caller against the registry, then runs `action`.
-http::Handler Guarded(Registry& registry, const Authenticator& authenticate, Action action) {
-  return [&registry, authenticate, action = std::move(action)](http::Request& req) {
+http::Handler Guarded(Registry& registry, const Authenticator& authenticate,
+                      const AuthenticationRefusal& refuse, Action action) {
+  return [&registry, authenticate, refuse, action = std::move(action)](http::Request& req) {
     auto caller = authenticate(req);
-    if (!caller.ok()) return http::Response::Error(caller.status());
+    if (!caller.ok())
+      return refuse ? refuse(req, caller.status()) : http::Response::Error(caller.status());
     if (caller->client_id.empty())
       return http::Response::Error(Status::OAuth("access_denied",
                                                  "the admin API is for scheme managers' clients",
@@ -125,9 +127,11 @@ Authenticator RefuseAllCallers() {
   };
 }
 
-void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator authenticate) {
+void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator authenticate,
+                    AuthenticationRefusal refuse) {
   auto add = [&](std::string_view method, std::string_view path, std::string name, Action action) {
-    router.Add(method, path, std::move(name), Guarded(registry, authenticate, std::move(action)));
+    router.Add(method, path, std::move(name),
+               Guarded(registry, authenticate, refuse, std::move(action)));
   };
   Registry& reg = registry;
 

@@ -35,6 +35,7 @@
 
 #include "common/status.h"
 #include "http/request.h"
+#include "http/response.h"
 #include "http/router.h"
 #include "registry/member.h"
 #include "registry/registry.h"
@@ -50,8 +51,13 @@ struct Caller {
 
 // Returns the caller of a request, or an error (Unauthenticated gives 401).
 using Authenticator = std::function<Result<Caller>(http::Request&)>;
+// The answer to a request whose caller the Authenticator refused: its challenge in the scheme
+// the caller used (RFC 6750 §3 Bearer, RFC 9449 §7.1 DPoP; the server passes
+// oauth::BearerErrorResponse). Unset: http::Response::Error(status), a Bearer challenge.
+using AuthenticationRefusal = std::function<http::Response(const http::Request&, const Status&)>;
 
-void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator authenticate);
+void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator authenticate,
+                    AuthenticationRefusal refuse = {});
 
 // An Authenticator that refuses everyone (401): the admin API stays closed until the bearer-token
 // check is wired in.

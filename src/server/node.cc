@@ -234,9 +234,13 @@ void Node::AddRoutes(http::Router& router) {
       });
   login::AddLoginRoutes(router, *login_);
   app::AddDeviceRoutes(router, *device_api_);
-  registry::AddAdminRoutes(router, *registry_, BearerCallers());
-  identity::AddRegistrarRoutes(router, *identities_, *registry_, BearerCallers());
-  identity::AddSimControllerRoutes(router, *sim_bindings_, *registry_, BearerCallers());
+  // A refused caller gets the challenge of the scheme it used: DPoP for DPoP (RFC 9449 §7.1).
+  registry::AuthenticationRefusal refuse = [this](const http::Request& req, const Status& s) {
+    return oauth::BearerErrorResponse(req, s, *oauth_);
+  };
+  registry::AddAdminRoutes(router, *registry_, BearerCallers(), refuse);
+  identity::AddRegistrarRoutes(router, *identities_, *registry_, BearerCallers(), refuse);
+  identity::AddSimControllerRoutes(router, *sim_bindings_, *registry_, BearerCallers(), refuse);
 }
 
 registry::Authenticator Node::BearerCallers() {

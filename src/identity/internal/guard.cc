@@ -5,10 +5,12 @@
 namespace idscheme::identity::internal {
 
 http::Handler Guarded(registry::Registry& registry, const registry::Authenticator& authenticate,
-                      registry::Role role, Action action) {
-  return [&registry, authenticate, role, action = std::move(action)](http::Request& req) {
+                      const registry::AuthenticationRefusal& refuse, registry::Role role,
+                      Action action) {
+  return [&registry, authenticate, refuse, role, action = std::move(action)](http::Request& req) {
     auto caller = authenticate(req);
-    if (!caller.ok()) return http::Response::Error(caller.status());
+    if (!caller.ok())
+      return refuse ? refuse(req, caller.status()) : http::Response::Error(caller.status());
     const std::string api =
         role == registry::Role::kSimController ? "the SIM controller API" : "the registrar API";
     if (caller->client_id.empty() && caller->member_id.empty())

@@ -1,5 +1,6 @@
 // The pipeline every registrar and SIM controller endpoint runs before its action:
-//   1. authenticate   the Authenticator turns the request into a Caller (401 when it cannot)
+//   1. authenticate   the Authenticator turns the request into a Caller (401 when it cannot,
+//                     answered by the AuthenticationRefusal when one is given)
 //   2. policy         registry Policy::Check with the role the API needs: client and member
 //                     active, member of that role (403 access_denied otherwise; a store failure
 //                     503); the member the registry names is the one the action acts for
@@ -31,7 +32,8 @@ struct Member {
 using Action = std::function<Result<http::Response>(http::Request&, const Member&)>;
 
 http::Handler Guarded(registry::Registry& registry, const registry::Authenticator& authenticate,
-                      registry::Role role, Action action);
+                      const registry::AuthenticationRefusal& refuse, registry::Role role,
+                      Action action);
 
 // The JSON body; an empty body reads as {} (actions whose fields are all optional).
 Result<nlohmann::json> BodyOrEmpty(const http::Request& req);
