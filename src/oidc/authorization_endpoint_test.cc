@@ -83,7 +83,7 @@ TEST_P(AuthorizeTest, UnknownOrSuspendedClientGetsAPage) {
 
   ASSERT_TRUE(registry_->clients().Suspend(client_id_, "operator").ok());
   e = Err(Authorize(GoodParams()));
-  EXPECT_EQ(e.error, "unauthorized_client");
+  EXPECT_EQ(e.error, "access_denied");
   EXPECT_FALSE(e.redirected());
 }
 

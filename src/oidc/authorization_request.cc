@@ -67,7 +67,8 @@ Status ClientId(Context& c) {
 }
 
 Status ClientUsable(Context& c) {
-  if (!c.client.usable) return Refuse("unauthorized_client", "client is not active");
+  // RFC 6749 §4.1.2.1: the authorization server denies a suspended client or member.
+  if (!c.client.usable) return Refuse("access_denied", "client is not active");
   // RFC 6749 §4.1.2.1: the client is not authorized for this flow.
   if (!c.client.allows_code_flow)
     return Refuse("unauthorized_client",

@@ -9,7 +9,8 @@
 //   client's, OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1):
 //     single_use_params   every parameter at most once (RFC 6749 §3.1)     invalid_request
 //     client_id           present, and the client's                        invalid_request
-//     client_usable       client, member, reseller active; code flow       unauthorized_client
+//     client_usable       client, member, reseller active                  access_denied
+//                         registered for the code flow                     unauthorized_client
 //     redirect_uri        present, an exact registered string              invalid_request
 //   redirected to redirect_uri with state and iss (RFC 9207), in response_mode:
 //     response_mode       query (default) or form_post                     invalid_request

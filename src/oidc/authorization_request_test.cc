@@ -130,7 +130,7 @@ TEST(AuthorizationRequest, Rejections) {
       {"no client_id", Without("client_id"), Client(), "invalid_request", false},
       {"other client_id", Without("client_id", "client_id=c_2"), Client(), "invalid_request",
        false},
-      {"inactive client", Params(), inactive, "unauthorized_client", false},
+      {"inactive client", Params(), inactive, "access_denied", false},
       {"client without code flow", Params(), no_code, "unauthorized_client", false},
       {"no redirect_uri", Without("redirect_uri"), Client(), "invalid_request", false},
       {"unregistered redirect_uri",

@@ -61,8 +61,10 @@ Status KnownClient(Context& c) {
 
 Status ClientActive(Context& c) {
   if (!c.client || c.client->client_status == ClientStatus::kActive) return Status::Ok();
-  return Deny("unauthorized_client", "client " + c.client->client_id + " is " +
-                                         std::string(ClientStatusName(c.client->client_status)));
+  // RFC 6749 §4.1.2.1: the authorization server denies the request (unauthorized_client is
+  // about the client's registered flow, not its standing).
+  return Deny("access_denied", "client " + c.client->client_id + " is " +
+                                   std::string(ClientStatusName(c.client->client_status)));
 }
 
 Status MemberActive(Context& c) {
@@ -80,12 +82,13 @@ Status MemberActive(Context& c) {
     reseller = standing->reseller_status;
     c.role = standing->role;
   }
+  // RFC 6749 §4.1.2.1: access_denied, as for an inactive client.
   if (status != MemberStatus::kActive)
-    return Deny("unauthorized_client",
+    return Deny("access_denied",
                 "member " + c.decision.member_id + " is " + std::string(MemberStatusName(status)));
   if (reseller && *reseller != MemberStatus::kActive)
-    return Deny("unauthorized_client", "the reseller of member " + c.decision.member_id + " is " +
-                                           std::string(MemberStatusName(*reseller)));
+    return Deny("access_denied", "the reseller of member " + c.decision.member_id + " is " +
+                                     std::string(MemberStatusName(*reseller)));
   return Status::Ok();
 }
 

@@ -7,8 +7,8 @@
 //
 // The rules, in the order they run (each denial names its rule):
 //   known_client       the client_id exists                       invalid_client
-//   client_active      the client is active                       unauthorized_client
-//   member_active      its member (and the member's reseller) are active   unauthorized_client
+//   client_active      the client is active                       access_denied
+//   member_active      its member (and the member's reseller) are active   access_denied
 //   member_role        the member has the role the endpoint needs access_denied
 //   service_allowed    the (effective) agreement lists the service unauthorized_client
 //   scope_registered   each requested scope value is in the client's registered scope

@@ -71,17 +71,17 @@ TEST_P(PolicyTest, UnknownOrInactiveClientsAndMembers) {
   ExpectDenied({.client_id = "c_nobody", .service = Service::kLogin}, "known_client",
                "invalid_client");
   ASSERT_TRUE(registry_->clients().Suspend(client_, "operator").ok());
-  ExpectDenied(Login(), "client_active", "unauthorized_client");
+  ExpectDenied(Login(), "client_active", "access_denied");
   ASSERT_TRUE(registry_->clients().Reinstate(client_, "operator").ok());
   EXPECT_TRUE(registry_->policy().Check(Login()).allowed());
 
   // A suspension takes effect on the very next check.
   ASSERT_TRUE(registry_->members().Suspend(sp_.id, "operator").ok());
-  ExpectDenied(Login(), "member_active", "unauthorized_client");
+  ExpectDenied(Login(), "member_active", "access_denied");
   ASSERT_TRUE(registry_->members().Reinstate(sp_.id, "operator").ok());
   EXPECT_TRUE(registry_->policy().Check(Login()).allowed());
   ASSERT_TRUE(registry_->members().Terminate(sp_.id, "operator").ok());
-  ExpectDenied(Login(), "member_active", "unauthorized_client");
+  ExpectDenied(Login(), "member_active", "access_denied");
 }
 
 TEST_P(PolicyTest, ClientMustBelongToTheNamedMember) {
@@ -156,8 +156,7 @@ TEST_P(PolicyTest, AResellersCustomerIsHeldToBothAgreements) {
   ExpectDenied({.client_id = c, .service = Service::kLogin, .claims = {"name"}}, "claims_allowed",
                "invalid_scope");
   ASSERT_TRUE(registry_->members().Suspend(reseller.id, "operator").ok());
-  ExpectDenied({.client_id = c, .service = Service::kLogin}, "member_active",
-               "unauthorized_client");
+  ExpectDenied({.client_id = c, .service = Service::kLogin}, "member_active", "access_denied");
 }
 
 TEST_P(PolicyTest, EvaluateWritesNothingAndAuditDenialIsForOthersToo) {
