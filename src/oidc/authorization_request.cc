@@ -190,21 +190,37 @@ Status Claims(Context& c) {
   return Status::Ok();
 }
 
-Status AcrValues(Context& c) {
-  auto acr = Param(c.params, "acr_values");
-  if (!acr) {
-    c.out.acr_levels = c.client.default_acr_levels;  // OIDC Registration §2 default_acr_values
-    return Status::Ok();
-  }
-  // OIDC Core §3.1.2.1: space-separated, in order of preference.
-  for (const auto& v : SplitSpaces(*acr)) {
+// The acr URIs the scheme defines among `values`, without duplicates, with their levels.
+void KnownAcrs(const std::vector<std::string>& values, ValidatedAuthorizationRequest& out) {
+  for (const auto& v : values) {
     auto level = LevelForAcr(v);
-    if (!level) return Refuse("invalid_request", "unknown acr value '" + v + "'");
-    if (Contains(c.out.acr_values, v)) continue;
-    c.out.acr_values.push_back(v);
-    c.out.acr_levels.push_back(*level);
+    if (!level || Contains(out.acr_values, v)) continue;
+    out.acr_values.push_back(v);
+    out.acr_levels.push_back(*level);
   }
-  if (c.out.acr_values.empty()) return Refuse("invalid_request", "acr_values is empty");
+}
+
+Status AcrValues(Context& c) {
+  // OIDC Core §3.1.2.1: acr_values asks for acr as a voluntary claim, in order of preference:
+  // values the scheme does not define are ignored, not refused.
+  if (auto acr = Param(c.params, "acr_values")) KnownAcrs(SplitSpaces(*acr), c.out);
+  // OIDC Core §5.5.1.1: an essential acr with value(s) decides; when the scheme can meet none
+  // of them, the authentication fails.
+  for (const auto& claim : c.out.claims.id_token) {
+    if (claim.name != "acr" || !claim.essential || (!claim.value && claim.values.empty()))
+      continue;
+    std::vector<std::string> wanted;
+    for (const auto& v : claim.value ? std::vector<nlohmann::json>{*claim.value} : claim.values) {
+      if (v.is_string()) wanted.push_back(v.get<std::string>());
+    }
+    c.out.acr_values.clear();
+    c.out.acr_levels.clear();
+    KnownAcrs(wanted, c.out);
+    if (c.out.acr_values.empty())
+      return Refuse("access_denied", "none of the essential acr values can be met");
+  }
+  // OIDC Registration §2 default_acr_values.
+  if (c.out.acr_values.empty()) c.out.acr_levels = c.client.default_acr_levels;
   return Status::Ok();
 }
 

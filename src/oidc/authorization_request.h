@@ -22,7 +22,8 @@
 //     dpop_jkt            a SHA-256 JWK thumbprint, 43 base64url chars     invalid_request
 //     nonce               at most kMaxNonceLength                          invalid_request
 //     claims              OIDC Core §5.5 (claims_request.h)                invalid_request
-//     acr_values          the scheme's acr URIs (acr.h)                    invalid_request
+//     acr_values          the scheme's acr URIs (acr.h), others ignored; an essential acr in
+//                         claims.id_token that none of them meets          access_denied
 //     prompt              none -> login_required; login, consent, select_account accepted
 //     max_age             a non-negative integer                           invalid_request
 //     login_hint          an E.164 phone number (+ and 7-15 digits)        invalid_request

@@ -109,6 +109,44 @@ TEST(AuthorizationRequest, DefaultAcrFromRegistration) {
   EXPECT_EQ(r->MinimumLevel(), registry::AssuranceLevel::kAdvanced);
 }
 
+TEST(AuthorizationRequest, AcrValuesAreAPreference) {
+  AuthorizationClient c = Client();
+  c.default_acr_levels = {registry::AssuranceLevel::kAdvanced};
+  // OIDC Core §3.1.2.1: values the scheme does not define are ignored.
+  for (const char* acr : {"acr_values=urn%3Aother%3Aloa", "acr_values=basic", "acr_values=1+2"}) {
+    SCOPED_TRACE(acr);
+    auto outcome = ValidateAuthorizationRequest(Params(acr), c, Options());
+    const auto* r = std::get_if<ValidatedAuthorizationRequest>(&outcome);
+    ASSERT_NE(r, nullptr) << ErrorOf(outcome).description;
+    EXPECT_TRUE(r->acr_values.empty());
+    EXPECT_EQ(r->MinimumLevel(), registry::AssuranceLevel::kAdvanced);  // the registered default
+  }
+  auto outcome = ValidateAuthorizationRequest(
+      Params("acr_values=urn%3Aother%3Aloa+urn%3Aidscheme%3Aloa%3Aadvanced"), Client(), Options());
+  const auto* r = std::get_if<ValidatedAuthorizationRequest>(&outcome);
+  ASSERT_NE(r, nullptr) << ErrorOf(outcome).description;
+  EXPECT_EQ(r->acr_values, std::vector<std::string>{std::string(kAcrAdvanced)});
+}
+
+TEST(AuthorizationRequest, AnEssentialAcrDecidesTheLevel) {
+  // OIDC Core §5.5.1.1: {"id_token":{"acr":{"essential":true,"values":[advanced, other]}}}.
+  auto outcome = ValidateAuthorizationRequest(
+      Params("acr_values=urn%3Aidscheme%3Aloa%3Abasic&claims=%7B%22id_token%22%3A%7B%22acr%22%3A"
+             "%7B%22essential%22%3Atrue%2C%22values%22%3A%5B%22urn%3Aidscheme%3Aloa%3Aadvanced%22"
+             "%2C%22urn%3Aother%3Aloa%22%5D%7D%7D%7D"),
+      Client(), Options());
+  const auto* r = std::get_if<ValidatedAuthorizationRequest>(&outcome);
+  ASSERT_NE(r, nullptr) << ErrorOf(outcome).description;
+  EXPECT_EQ(r->acr_values, std::vector<std::string>{std::string(kAcrAdvanced)});
+  EXPECT_EQ(r->MinimumLevel(), registry::AssuranceLevel::kAdvanced);
+  // Not essential: a preference like acr_values, never a refusal.
+  outcome = ValidateAuthorizationRequest(
+      Params("claims=%7B%22id_token%22%3A%7B%22acr%22%3A%7B%22values%22%3A%5B%22urn%3Aother%3Aloa"
+             "%22%5D%7D%7D%7D"),
+      Client(), Options());
+  EXPECT_NE(std::get_if<ValidatedAuthorizationRequest>(&outcome), nullptr);
+}
+
 struct Case {
   const char* name;
   http::FormParams params;
@@ -168,8 +206,10 @@ TEST(AuthorizationRequest, Rejections) {
       {"claims not JSON", Params("claims=%7B"), Client(), "invalid_request", true},
       {"claims unknown claim", Params("claims=%7B%22userinfo%22%3A%7B%22x%22%3Anull%7D%7D"),
        Client(), "invalid_request", true},
-      {"unknown acr", Params("acr_values=urn%3Aother%3Aloa"), Client(), "invalid_request", true},
-      {"bare level name as acr", Params("acr_values=basic"), Client(), "invalid_request", true},
+      {"essential acr unknown",
+       Params("claims=%7B%22id_token%22%3A%7B%22acr%22%3A%7B%22essential%22%3Atrue%2C%22value%22%3A"
+              "%22urn%3Aother%3Aloa%22%7D%7D%7D"),
+       Client(), "access_denied", true},
       {"prompt none", Params("prompt=none"), Client(), "login_required", true},
       {"prompt none with login", Params("prompt=none+login"), Client(), "invalid_request", true},
       {"prompt unknown", Params("prompt=create"), Client(), "invalid_request", true},
