@@ -58,6 +58,14 @@ std::vector<store::Migration> Migrations() {
        "  expires_at BIGINT NOT NULL"
        ");"
        "CREATE INDEX oidc_token_grants_expires ON oidc_token_grants (expires_at);"},
+      {702, "oidc_logout_subjects",
+       // RP-initiated logout ends what a client holds for a person, found by the sub the client
+       // knows: refresh tokens and the records of live access tokens gain the sub and the client
+       // (NULL in rows written before; logout finds old refresh tokens through grant_json).
+       "ALTER TABLE oidc_refresh_tokens ADD COLUMN subject TEXT;"
+       "CREATE INDEX oidc_refresh_tokens_subject ON oidc_refresh_tokens (client_id, subject);"
+       "ALTER TABLE oidc_token_grants ADD COLUMN client_id TEXT;"
+       "CREATE INDEX oidc_token_grants_subject ON oidc_token_grants (client_id, subject);"},
   };
 }
 

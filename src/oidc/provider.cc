@@ -16,6 +16,7 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderCo
   if (config.refresh_tokens.lifetime_seconds < 1)
     return Status::InvalidArgument("oidc: refresh token lifetime must be positive");
   config.discovery.issuer = deps.oauth.issuer();
+  config.discovery.end_session_path = std::string(kLogoutPath);  // RP-Initiated Logout §2.1
   if (config.dpop) {
     std::istringstream algs(deps.oauth.dpop().AlgsValue());
     config.discovery.dpop_signing_algs.clear();
@@ -37,6 +38,9 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderCo
   p->userinfo_ = std::make_unique<UserinfoEndpoint>(
       UserinfoDeps{deps.oauth.bearer(), *p->token_grants_, deps.clients, deps.identities, signer},
       std::move(userinfo));
+  p->logout_ = std::make_unique<LogoutEndpoint>(
+      LogoutDeps{deps.keys, deps.clients, deps.db, deps.clock},
+      LogoutOptions{deps.oauth.issuer(), p->config_.subject_secret, p->config_.logged_out_page});
   // RFC 7009 §2: the server that issues refresh tokens revokes them at /revoke.
   deps.oauth.SetRefreshTokenRevoker(p->refresh_tokens_.get());
   return p;
@@ -82,6 +86,7 @@ void AddProviderRoutes(http::Router& router, Provider& provider,
              http::Handler([userinfo](http::Request& r) { return userinfo->Handle(r); }));
   router.Add("POST", kUserinfoPath, "userinfo",
              http::Handler([userinfo](http::Request& r) { return userinfo->Handle(r); }));
+  AddLogoutRoutes(router, provider.logout());
   std::shared_ptr<const DiscoveryEndpoint> discovery = provider.MakeDiscovery(token_endpoint);
   router.Add("GET", kDiscoveryPath, "discovery",
              http::Handler([discovery](http::Request& r) { return discovery->Handle(r); }));

@@ -1,6 +1,6 @@
 // The token side of the OpenID Provider, assembled for a node: authorization codes (for the
 // login pages), the authorization_code and refresh_token grants (for the token endpoint),
-// userinfo and discovery (routes).
+// userinfo, RP-initiated logout and discovery (routes).
 //
 // What the node does, once, at start-up (after oauth::OAuthContext::Create):
 //   ProviderConfig config;
@@ -13,6 +13,8 @@
 //   provider->AddGrants(oauth.token_endpoint());     // authorization_code, refresh_token
 //   ... add any other grants (CIBA) ...
 //   AddProviderRoutes(router, *provider, oauth.token_endpoint());   // renders discovery now
+//   (config.logged_out_page: the page /logout shows when it does not redirect, e.g. the login
+//   part's in four languages; English when unset)
 //   login pages: provider->codes().Issue(approved) after the approval.
 // The issuer is the OAuth context's (server.issuer); DiscoveryOptions.issuer is set from it.
 // Create also registers the refresh tokens as the context's RefreshTokenRevoker, so POST /revoke
@@ -38,6 +40,7 @@
 #include "oidc/discovery.h"
 #include "oidc/grants/authorization_code.h"
 #include "oidc/id_token.h"
+#include "oidc/logout.h"
 #include "oidc/refresh_tokens.h"
 #include "oidc/token_grants.h"
 #include "oidc/userinfo.h"
@@ -63,8 +66,9 @@ struct ProviderConfig {
   RefreshTokenOptions refresh_tokens;
   int64_t id_token_ttl_seconds = 300;
   ClaimsReleaseOptions release;
-  DiscoveryOptions discovery;  // issuer, grant_types and dpop algs are filled in
-  bool dpop = false;           // the token endpoint and bearer check verify DPoP proofs
+  DiscoveryOptions discovery;             // issuer, grant_types and dpop algs are filled in
+  bool dpop = false;                      // the token endpoint and bearer check verify DPoP proofs
+  LoggedOutPageRenderer logged_out_page;  // /logout's page (logout.h); empty: plain English
 };
 
 class Provider {
@@ -80,6 +84,7 @@ class Provider {
   TokenGrants& token_grants() { return *token_grants_; }
   const IdTokenIssuer& id_tokens() const { return *id_tokens_; }
   const UserinfoEndpoint& userinfo() const { return *userinfo_; }
+  const LogoutEndpoint& logout() const { return *logout_; }
   const ProviderConfig& config() const { return config_; }
 
   // Adds the authorization_code and refresh_token grants.
@@ -102,9 +107,11 @@ class Provider {
   std::unique_ptr<TokenGrants> token_grants_;
   std::unique_ptr<IdTokenIssuer> id_tokens_;
   std::unique_ptr<UserinfoEndpoint> userinfo_;
+  std::unique_ptr<LogoutEndpoint> logout_;
 };
 
-// GET and POST /userinfo ("userinfo"), GET /.well-known/openid-configuration ("discovery").
+// GET and POST /userinfo ("userinfo"), GET and POST /logout ("logout"),
+// GET /.well-known/openid-configuration ("discovery").
 // Call after every grant was added to `token_endpoint` (discovery lists them). `provider` must
 // outlive the router.
 void AddProviderRoutes(http::Router& router, Provider& provider,

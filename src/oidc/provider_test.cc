@@ -67,6 +67,10 @@ TEST_P(ProviderTest, GrantsAndRoutes) {
   EXPECT_EQ(d["issuer"], testenv::kIssuer);
   EXPECT_EQ(d["grant_types_supported"], json(types));
   EXPECT_FALSE(d.contains("dpop_signing_alg_values_supported"));  // DPoP not enabled
+  // RP-Initiated Logout §2.1: the end_session_endpoint, served for GET and POST.
+  EXPECT_EQ(d["end_session_endpoint"], std::string(testenv::kIssuer) + "/logout");
+  EXPECT_EQ(router.Find("GET", "/logout", &get).kind, http::Router::Match::Kind::kFound);
+  EXPECT_EQ(router.Find("POST", "/logout", &get).kind, http::Router::Match::Kind::kFound);
   // Userinfo without a token: the RFC 6750 §3.1 challenge.
   auto ui = router.Find("GET", "/userinfo", &get);
   http::Response unauth = ui.route->handler(get);

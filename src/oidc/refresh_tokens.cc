@@ -47,7 +47,8 @@ RefreshTokens::RefreshTokens(store::Database& db, const Clock& clock, Random& ra
     : db_(db), clock_(clock), random_(random), options_(options) {}
 
 Result<std::string> RefreshTokens::Issue(std::string_view family,
-                                         const ApprovedAuthorization& grant) {
+                                         const ApprovedAuthorization& grant,
+                                         std::string_view subject) {
   std::array<uint8_t, 32> bytes{};
   random_.Fill(bytes);
   std::string token = Base64UrlEncode(bytes);
@@ -55,10 +56,12 @@ Result<std::string> RefreshTokens::Issue(std::string_view family,
   IDS_RETURN_IF_ERROR(
       db_.Exec(
              "INSERT INTO oidc_refresh_tokens (token_hash, family, client_id, grant_json,"
-             " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+             " created_at, expires_at, subject) VALUES (?, ?, ?, ?, ?, ?, ?)",
              {store::Text(TokenHash(token)), store::Text(std::string(family)),
               store::Text(grant.client_id), store::Text(ApprovedAuthorizationToJson(grant).dump()),
-              store::Int(now), store::Int(now + options_.lifetime_seconds)})
+              store::Int(now), store::Int(now + options_.lifetime_seconds),
+              // Empty only for a token rotated from a row written before the column existed.
+              subject.empty() ? store::Null() : store::Text(std::string(subject))})
           .status());
   return token;
 }
@@ -69,8 +72,8 @@ Result<RefreshTokens::Rotated> RefreshTokens::Rotate(std::string_view token,
   const std::string hash = TokenHash(token);
   const int64_t now = clock_.NowSeconds();
   IDS_ASSIGN_OR_RETURN(
-      auto found, db_.Exec("SELECT family, client_id, grant_json, expires_at, used_at, revoked_at"
-                           " FROM oidc_refresh_tokens WHERE token_hash = ?",
+      auto found, db_.Exec("SELECT family, client_id, grant_json, expires_at, used_at, revoked_at,"
+                           " subject FROM oidc_refresh_tokens WHERE token_hash = ?",
                            {store::Text(hash)}));
   if (found.rows.empty()) return InvalidGrant("unknown refresh token");
   const store::Row& row = found.rows[0];
@@ -96,7 +99,7 @@ Result<RefreshTokens::Rotated> RefreshTokens::Rotate(std::string_view token,
     IDS_RETURN_IF_ERROR(RevokeFamily(db_, family, row.Text(1), now));
     return InvalidGrant("refresh token already used");
   }
-  IDS_ASSIGN_OR_RETURN(std::string next, Issue(family, grant));
+  IDS_ASSIGN_OR_RETURN(std::string next, Issue(family, grant, row.IsNull(6) ? "" : row.Text(6)));
   return Rotated{std::move(grant), family, std::move(next)};
 }
 

@@ -40,8 +40,10 @@ class RefreshTokens : public oauth::RefreshTokenRevoker {
   RefreshTokens(store::Database& db, const Clock& clock, Random& random,
                 RefreshTokenOptions options = {});
 
-  // A new refresh token of `family` for the client, carrying `grant`.
-  Result<std::string> Issue(std::string_view family, const ApprovedAuthorization& grant);
+  // A new refresh token of `family` for the client, carrying `grant`; `subject` is the sub the
+  // client knows the person by (logout finds the client's tokens for a person by it).
+  Result<std::string> Issue(std::string_view family, const ApprovedAuthorization& grant,
+                            std::string_view subject);
 
   struct Rotated {
     ApprovedAuthorization grant;

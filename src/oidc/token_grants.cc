@@ -6,10 +6,11 @@ Status TokenGrants::Put(std::string_view jti, std::string_view subject,
                         const ApprovedAuthorization& grant, int64_t expires_at) {
   return db_
       .Exec(
-          "INSERT INTO oidc_token_grants (jti, subject, grant_json, expires_at)"
-          " VALUES (?, ?, ?, ?)",
+          "INSERT INTO oidc_token_grants (jti, subject, grant_json, expires_at, client_id)"
+          " VALUES (?, ?, ?, ?, ?)",
           {store::Text(std::string(jti)), store::Text(std::string(subject)),
-           store::Text(ApprovedAuthorizationToJson(grant).dump()), store::Int(expires_at)})
+           store::Text(ApprovedAuthorizationToJson(grant).dump()), store::Int(expires_at),
+           store::Text(grant.client_id)})
       .status();
 }
 

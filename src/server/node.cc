@@ -15,6 +15,7 @@
 #include "http/server.h"
 #include "identity/registrar_api.h"
 #include "identity/sim_controller_api.h"
+#include "login/logout_page.h"
 #include "oauth/migrations.h"
 #include "oidc/migrations.h"
 #include "registry/admin_api.h"
@@ -153,6 +154,7 @@ Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
   provider_config.discovery.require_pushed_authorization_requests =
       c.oidc.require_pushed_authorization_requests;
   provider_config.dpop = true;
+  provider_config.logged_out_page = login::RenderLoggedOutPage;  // /logout, in four languages
   IDS_ASSIGN_OR_RETURN(provider_, oidc::Provider::Create({*db_, *clock_, *random_, *key_manager_,
                                                           *oauth_, *registry_, *identities_},
                                                          std::move(provider_config)));

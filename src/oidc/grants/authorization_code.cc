@@ -83,7 +83,7 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
   if (!refresh_token.empty()) {
     response.extra["refresh_token"] = std::move(refresh_token);
   } else if (client.metadata.HasGrant(kGrantRefreshToken)) {
-    IDS_ASSIGN_OR_RETURN(std::string fresh, deps.refresh_tokens.Issue(family, grant));
+    IDS_ASSIGN_OR_RETURN(std::string fresh, deps.refresh_tokens.Issue(family, grant, sub));
     response.extra["refresh_token"] = std::move(fresh);
   }
   return response;

@@ -1,0 +1,21 @@
+// The page GET and POST /logout show when they do not redirect back to the service provider
+// (oidc/logout.h): "you are logged out", in the person's language (messages.h: ui_locales, then
+// Accept-Language, then English), in the login pages' style and strict CSP (pages.h).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string_view>
+
+#include "http/response.h"
+#include "oidc/logout.h"
+
+namespace idscheme::login {
+
+// The text of the page in `locale` (English when unknown).
+std::string_view LoggedOutText(std::string_view locale);
+
+// An oidc::LoggedOutPageRenderer (the node sets it as ProviderConfig::logged_out_page).
+http::Response RenderLoggedOutPage(const oidc::LoggedOutPage& page);
+
+}  // namespace idscheme::login
