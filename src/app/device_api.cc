@@ -209,12 +209,17 @@ Result<http::Response> DeviceApi::Approve(const http::Request& req, const Device
   IDS_ASSIGN_OR_RETURN(json body, req.JsonBody());
   IDS_ASSIGN_OR_RETURN(ApproveBody a, ParseApproveBody(body));
   IDS_ASSIGN_OR_RETURN(Action action, OwnAction(Param(req, "action_id"), caller));
-  // The knowledge factor first; a refusal counts towards the lock and says nothing more.
-  IDS_RETURN_IF_ERROR(devices_.VerifyPin(caller.id, a.pin_input));
-  approval::Approval approval{action.id, caller.id, a.verification_code, a.device_signature,
-                              a.sim_signature};
-  IDS_ASSIGN_OR_RETURN(Action decided, actions_.Approve(approval));
-  IDS_ASSIGN_OR_RETURN(json out, ActionToAppJson(decided));
+  // The knowledge factor first; a refusal counts towards the lock and says nothing more. The
+  // right PIN's count is reset by the approval's own transaction.
+  IDS_RETURN_IF_ERROR(devices_.CheckPin(caller.id, a.pin_input));
+  approval::Approval approval{action.id,          caller.id,       a.verification_code,
+                              a.device_signature, a.sim_signature, /*pin_checked=*/true};
+  auto decided = actions_.Approve(approval);
+  if (!decided.ok()) {
+    (void)devices_.ConfirmPin(caller.id);  // the PIN was right all the same
+    return decided.status();
+  }
+  IDS_ASSIGN_OR_RETURN(json out, ActionToAppJson(*decided));
   return http::Response::Json(200, out);
 }
 

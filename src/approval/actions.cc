@@ -425,7 +425,17 @@ Result<Action> Actions::Approve(const Approval& approval) {
 
   Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     // Still the identity's active device, and (advanced) still the same binding, as of now.
-    IDS_RETURN_IF_ERROR(CheckDeviceStatus(tx, approval.device_id, *action));
+    if (approval.pin_checked) {
+      // The PIN check's reserved attempt is given back in the same write.
+      IDS_ASSIGN_OR_RETURN(
+          auto r, tx.Exec("UPDATE approval_devices SET pin_failures = 0, last_used_at = ?,"
+                          " updated_at = ? WHERE id = ? AND identity_id = ? AND status = 'active'",
+                          {Int(now_ms), Int(now_ms), Text(approval.device_id),
+                           Text(*action->identity_id)}));
+      if (r.affected != 1) return Status::PermissionDenied("this device may not decide this action");
+    } else {
+      IDS_RETURN_IF_ERROR(CheckDeviceStatus(tx, approval.device_id, *action));
+    }
     if (!binding_id.empty()) {
       // Looked up again now, so a SIM swap reported meanwhile still stops the approval.
       IDS_ASSIGN_OR_RETURN(auto binding, CheckSimBinding(tx, *action));

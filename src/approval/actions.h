@@ -136,6 +136,10 @@ struct Approval {
   std::string verification_code;  // the code the person picked
   std::string device_signature;   // base64url, ES256 over ActionDigest
   std::string sim_signature;      // base64url, ES256 over ActionDigest; advanced level only
+  // The caller checked the PIN with Devices::CheckPin: the decision's transaction also resets
+  // the device's failure count (one store write fewer). On an error the caller calls
+  // Devices::ConfirmPin.
+  bool pin_checked = false;
 };
 
 class Actions {

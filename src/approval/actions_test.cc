@@ -422,6 +422,29 @@ TEST_P(ActionsTest, SimSwappedAndBoundAgainAfterTheRequestFails) {
   EXPECT_EQ(ok->state, ActionState::kApproved);
 }
 
+TEST_P(ActionsTest, APinCheckedForTheApprovalIsConfirmedByItsTransaction) {
+  auto phone = Enrol("id_anna");
+  auto a = Create(Request());
+  ASSERT_TRUE(devices_->CheckPin(phone.device.id, PinInput(7)).ok());
+  EXPECT_EQ(devices_->Get(phone.device.id)->pin_failures, 1);  // reserved, not yet given back
+  Approval ap = Sign(a, phone);
+  ap.pin_checked = true;
+  ASSERT_TRUE(actions_->Approve(ap).ok());
+  auto device = devices_->Get(phone.device.id);
+  EXPECT_EQ(device->pin_failures, 0);
+  EXPECT_TRUE(device->last_used_at_ms.has_value());
+  // An approval that fails leaves the count to the caller's ConfirmPin.
+  ASSERT_TRUE(devices_->CheckPin(phone.device.id, PinInput(7)).ok());
+  EXPECT_FALSE(actions_->Approve(ap).ok());  // decided already
+  EXPECT_EQ(devices_->Get(phone.device.id)->pin_failures, 1);
+  ASSERT_TRUE(devices_->ConfirmPin(phone.device.id).ok());
+  EXPECT_EQ(devices_->Get(phone.device.id)->pin_failures, 0);
+  // A wrong PIN through CheckPin counts, and locks, as through VerifyPin.
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(devices_->CheckPin(phone.device.id, PinInput(1)).ok());
+  EXPECT_EQ(devices_->Get(phone.device.id)->status, DeviceStatus::kLocked);
+  EXPECT_FALSE(devices_->CheckPin(phone.device.id, PinInput(7)).ok());
+}
+
 TEST_P(ActionsTest, LockingTheLastActiveDeviceCancelsThePersonsPendingActions) {
   auto anna = Enrol("id_anna");
   auto a1 = Create(Request("id_anna"));

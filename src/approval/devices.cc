@@ -261,7 +261,24 @@ Result<Device> Devices::Enrol(const Enrolment& enrolment) {
   return device;
 }
 
-Status Devices::VerifyPin(std::string_view device_id, std::string_view pin_input_text) {
+Status Devices::VerifyPin(std::string_view device_id, std::string_view pin_input) {
+  return CheckPin(device_id, pin_input, /*reset=*/true);
+}
+
+Status Devices::CheckPin(std::string_view device_id, std::string_view pin_input) {
+  return CheckPin(device_id, pin_input, /*reset=*/false);
+}
+
+Status Devices::ConfirmPin(std::string_view device_id) {
+  const int64_t now = clock_.NowMillis();
+  return db_
+      .Exec("UPDATE approval_devices SET pin_failures = 0, last_used_at = ?, updated_at = ?"
+            " WHERE id = ? AND status = 'active'",
+            {Int(now), Int(now), Text(std::string(device_id))})
+      .status();
+}
+
+Status Devices::CheckPin(std::string_view device_id, std::string_view pin_input_text, bool reset) {
   auto pin_input = DecodePinInput(pin_input_text);
   if (!pin_input.ok()) return PinRefused();
   const int64_t now = clock_.NowMillis();
@@ -289,11 +306,15 @@ Status Devices::VerifyPin(std::string_view device_id, std::string_view pin_input
 
   if (match) {
     const PinParams& want = options_.pin;
-    std::string sql =
-        "UPDATE approval_devices SET pin_failures = 0, last_used_at = ?, updated_at = ?";
+    const bool remake = params.t_cost != want.t_cost || params.m_cost_kib != want.m_cost_kib ||
+                        params.parallelism != want.parallelism;
+    // CheckPin: the caller's transaction resets the count (Approval::pin_checked).
+    if (!reset && !remake) return Status::Ok();
+    std::string sql = reset ? "UPDATE approval_devices SET pin_failures = 0, last_used_at = ?,"
+                              " updated_at = ?"
+                            : "UPDATE approval_devices SET last_used_at = ?, updated_at = ?";
     std::vector<store::Value> args = {Int(now), Int(now)};
-    if (params.t_cost != want.t_cost || params.m_cost_kib != want.m_cost_kib ||
-        params.parallelism != want.parallelism) {
+    if (remake) {
       // A verifier made with other parameters (docs/pin.md: the default changed) is made again
       // with the configured ones now that the right input is at hand.
       std::vector<uint8_t> salt(kSaltBytes);

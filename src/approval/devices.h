@@ -114,6 +114,12 @@ class Devices {
 
   // OK when the device is active and `pin_input` (base64url) matches; else PinRefused().
   Status VerifyPin(std::string_view device_id, std::string_view pin_input);
+  // VerifyPin for an approval, one store write shorter: on success the attempt stays counted
+  // until the approval's own transaction resets the count (Approval::pin_checked), or, when the
+  // approval fails, until the caller calls ConfirmPin. Failures are handled as in VerifyPin.
+  Status CheckPin(std::string_view device_id, std::string_view pin_input);
+  // Resets the count after a successful CheckPin whose approval did not go through.
+  Status ConfirmPin(std::string_view device_id);
 
   // Any device, whatever its status; NotFound when unknown.
   Result<Device> Get(std::string_view device_id);
@@ -127,6 +133,8 @@ class Devices {
   const DeviceOptions& options() const { return options_; }
 
  private:
+  Status CheckPin(std::string_view device_id, std::string_view pin_input, bool reset);
+
   store::Database& db_;
   const Clock& clock_;
   Random& random_;
