@@ -180,6 +180,7 @@ class Connection {
       Response resp;
       try {
         if (route_->handler) {
+          CurrentRouteScope scope(route_->name);
           resp = route_->handler(req_);
         } else {
           resp = co_await route_->async_handler(req_);

@@ -151,4 +151,18 @@ Router::Match Router::Find(std::string_view method, std::string_view path, Reque
   return {};
 }
 
+namespace {
+thread_local const std::string* current_route = nullptr;
+}  // namespace
+
+std::string_view CurrentRouteName() {
+  return current_route ? std::string_view(*current_route) : std::string_view();
+}
+
+CurrentRouteScope::CurrentRouteScope(const std::string& name) : previous_(current_route) {
+  current_route = &name;
+}
+
+CurrentRouteScope::~CurrentRouteScope() { current_route = previous_; }
+
 }  // namespace idscheme::http

@@ -88,4 +88,21 @@ class Router {
   std::vector<PathEntry> patterns_;
 };
 
+// The name of the route whose synchronous handler runs on this thread (empty outside one, and
+// in asynchronous handlers, which may move between threads), so lower layers can attribute
+// their work to a route in the metrics (server/instrumented_database.cc).
+std::string_view CurrentRouteName();
+
+// Sets CurrentRouteName() for its lifetime; the server wraps each synchronous handler call.
+class CurrentRouteScope {
+ public:
+  explicit CurrentRouteScope(const std::string& name);
+  ~CurrentRouteScope();
+  CurrentRouteScope(const CurrentRouteScope&) = delete;
+  CurrentRouteScope& operator=(const CurrentRouteScope&) = delete;
+
+ private:
+  const std::string* previous_;
+};
+
 }  // namespace idscheme::http

@@ -1,11 +1,15 @@
 #include "server/instrumented_database.h"
 
 #include <chrono>
+#include <string_view>
+
+#include "http/router.h"
 
 namespace idscheme::server {
 namespace {
 
 struct Instruments {
+  http::Family<http::Counter>* statements;  // by the route whose handler runs them
   http::Histogram* exec;
   http::Histogram* commit;
   http::Family<http::Counter>* errors;
@@ -13,6 +17,13 @@ struct Instruments {
 
 double Since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Counted per route, so the statements one request costs can be read off /metrics
+// (store_statements_total{route} / http_requests_total{route}).
+void CountStatement(const Instruments& in) {
+  const std::string_view route = http::CurrentRouteName();
+  in.statements->WithLabels({route.empty() ? std::string_view("other") : route}).Inc();
 }
 
 template <typename T>
@@ -29,6 +40,7 @@ class InstrumentedTransaction final : public store::Transaction {
       : tx_(std::move(tx)), in_(in) {}
   Result<store::QueryResult> Exec(std::string_view sql,
                                   const std::vector<store::Value>& params) override {
+    CountStatement(in_);
     auto start = std::chrono::steady_clock::now();
     return Record(in_, in_.exec, start, tx_->Exec(sql, params));
   }
@@ -58,9 +70,15 @@ class InstrumentedDatabase final : public store::Database {
     in_.exec = &latency.WithLabels({"exec"});
     in_.commit = &latency.WithLabels({"commit"});
     in_.errors = &metrics.AddCounter("store_errors_total", "Failed store operations", {"code"});
+    in_.statements = &metrics.AddCounter(
+        "store_statements_total",
+        "Store statements run, by the HTTP route whose handler ran them (other: background work "
+        "and asynchronous handlers)",
+        {"route"});
   }
   Result<store::QueryResult> Exec(std::string_view sql,
                                   const std::vector<store::Value>& params) override {
+    CountStatement(in_);
     auto start = std::chrono::steady_clock::now();
     return Record(in_, in_.exec, start, db_->Exec(sql, params));
   }

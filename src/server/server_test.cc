@@ -60,6 +60,18 @@ TEST_P(NodeTest, MetricsCountRequestsAndStoreLatency) {
   EXPECT_NE(m.body.find("http_open_connections"), std::string::npos);
 }
 
+TEST_P(NodeTest, MetricsCountStoreStatementsByRoute) {
+  // The client lookup of a token request runs in the token route's handler.
+  auto r = testing::Post(port_, "/token", "application/x-www-form-urlencoded",
+                         "grant_type=client_credentials&client_id=nobody&client_secret=x");
+  EXPECT_EQ(r.status, 401);
+  auto m = testing::Get(port_, "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("store_statements_total{route=\"token\"} "), std::string::npos) << m.body;
+  // The metrics route itself reads nothing from the store.
+  EXPECT_EQ(m.body.find("store_statements_total{route=\"metrics\"}"), std::string::npos);
+}
+
 TEST_P(NodeTest, BadInputGetsItsErrorAndTheServerKeepsServing) {
   // Malformed request line.
   EXPECT_EQ(testing::SendRaw(port_, "GARBAGE\r\n\r\n").status, 400);
