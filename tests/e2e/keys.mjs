@@ -28,6 +28,7 @@ const enc = await pair('RSA-OAEP-256', 'shop-enc-1', 'enc');
 const ro = await pair('ES256', 'shop-ro-1', 'sig');
 const signed = { ...base, client_name: 'Example Shop (signed)', jwks: { keys: [s.pub] },
   grant_types: ['authorization_code', 'refresh_token'],
+  post_logout_redirect_uris: [redirectUri.replace(/\/cb$/, '/logged-out')],
   id_token_signed_response_alg: 'ES256', userinfo_signed_response_alg: 'ES256' };
 const encrypted = { ...base, client_name: 'Example Shop (encrypted)', scope: 'openid',
   jwks: { keys: [e.pub, enc.pub] }, id_token_signed_response_alg: 'ES256',

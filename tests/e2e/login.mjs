@@ -25,6 +25,7 @@ const rp = http.createServer((req, res) => {
 });
 await new Promise((ok) => rp.listen(setup.rp_port, '127.0.0.1', ok));
 const redirectUri = `http://127.0.0.1:${setup.rp_port}/cb`;
+const loggedOutUri = `http://127.0.0.1:${setup.rp_port}/logged-out`;  // post_logout_redirect_uris
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -275,6 +276,53 @@ test('QR code: the app scans the page and approves', async () => {
   await app('approve', '--code', code);
   const back = await arrival(page);
   assert.ok(back.searchParams.get('code'));
+  await page.close();
+});
+
+test('RP-initiated logout: buildEndSessionUrl ends the login and returns to the shop with state', async () => {
+  const config = await configFor(setup.clients.signed);
+  assert.equal(config.serverMetadata().end_session_endpoint, `${setup.issuer}/logout`);
+  const flow = await start(config);
+  const page = await browser.newPage();
+  await app('approve', '--code', await phoneStep(page, flow.url));
+  const tokens = await client.authorizationCodeGrant(config, await arrival(page),
+    { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce,
+      idTokenExpected: true }, undefined, { DPoP: flow.DPoP });
+  assert.ok(tokens.refresh_token);
+  const state = client.randomState();
+  const url = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token,
+    post_logout_redirect_uri: loggedOutUri, state });
+  await page.goto(url.toString());
+  await page.waitForURL((u) => u.toString().startsWith(loggedOutUri), { timeout: 30000 });
+  assert.equal(new URL(page.url()).searchParams.get('state'), state);
+  assert.equal((await page.textContent('#rp')).trim(), 'back at the shop');
+  // What the shop held for the person is revoked: the refresh token and the access token.
+  await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token, undefined,
+    { DPoP: flow.DPoP }), (e) => e.error === 'invalid_grant');
+  await assert.rejects(client.fetchUserInfo(config, tokens.access_token, tokens.claims().sub,
+    { DPoP: flow.DPoP }));
+  // Without post_logout_redirect_uri: the scheme's page, in the asked language.
+  await page.goto(client.buildEndSessionUrl(config, { ui_locales: 'de' }).toString());
+  assert.equal(await page.getAttribute('html', 'lang'), 'de');
+  assert.match(await page.textContent('#message'), /Sie sind abgemeldet/);
+  // An unregistered post_logout_redirect_uri: an error page at the scheme, no redirect.
+  await page.goto(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token,
+    post_logout_redirect_uri: 'http://127.0.0.1:9/elsewhere' }).toString());
+  assert.ok(page.url().startsWith(`${setup.issuer}/logout`));
+  assert.match(await page.textContent('body'), /invalid_request/);
+  await page.close();
+});
+
+test('a code bound to the DPoP key of the PAR request (RFC 9449 §10.1) needs that key', async () => {
+  const config = await configFor(setup.clients.signed);
+  const flow = await start(config);  // PAR with a DPoP proof: the code is bound to its key
+  const page = await browser.newPage();
+  await app('approve', '--code', await phoneStep(page, flow.url));
+  const back = await arrival(page);
+  const otherKey = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+  await assert.rejects(client.authorizationCodeGrant(config, back,
+    { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce },
+    undefined, { DPoP: otherKey }), (e) => e.error === 'invalid_grant');
   await page.close();
 });
 
