@@ -122,8 +122,15 @@ Status ResponseType(Context& c) {
   auto type = Param(c.params, "response_type");
   // RFC 6749 §4.1.1: required. Only the authorization code flow is offered.
   if (!type) return Refuse("invalid_request", "response_type is required");
-  if (*type != "code")
+  if (*type != "code") {
+    // OAuth 2.0 Multiple Response Types §2.1, §5 (RFC 6749 §4.2.2.1): a response to a type with
+    // token or id_token defaults to the fragment, and must not go in the query.
+    const std::vector<std::string> values = SplitSpaces(*type);
+    if ((Contains(values, "token") || Contains(values, "id_token")) &&
+        c.out.response_mode != ResponseMode::kFormPost)
+      c.out.response_mode = ResponseMode::kFragment;
     return Refuse("unsupported_response_type", "only response_type=code is supported");
+  }
   return Status::Ok();
 }
 
@@ -325,7 +332,15 @@ Status ValidateAuthorizationOptions(const AuthorizationOptions& o) {
 }
 
 std::string_view ResponseModeName(ResponseMode mode) {
-  return mode == ResponseMode::kFormPost ? "form_post" : "query";
+  switch (mode) {
+    case ResponseMode::kFormPost:
+      return "form_post";
+    case ResponseMode::kFragment:
+      return "fragment";
+    case ResponseMode::kQuery:
+      break;
+  }
+  return "query";
 }
 
 registry::AssuranceLevel ValidatedAuthorizationRequest::MinimumLevel() const {

@@ -68,8 +68,11 @@ struct AuthorizationOptions {
 // out of range; for the start-up configuration check.
 Status ValidateAuthorizationOptions(const AuthorizationOptions& options);
 
-enum class ResponseMode { kQuery, kFormPost };
-std::string_view ResponseModeName(ResponseMode mode);  // "query", "form_post"
+// kFragment is only ever used for the error answering a response type that includes `token` or
+// `id_token` (unsupported here): those responses default to the fragment (OAuth 2.0 Multiple
+// Response Types §2.1, §5). Codes always go by query or form_post.
+enum class ResponseMode { kQuery, kFormPost, kFragment };
+std::string_view ResponseModeName(ResponseMode mode);  // "query", "form_post", "fragment"
 
 // How the parameters arrived (some rules depend on it).
 struct RequestSource {

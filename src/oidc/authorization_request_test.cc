@@ -297,6 +297,26 @@ TEST(AuthorizationRequest, ErrorsUseTheRequestsResponseMode) {
   EXPECT_EQ(e.error, "invalid_request");
 }
 
+TEST(AuthorizationRequest, TokenResponseTypesAreRefusedInTheFragment) {
+  // Multiple Response Types §2.1, §5: never in the query, even when asked for.
+  for (const char* params : {"response_type=token", "response_type=code+id_token",
+                             "response_type=id_token&response_mode=query"}) {
+    SCOPED_TRACE(params);
+    AuthorizationError e = ErrorOf(
+        ValidateAuthorizationRequest(Without("response_type", params), Client(), Options()));
+    EXPECT_EQ(e.error, "unsupported_response_type");
+    EXPECT_EQ(e.response_mode, ResponseMode::kFragment);
+    EXPECT_EQ(ResponseModeName(e.response_mode), "fragment");
+  }
+  AuthorizationError form = ErrorOf(ValidateAuthorizationRequest(
+      Without("response_type", "response_type=token&response_mode=form_post"), Client(),
+      Options()));
+  EXPECT_EQ(form.response_mode, ResponseMode::kFormPost);
+  AuthorizationError none = ErrorOf(ValidateAuthorizationRequest(
+      Without("response_type", "response_type=none"), Client(), Options()));
+  EXPECT_EQ(none.response_mode, ResponseMode::kQuery);
+}
+
 TEST(AuthorizationRequest, OversizedStateIsNotEchoed) {
   AuthorizationError e = ErrorOf(ValidateAuthorizationRequest(
       Without("state", "state=" + std::string(kMaxStateLength + 1, 's')), Client(), Options()));

@@ -46,10 +46,13 @@ http::Response RespondToClient(std::string_view redirect_uri, ResponseMode mode,
                                std::string_view issuer, bool after_post) {
   if (state) params.emplace_back("state", *state);
   params.emplace_back("iss", std::string(issuer));  // RFC 9207 §2
-  if (mode == ResponseMode::kQuery) {
+  if (mode == ResponseMode::kQuery || mode == ResponseMode::kFragment) {
     std::string location(redirect_uri);
-    // RFC 6749 §3.1.2: the registered URI's query is kept; ours is appended.
-    char sep = location.find('?') == std::string::npos ? '?' : '&';
+    // RFC 6749 §3.1.2: the registered URI's query is kept; ours is appended. A registered URI
+    // has no fragment (§3.1.2), so a fragment response starts one.
+    char sep = mode == ResponseMode::kFragment            ? '#'
+               : location.find('?') == std::string::npos ? '?'
+                                                          : '&';
     for (const auto& [name, value] : params) {
       location += sep;
       location += http::PercentEncode(name);

@@ -112,15 +112,18 @@ ClientKey MakeKey(const std::string& kid) {
 }
 
 // The query of a Location header, parsed; fails the test when it does not go to `redirect_uri`.
+// The parameters of a redirect to `redirect_uri`, from its query (separator '?') or its
+// fragment ('#').
 std::map<std::string, std::string> RedirectQuery(const HttpReply& reply,
-                                                 const std::string& redirect_uri = kRedirect) {
+                                                 const std::string& redirect_uri = kRedirect,
+                                                 char separator = '?') {
   std::map<std::string, std::string> out;
   auto it = reply.headers.find("location");
   EXPECT_NE(it, reply.headers.end()) << "no redirect: " << reply.status << " " << reply.body;
   if (it == reply.headers.end()) return out;
   const std::string& location = it->second;
-  EXPECT_EQ(location.rfind(redirect_uri + "?", 0), 0u) << location;
-  auto query = http::ParseForm(location.substr(location.find('?') + 1));
+  EXPECT_EQ(location.rfind(redirect_uri + separator, 0), 0u) << location;
+  auto query = http::ParseForm(location.substr(location.find(separator) + 1));
   EXPECT_TRUE(query.ok()) << location;
   if (!query.ok()) return out;
   for (const auto& [name, value] : query->entries()) out[name] = value;
@@ -241,9 +244,9 @@ class ConformanceTest : public ::testing::TestWithParam<Backend> {
 
   // The error sent back to the client (RFC 6749 §4.1.2.1) with state and iss (RFC 9207 §2).
   void ExpectRedirectedError(const HttpReply& reply, const std::string& error,
-                             const std::string& state = "st-1") {
+                             const std::string& state = "st-1", char separator = '?') {
     EXPECT_EQ(reply.status, 302) << reply.body;
-    auto query = RedirectQuery(reply);
+    auto query = RedirectQuery(reply, kRedirect, separator);
     EXPECT_EQ(query["error"], error) << query["error_description"];
     EXPECT_EQ(query["state"], state);
     EXPECT_EQ(query["iss"], kIssuer);
@@ -437,7 +440,15 @@ TEST_P(AuthorizeTest, ResponseTypesOtherThanCodeAreRedirectedAsUnsupported) {
     SCOPED_TRACE(type);
     auto p = GoodAuthorization();
     p["response_type"] = type;
-    ExpectRedirectedError(Authorize(p), "unsupported_response_type");
+    // Multiple Response Types §2.1, §5: types with token or id_token answer in the fragment.
+    const bool fragment = type.find("token") != std::string::npos;
+    ExpectRedirectedError(Authorize(p), "unsupported_response_type", "st-1",
+                          fragment ? '#' : '?');
+    if (fragment) {
+      // Never in the query, even when asked for.
+      p["response_mode"] = "query";
+      ExpectRedirectedError(Authorize(p), "unsupported_response_type", "st-1", '#');
+    }
   }
   // With an unverified redirect_uri the page wins.
   auto p = GoodAuthorization();
