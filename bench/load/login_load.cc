@@ -38,9 +38,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -362,13 +364,13 @@ class Driver {
   const idscheme::Clock& clock_ = idscheme::SystemClock::Instance();
 };
 
-int Usage() {
-  std::cerr << "usage: idscheme-login-load --server URL --client-id ID --client-key FILE\n"
+int Usage(bool asked = false) {
+  (asked ? std::cout : std::cerr) << "usage: idscheme-login-load --server URL --client-id ID --client-key FILE\n"
                "         --redirect-uri URI --persons FILE [--devices FILE] [--users N]\n"
                "         [--duration SECONDS] [--scope SCOPE] [--enroll-only]\n"
                "Complete logins (PAR, authorize, the phone's approval, token, userinfo) against a\n"
                "running idscheme node; FILE has one \"<phone> <activation code>\" per line.\n";
-  return 2;
+  return asked ? 0 : 2;
 }
 
 }  // namespace
@@ -377,23 +379,37 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "-h" || a == "--help") return Usage(), 0;
+    if (a == "-h" || a == "--help") return Usage(true);
     if (a == "--enroll-only") {
       o.enroll_only = true;
       continue;
     }
     if (i + 1 >= argc) return Usage();
     const std::string v = argv[++i];
-    if (a == "--server") o.server = v;
-    else if (a == "--client-id") o.client_id = v;
-    else if (a == "--client-key") o.client_key_file = v;
-    else if (a == "--redirect-uri") o.redirect_uri = v;
-    else if (a == "--persons") o.persons_file = v;
-    else if (a == "--scope") o.scope = v;
-    else if (a == "--devices") o.devices_file = v;
-    else if (a == "--users") o.users = std::stoi(v);
-    else if (a == "--duration") o.duration = std::stod(v);
-    else return Usage();
+    if (a == "--server") {
+      o.server = v;
+    } else if (a == "--client-id") {
+      o.client_id = v;
+    } else if (a == "--client-key") {
+      o.client_key_file = v;
+    } else if (a == "--redirect-uri") {
+      o.redirect_uri = v;
+    } else if (a == "--persons") {
+      o.persons_file = v;
+    } else if (a == "--scope") {
+      o.scope = v;
+    } else if (a == "--devices") {
+      o.devices_file = v;
+    } else if (a == "--users") {
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), o.users);
+      if (ec != std::errc() || end != v.data() + v.size()) return Usage();
+    } else if (a == "--duration") {
+      char* end = nullptr;
+      o.duration = std::strtod(v.c_str(), &end);
+      if (v.empty() || end != v.c_str() + v.size()) return Usage();
+    } else {
+      return Usage();
+    }
   }
   if (o.server.rfind("http://", 0) != 0 || o.client_id.empty() || o.client_key_file.empty() ||
       o.redirect_uri.empty() || o.persons_file.empty() || o.users < 1 || o.duration <= 0)
@@ -428,6 +444,10 @@ int main(int argc, char** argv) {
       for (Person& p : persons) {
         if (!known.contains(p.phone)) continue;
         const json& d = known[p.phone];
+        // Anything unreadable is enrolled again (with the activation code, if still unspent).
+        if (!d.is_object() || !d.contains("key") || !d.value("device_id", json()).is_string() ||
+            !d.value("pin_input", json()).is_string())
+          continue;
         auto key = idscheme::crypto::Key::FromJwk(d["key"]);
         if (!key.ok()) continue;
         p.device_key = std::move(*key);
