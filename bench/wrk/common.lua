@@ -1,7 +1,13 @@
 -- Shared by bench/wrk/*.lua (wrk 4, LuaJIT): counts responses that are not 2xx in every thread
 -- and, when the run ends, prints one line "BENCH {json}" that bench/compare reads: requests,
--- duration, req/s, latency percentiles in microseconds, non-2xx responses, socket errors, and
--- how many pre-signed assertions ran out (see token_jwt.lua).
+-- duration, req/s, latency percentiles in microseconds, non-2xx responses, 2xx responses the
+-- script found wrong (bad_2xx, e.g. a token response without an ID token), socket errors, and
+-- how many pre-signed assertions or codes ran out (see token_jwt.lua, token_code.lua).
+--
+-- BENCH_DELAY_MS set: each connection waits that long (fractional ms are spread over the
+-- requests) after a response before its next request (wrk's delay()), so that the load is about
+-- connections / delay per second rather than as fast as the server answers: bench/compare's
+-- *_half workloads. wrk times each request from its sending, so the wait is not in the latency.
 local M = {}
 
 local threads = {}
@@ -14,6 +20,7 @@ function M.setup(thread)
 end
 
 non2xx = 0
+bad_2xx = 0
 exhausted = 0
 
 function M.response(status, headers, body)
@@ -26,19 +33,39 @@ function M.response(status, headers, body)
 end
 
 function M.done(summary, latency, requests)
-  local bad, short = 0, 0
+  local bad, wrong, short = 0, 0, 0
   for _, t in ipairs(threads) do
     bad = bad + (t:get("non2xx") or 0)
+    wrong = wrong + (t:get("bad_2xx") or 0)
     short = short + (t:get("exhausted") or 0)
   end
   local seconds = summary.duration / 1e6
   local errors = summary.errors
   io.write(string.format(
     'BENCH {"requests":%d,"seconds":%.3f,"rps":%.1f,"p50_us":%d,"p90_us":%d,"p99_us":%d,' ..
-    '"max_us":%d,"non2xx":%d,"socket_errors":%d,"exhausted":%d}\n',
+    '"max_us":%d,"non2xx":%d,"bad_2xx":%d,"socket_errors":%d,"exhausted":%d}\n',
     summary.requests, seconds, summary.requests / seconds,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    bad, errors.connect + errors.read + errors.write + errors.timeout, short))
+    bad, wrong, errors.connect + errors.read + errors.write + errors.timeout, short))
+end
+
+-- A 2xx response the script found wrong: counted, and the first one shown.
+function M.wrong_2xx(why, body)
+  bad_2xx = bad_2xx + 1
+  if bad_2xx == 1 then
+    io.stderr:write("bench: first wrong 2xx response: " .. why .. ": " .. (body or ""):sub(1, 200) .. "\n")
+  end
+end
+
+-- The wait before each request of a connection, BENCH_DELAY_MS on average (wrk takes whole
+-- milliseconds: the fraction is carried over to the next request of the thread).
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+local carry = 0
+function M.delay()
+  carry = carry + delay_ms
+  local ms = math.floor(carry)
+  carry = carry - ms
+  return ms
 end
 
 -- Installs the hooks as wrk's globals; a workload script calls this, then defines request().
@@ -46,6 +73,8 @@ function M.install()
   setup = M.setup
   response = M.response
   done = M.done
+  -- wrk calls delay() only when the script defines it.
+  if delay_ms ~= nil then delay = M.delay end
 end
 
 -- The form body's value, percent-encoded (RFC 3986 unreserved characters kept).
