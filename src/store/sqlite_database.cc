@@ -197,6 +197,15 @@ Result<QueryResult> Run(sqlite3* db, sqlite3_stmt* stmt, const std::vector<Value
   return result;
 }
 
+// One statement without parameters or rows (BEGIN, COMMIT), prepared once per connection.
+Status Control(Conn& conn, std::string_view sql) {
+  IDS_ASSIGN_OR_RETURN(sqlite3_stmt * raw, conn.Statement(sql));
+  StmtUse stmt(raw);
+  const int rc = sqlite3_step(stmt.get());
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(conn.db(), rc);
+  return Status::Ok();
+}
+
 Status Script(sqlite3* db, std::string_view sql) {
   std::string text(sql);
   if (sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -293,7 +302,7 @@ class SqliteTransaction final : public Transaction {
 
   Status Commit() override {
     IDS_RETURN_IF_ERROR(Usable());
-    Status s = Script(db(), "COMMIT");
+    Status s = Control(*conn_, "COMMIT");
     Finish();
     return s;
   }
@@ -357,7 +366,7 @@ class SqliteDatabase final : public Database {
     IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
     IDS_RETURN_IF_ERROR(slot_.Take());
     SlotHold hold(&slot_);
-    IDS_RETURN_IF_ERROR(Script(conn->db(), "BEGIN IMMEDIATE"));
+    IDS_RETURN_IF_ERROR(Control(*conn, "BEGIN IMMEDIATE"));
     return std::unique_ptr<Transaction>(
         std::make_unique<SqliteTransaction>(std::move(hold), std::move(conn)));
   }
