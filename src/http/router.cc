@@ -153,16 +153,25 @@ Router::Match Router::Find(std::string_view method, std::string_view path, Reque
 
 namespace {
 thread_local const std::string* current_route = nullptr;
+thread_local uint64_t current_request = 0;
+thread_local uint64_t last_request = 0;
 }  // namespace
 
 std::string_view CurrentRouteName() {
   return current_route ? std::string_view(*current_route) : std::string_view();
 }
 
-CurrentRouteScope::CurrentRouteScope(const std::string& name) : previous_(current_route) {
+uint64_t CurrentRequestId() { return current_request; }
+
+CurrentRouteScope::CurrentRouteScope(const std::string& name)
+    : previous_(current_route), previous_request_(current_request) {
   current_route = &name;
+  current_request = ++last_request;
 }
 
-CurrentRouteScope::~CurrentRouteScope() { current_route = previous_; }
+CurrentRouteScope::~CurrentRouteScope() {
+  current_route = previous_;
+  current_request = previous_request_;
+}
 
 }  // namespace idscheme::http

@@ -24,6 +24,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -93,7 +94,14 @@ class Router {
 // their work to a route in the metrics (server/instrumented_database.cc).
 std::string_view CurrentRouteName();
 
-// Sets CurrentRouteName() for its lifetime; the server wraps each synchronous handler call.
+// A number for the synchronous handler call running on this thread, new for each call (0 outside
+// one, and in asynchronous handlers). Lower layers may reuse what they read from the store
+// earlier in the same call (registry::Clients::FindClient): the request then sees one state of
+// a record, as if its reads had all happened at the first one. Unique per thread only.
+uint64_t CurrentRequestId();
+
+// Sets CurrentRouteName() and a fresh CurrentRequestId() for its lifetime; the server wraps each
+// synchronous handler call.
 class CurrentRouteScope {
  public:
   explicit CurrentRouteScope(const std::string& name);
@@ -103,6 +111,7 @@ class CurrentRouteScope {
 
  private:
   const std::string* previous_;
+  uint64_t previous_request_;
 };
 
 }  // namespace idscheme::http

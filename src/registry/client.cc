@@ -1,6 +1,9 @@
 #include "registry/client.h"
 
 #include <array>
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "audit/audit_log.h"
@@ -8,7 +11,9 @@
 #include "common/hex.h"
 #include "crypto/hash.h"
 #include "crypto/json.h"
+#include "http/router.h"
 #include "registry/internal/fields.h"
+#include "registry/internal/request_reads.h"
 
 namespace idscheme::registry {
 
@@ -33,6 +38,14 @@ ClientMetadata MetadataFromText(const std::string& text) {
   auto j = crypto::ParseJsonObjectStrict(text);
   return j.ok() ? ClientMetadataFromStored(*j) : ClientMetadata{};
 }
+
+// FindClient's answer for the request running on this thread (internal/request_reads.h).
+struct RequestMemo {
+  uint64_t request = 0;  // http::CurrentRequestId() when read; 0: nothing kept
+  const Clients* owner = nullptr;
+  ClientAuthRecord record;
+};
+thread_local RequestMemo request_memo;
 
 Client FromRow(const store::Row& r) {
   Client c;
@@ -92,6 +105,47 @@ json AuditDetails(const Client& c) {
 
 }  // namespace
 
+void internal::ForgetRequestReads() { request_memo.request = 0; }
+
+// The parsed metadata by client, with the stored text it was parsed from: the text is still read
+// each time (so an update shows at once) but parsed only when it changed.
+class Clients::ParsedMetadata {
+ public:
+  ClientMetadata Get(const std::string& client_id, const std::string& text) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = by_client_.find(client_id);
+      if (it != by_client_.end() && it->second.text == text) return it->second.metadata;
+    }
+    ClientMetadata parsed = MetadataFromText(text);
+    std::lock_guard lock(mu_);
+    // Bounded: a node serves a few thousand clients; past the bound, start over.
+    if (by_client_.size() >= kMaxClients) by_client_.clear();
+    by_client_.insert_or_assign(client_id, Entry{text, parsed});
+    return parsed;
+  }
+
+ private:
+  static constexpr size_t kMaxClients = 10000;
+  struct Entry {
+    std::string text;
+    ClientMetadata metadata;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> by_client_;
+};
+
+Clients::Clients(store::Database& db, const Clock& clock, Random& random,
+                 const StatusHooks& hooks)
+    : db_(db),
+      clock_(clock),
+      random_(random),
+      hooks_(hooks),
+      parsed_metadata_(std::make_unique<ParsedMetadata>()) {}
+
+Clients::~Clients() = default;
+Clients::Clients(Clients&&) noexcept = default;
+
 std::string_view ClientStatusName(ClientStatus status) {
   for (const auto& [s, n] : kStatuses) {
     if (s == status) return n;
@@ -150,6 +204,7 @@ std::string Clients::NewSecret() {
 
 Result<ClientWithSecret> Clients::Create(std::string_view member_id, const ClientMetadata& metadata,
                                          std::string_view registered_by, std::string_view actor) {
+  internal::RegistryWrite write;  // this request reads its own change back
   ClientWithSecret out;
   Client& c = out.client;
   c.client_id = NewId(random_, "c_", 12);
@@ -213,6 +268,7 @@ Result<std::vector<Client>> Clients::ListByMember(std::string_view member_id) {
 
 Result<ClientWithSecret> Clients::Update(std::string_view client_id, const ClientMetadata& metadata,
                                          std::string_view actor) {
+  internal::RegistryWrite write;  // this request reads its own change back
   ClientWithSecret out;
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     out.secret.clear();
@@ -278,6 +334,7 @@ Result<Client> Clients::Delete(std::string_view client_id, std::string_view acto
 
 Result<Client> Clients::Transition(std::string_view client_id, ClientStatus to,
                                    std::string_view action, std::string_view actor) {
+  internal::RegistryWrite write;  // this request reads its own change back
   Client out;
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_ASSIGN_OR_RETURN(Client c, GetClient(tx, client_id));
@@ -328,6 +385,7 @@ Result<Client> Clients::Transition(std::string_view client_id, ClientStatus to,
 }
 
 Result<ClientWithSecret> Clients::RotateSecret(std::string_view client_id, std::string_view actor) {
+  internal::RegistryWrite write;  // this request reads its own change back
   ClientWithSecret out;
   out.secret = NewSecret();
   const std::string hash = HashClientSecret(out.secret);
@@ -361,6 +419,10 @@ Result<ClientWithSecret> Clients::RotateSecret(std::string_view client_id, std::
 
 Result<ClientAuthRecord> Clients::FindClient(std::string_view client_id) {
   if (!internal::IsWellFormedId(client_id)) return Status::NotFound("no such client");
+  const uint64_t request = http::CurrentRequestId();
+  if (request != 0 && request_memo.request == request && request_memo.owner == this &&
+      request_memo.record.client_id == client_id)
+    return request_memo.record;
   IDS_ASSIGN_OR_RETURN(
       auto r,
       db_.Exec("SELECT c.client_id, c.member_id, c.status, c.metadata, c.sector_identifier,"
@@ -375,7 +437,7 @@ Result<ClientAuthRecord> Clients::FindClient(std::string_view client_id) {
   a.client_id = row.Text(0);
   a.member_id = row.Text(1);
   a.client_status = ParseClientStatus(row.Text(2)).value_or(ClientStatus::kSuspended);
-  a.metadata = MetadataFromText(row.Text(3));
+  a.metadata = parsed_metadata_->Get(a.client_id, row.Text(3));
   a.sector_identifier = row.Text(4);
   a.secret_hash = row.Text(5);
   a.client_revocation_epoch = row.Int(6);
@@ -386,6 +448,7 @@ Result<ClientAuthRecord> Clients::FindClient(std::string_view client_id) {
   a.member_status_changed_at_ms = row.Int(11);
   if (!row.IsNull(12) && !row.Text(12).empty())
     a.reseller_status = ParseMemberStatus(row.Text(13)).value_or(MemberStatus::kSuspended);
+  if (request != 0) request_memo = RequestMemo{request, this, a};
   return a;
 }
 

@@ -17,10 +17,12 @@
 // before a suspension stay dead. A secret rotation does not bump it: tokens already issued stay
 // valid (suspend and reinstate the client to revoke them too).
 //
-// Thread-safety: Clients is stateless apart from the store and safe from any thread.
+// Thread-safety: Clients keeps only caches of what it read (behind a mutex, or per thread) and is
+// safe from any thread.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -70,8 +72,9 @@ std::string HashClientSecret(std::string_view secret);
 
 class Clients {
  public:
-  Clients(store::Database& db, const Clock& clock, Random& random, const StatusHooks& hooks)
-      : db_(db), clock_(clock), random_(random), hooks_(hooks) {}
+  Clients(store::Database& db, const Clock& clock, Random& random, const StatusHooks& hooks);
+  ~Clients();
+  Clients(Clients&&) noexcept;
 
   // Registers a client for `member_id` (metadata from ValidateClientMetadata). The member must
   // not be terminated; user-facing grants need a service provider. `registered_by`: the member id
@@ -92,7 +95,9 @@ class Clients {
   // A new secret (the old one stops working at once); only for a client using a secret method.
   Result<ClientWithSecret> RotateSecret(std::string_view client_id, std::string_view actor);
 
-  // The record for client authentication: one indexed query (client, member, reseller), no cache.
+  // The record for client authentication: one indexed query (client, member, reseller) each
+  // time, so a status change acts at once; within one request, the first answer is reused
+  // (internal/request_reads.h), and the metadata is parsed again only when its text changed.
   Result<ClientAuthRecord> FindClient(std::string_view client_id);
 
  private:
@@ -104,6 +109,8 @@ class Clients {
   const Clock& clock_;
   Random& random_;
   const StatusHooks& hooks_;
+  class ParsedMetadata;
+  std::unique_ptr<ParsedMetadata> parsed_metadata_;
 };
 
 }  // namespace idscheme::registry

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/base64url.h"
+#include "http/router.h"
 #include "registry/registry_test_util.h"
 
 namespace idscheme::registry {
@@ -224,6 +225,68 @@ TEST_P(ClientTest, TheMembersStatusReachesItsClientsAtOnce) {
   EXPECT_EQ(record->member_status, MemberStatus::kSuspended);
   EXPECT_EQ(record->member_revocation_epoch, 1);
   EXPECT_EQ(record->member_status_changed_at_ms, clock_.NowMillis());
+}
+
+// registry/internal/request_reads.h: one request sees one state of a client; its own changes
+// at once, other writers' from the next request on.
+TEST_P(ClientTest, ARequestReusesItsFirstReadAndSeesItsOwnChanges) {
+  Member sp = AddMember(Role::kServiceProvider);
+  ClientWithSecret c = AddClient(sp.id, WebClientMetadata("https://rp.example/cb"));
+  const std::string& id = c.client.client_id;
+  const std::string route = "test";
+  auto suspend_behind_its_back = [&](std::string_view status) {
+    // As another node would: straight in the store, not through this Clients.
+    ASSERT_TRUE(db_->Exec("UPDATE registry_clients SET status = ? WHERE client_id = ?",
+                          {store::Text(std::string(status)), store::Text(id)})
+                    .ok());
+  };
+  {
+    http::CurrentRouteScope request(route);
+    ASSERT_TRUE(registry_->FindClient(id)->Usable());
+    suspend_behind_its_back("suspended");
+    EXPECT_TRUE(registry_->FindClient(id)->Usable()) << "the request's first read is kept";
+  }
+  // Outside a request nothing is kept; the next request reads again.
+  EXPECT_FALSE(registry_->FindClient(id)->Usable());
+  suspend_behind_its_back("active");
+  {
+    http::CurrentRouteScope request(route);
+    ASSERT_TRUE(registry_->FindClient(id)->Usable());
+    // A change through the registry within the request is read back at once.
+    ASSERT_TRUE(registry_->clients().Suspend(id, "operator").ok());
+    EXPECT_FALSE(registry_->FindClient(id)->Usable());
+    ASSERT_TRUE(registry_->clients().Reinstate(id, "operator").ok());
+    ASSERT_TRUE(registry_->FindClient(id)->Usable());
+    ASSERT_TRUE(registry_->members().Suspend(sp.id, "operator").ok());
+    EXPECT_EQ(registry_->FindClient(id)->member_status, MemberStatus::kSuspended);
+    {
+      http::CurrentRouteScope nested(route);  // another request on this thread
+      EXPECT_EQ(registry_->FindClient(id)->member_status, MemberStatus::kSuspended);
+    }
+  }
+}
+
+// The metadata is parsed again whenever its stored text changed, even when nothing else did.
+TEST_P(ClientTest, FindClientShowsChangedMetadataAtOnce) {
+  Member sp = AddMember(Role::kServiceProvider);
+  ClientWithSecret c = AddClient(sp.id, WebClientMetadata("https://rp.example/cb"));
+  const std::string& id = c.client.client_id;
+  ASSERT_EQ(registry_->FindClient(id)->metadata.redirect_uris,
+            std::vector<std::string>{"https://rp.example/cb"});
+  ASSERT_TRUE(registry_->clients()
+                  .Update(id, *ValidateClientMetadata(WebClientMetadata("https://rp.example/new")),
+                          "operator")
+                  .ok());
+  EXPECT_EQ(registry_->FindClient(id)->metadata.redirect_uris,
+            std::vector<std::string>{"https://rp.example/new"});
+  // Behind the registry's back too (another node's update).
+  json other = WebClientMetadata("https://rp.example/other");
+  ASSERT_TRUE(db_->Exec("UPDATE registry_clients SET metadata = ? WHERE client_id = ?",
+                        {store::Text(ValidateClientMetadata(other)->ToJson().dump()),
+                         store::Text(id)})
+                  .ok());
+  EXPECT_EQ(registry_->FindClient(id)->metadata.redirect_uris,
+            std::vector<std::string>{"https://rp.example/other"});
 }
 
 TEST_P(ClientTest, WhoMayOwnAndRegisterClients) {

@@ -1,0 +1,27 @@
+// What the registry read earlier in the same request, reused by later reads of that request.
+//
+// Handling one request often asks for the same client several times (client authentication,
+// then the policy, then the token's checks): Clients::FindClient keeps its last answer for the
+// request running on this thread (http::CurrentRequestId; nothing is kept outside a request).
+// Any registry write on this thread forgets it first and after, so a request never reads back
+// a record older than its own change. Changes by other threads, processes or nodes are seen by
+// the next request, as they would be had this request's reads all happened at its first one.
+//
+// Thread-safety: the state is per thread.
+#pragma once
+
+namespace idscheme::registry::internal {
+
+// Drops what this thread's current request has read from the registry.
+void ForgetRequestReads();
+
+// Forgets the request's reads when made and when destroyed: registry writers hold one.
+class RegistryWrite {
+ public:
+  RegistryWrite() { ForgetRequestReads(); }
+  ~RegistryWrite() { ForgetRequestReads(); }
+  RegistryWrite(const RegistryWrite&) = delete;
+  RegistryWrite& operator=(const RegistryWrite&) = delete;
+};
+
+}  // namespace idscheme::registry::internal
