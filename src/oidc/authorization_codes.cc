@@ -128,6 +128,20 @@ Result<ApprovedAuthorization> AuthorizationCodes::Redeem(std::string_view code,
                                                          std::string_view client_id,
                                                          std::string_view redirect_uri,
                                                          std::string_view code_verifier) {
+  IDS_ASSIGN_OR_RETURN(ApprovedAuthorization grant,
+                       Verify(code, client_id, redirect_uri, code_verifier));
+  Status taken = Take(db_, code);
+  if (!taken.ok()) {
+    if (taken.oauth_error() == "invalid_grant") return RefuseReused(code, client_id);
+    return taken;
+  }
+  return grant;
+}
+
+Result<ApprovedAuthorization> AuthorizationCodes::Verify(std::string_view code,
+                                                         std::string_view client_id,
+                                                         std::string_view redirect_uri,
+                                                         std::string_view code_verifier) {
   if (code.empty() || code.size() > 256) return InvalidGrant("unknown authorization code");
   const std::string hash = CodeHash(code);
   const int64_t now = clock_.NowSeconds();
@@ -154,16 +168,24 @@ Result<ApprovedAuthorization> AuthorizationCodes::Redeem(std::string_view code,
   // RFC 6749 §4.1.3: redirect_uri identical to the one of the authorization request.
   if (redirect_uri != grant.redirect_uri) return InvalidGrant("redirect_uri does not match");
   IDS_RETURN_IF_ERROR(CheckPkce(grant, code_verifier));
+  return grant;
+}
+
+Status AuthorizationCodes::Take(store::Executor& db, std::string_view code) {
+  const std::string hash = CodeHash(code);
+  const int64_t now = clock_.NowSeconds();
   // Single use across nodes: only one conditional UPDATE can take the code.
   IDS_ASSIGN_OR_RETURN(
-      auto taken, db_.Exec("UPDATE oidc_authorization_codes SET redeemed_at = ? WHERE code_hash = ?"
-                           " AND redeemed_at IS NULL AND expires_at > ?",
-                           {store::Int(now), store::Text(hash), store::Int(now)}));
-  if (taken.affected != 1) {
-    IDS_RETURN_IF_ERROR(MarkReusedAndRevoke(hash, stored_client));
-    return InvalidGrant("authorization code already used");
-  }
-  return grant;
+      auto taken, db.Exec("UPDATE oidc_authorization_codes SET redeemed_at = ? WHERE code_hash = ?"
+                          " AND redeemed_at IS NULL AND expires_at > ?",
+                          {store::Int(now), store::Text(hash), store::Int(now)}));
+  if (taken.affected != 1) return InvalidGrant("authorization code already used");
+  return Status::Ok();
+}
+
+Status AuthorizationCodes::RefuseReused(std::string_view code, std::string_view client_id) {
+  IDS_RETURN_IF_ERROR(MarkReusedAndRevoke(CodeHash(code), client_id));
+  return InvalidGrant("authorization code already used");
 }
 
 Status AuthorizationCodes::MarkReusedAndRevoke(const std::string& code_hash,

@@ -68,10 +68,24 @@ class AuthorizationCodes {
 
   // Takes the code once. invalid_grant (Status with OAuth error) when unknown, expired, already
   // used (and then revokes what it issued), for another client, or the redirect_uri or
-  // code_verifier does not match.
+  // code_verifier does not match. Verify, then Take, then RefuseReused when Take lost.
   Result<ApprovedAuthorization> Redeem(std::string_view code, std::string_view client_id,
                                        std::string_view redirect_uri,
                                        std::string_view code_verifier);
+
+  // Redeem in steps, so that the token endpoint takes the code in the same write transaction
+  // that records the tokens issued from it (one commit instead of two, and no moment when the
+  // code is taken but its tokens not yet recorded):
+  // Verify: every check of Redeem except taking the code (a code already used is refused and
+  // its tokens revoked here).
+  Result<ApprovedAuthorization> Verify(std::string_view code, std::string_view client_id,
+                                       std::string_view redirect_uri,
+                                       std::string_view code_verifier);
+  // Take: the conditional UPDATE, through `db` (the caller's transaction); invalid_grant when
+  // another redemption took it first. Then roll back, and call RefuseReused.
+  Status Take(store::Executor& db, std::string_view code);
+  // After a lost Take: marks the code reused, revokes what it issued, answers invalid_grant.
+  Status RefuseReused(std::string_view code, std::string_view client_id);
 
   // Records the jti of an access token issued from `code` (so a reuse can revoke it). When the
   // code was reused meanwhile, revokes the token at once and answers invalid_grant.

@@ -211,6 +211,21 @@ TEST_P(TokenFlowTest, ReusedCodeIsRefusedAndItsTokensRevoked) {
             std::string::npos);
 }
 
+// Two redemptions racing: both pass Verify, one Take wins (with its tokens' records in the same
+// transaction), the other loses and revokes what the winner got (RFC 6749 §4.1.2).
+TEST_P(TokenFlowTest, TheRedemptionThatLosesTheRaceRevokesTheWinnersTokens) {
+  auto code = codes_->Issue(Approved(client_id_));
+  ASSERT_TRUE(code.ok());
+  ASSERT_TRUE(codes_->Verify(*code, client_id_, kRedirect, kVerifier).ok());  // the loser, first
+  auto tokens = Redeem(client_id_, *code);                                     // the winner
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  ASSERT_EQ(Userinfo(tokens->access_token).status(), 200);
+  EXPECT_EQ(codes_->Take(*db_, *code).oauth_error(), "invalid_grant");
+  EXPECT_EQ(codes_->RefuseReused(*code, client_id_).oauth_error(), "invalid_grant");
+  EXPECT_EQ(Userinfo(tokens->access_token).status(), 401);
+  EXPECT_EQ(Redeem(client_id_, *code).status().oauth_error(), "invalid_grant");
+}
+
 TEST_P(TokenFlowTest, RefusalsOfTheCodeGrant) {
   auto code = codes_->Issue(Approved(client_id_));
   ASSERT_TRUE(code.ok());
@@ -236,13 +251,9 @@ TEST_P(TokenFlowTest, DpopBoundCodeNeedsTheSameKey) {
   p.Add("redirect_uri", kRedirect);
   p.Add("code_verifier", kVerifier);
   EXPECT_EQ(Call(*code_grant_, client_id_, p, "jkt-B").status().oauth_error(), "invalid_grant");
-  auto code2 = codes_->Issue(approved);
-  ASSERT_TRUE(code2.ok());
-  http::FormParams p2;
-  p2.Add("code", *code2);
-  p2.Add("redirect_uri", kRedirect);
-  p2.Add("code_verifier", kVerifier);
-  auto tokens = Call(*code_grant_, client_id_, p2, "jkt-A");
+  // A refused exchange did not use the code up: whoever holds it without the key cannot burn
+  // it for the client that has the key.
+  auto tokens = Call(*code_grant_, client_id_, p, "jkt-A");
   ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
   EXPECT_EQ(tokens->token_type, "DPoP");
   auto context = bearer_->AuthenticateToken(tokens->access_token);

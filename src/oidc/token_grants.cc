@@ -4,7 +4,12 @@ namespace idscheme::oidc {
 
 Status TokenGrants::Put(std::string_view jti, std::string_view subject,
                         const ApprovedAuthorization& grant, int64_t expires_at) {
-  return db_
+  return Put(db_, jti, subject, grant, expires_at);
+}
+
+Status TokenGrants::Put(store::Executor& db, std::string_view jti, std::string_view subject,
+                        const ApprovedAuthorization& grant, int64_t expires_at) {
+  return db
       .Exec(
           "INSERT INTO oidc_token_grants (jti, subject, grant_json, expires_at, client_id)"
           " VALUES (?, ?, ?, ?, ?)",

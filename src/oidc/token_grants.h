@@ -28,6 +28,9 @@ class TokenGrants {
 
   Status Put(std::string_view jti, std::string_view subject, const ApprovedAuthorization& grant,
              int64_t expires_at);
+  // The same within the caller's transaction (or any executor of this store).
+  static Status Put(store::Executor& db, std::string_view jti, std::string_view subject,
+                    const ApprovedAuthorization& grant, int64_t expires_at);
   // NotFound when the jti is unknown or its token expired.
   Result<TokenGrant> Find(std::string_view jti);
   // Drops the records of expired tokens; returns how many.
