@@ -242,13 +242,12 @@ http::Response LoginFlow::SubmitPhone(const http::Request& http) {
   }
   // Issue 4: action creation is limited per client address and per number, in the store (so
   // across nodes). Both answers are the same whether the number is enrolled or not.
-  auto by_address =
-      limiter_.Hit("addr:" + http.remote_address(), 60, options_.actions_per_address_per_minute);
-  auto by_phone = limiter_.Hit(PhoneKey(*phone), 3600, options_.actions_per_phone_per_hour);
-  if (!by_address.ok() || !by_phone.ok())
+  auto within = limiter_.HitAll(
+      {{"addr:" + http.remote_address(), 60, options_.actions_per_address_per_minute},
+       {PhoneKey(*phone), 3600, options_.actions_per_phone_per_hour}});
+  if (!within.ok())
     return RenderMessagePage(l.ctx.locale, "The service is temporarily unavailable.", 503);
-  if (!*by_address || !*by_phone)
-    return RenderMessagePage(l.ctx.locale, Text(l.ctx.locale, Msg::kTooMany), 429);
+  if (!*within) return RenderMessagePage(l.ctx.locale, Text(l.ctx.locale, Msg::kTooMany), 429);
 
   // The member may have been suspended since /authorize: ask again before anyone is disturbed.
   registry::Decision decision = CheckPolicy(l.session.request);

@@ -234,12 +234,15 @@ Result<int64_t> LoginSessions::PurgeExpired() {
   return a->affected + b->affected;
 }
 
-Result<bool> RateLimiter::Hit(std::string_view key, int64_t window_seconds, int limit) {
-  const int64_t now = clock_.NowSeconds();
+namespace {
+
+// One statement on both backends (SQLite >= 3.35, PostgreSQL): the store counts, so every node
+// shares the limit.
+Result<bool> CountHit(store::Executor& db, const Clock& clock, std::string_view key,
+                      int64_t window_seconds, int limit) {
+  const int64_t now = clock.NowSeconds();
   const int64_t window = now - now % window_seconds;
-  // One statement on both backends (SQLite >= 3.35, PostgreSQL): the store counts, so every
-  // node shares the limit.
-  auto r = db_.Exec(
+  auto r = db.Exec(
       "INSERT INTO login_rate (key, window_start, hits, expires_at) VALUES (?, ?, 1, ?) "
       "ON CONFLICT (key, window_start) DO UPDATE SET hits = login_rate.hits + 1 "
       "RETURNING hits",
@@ -247,6 +250,25 @@ Result<bool> RateLimiter::Hit(std::string_view key, int64_t window_seconds, int 
   if (!r.ok()) return r.status();
   if (r->rows.empty()) return Status::Internal("rate counter: no row");
   return r->rows[0].Int(0) <= limit;
+}
+
+}  // namespace
+
+Result<bool> RateLimiter::Hit(std::string_view key, int64_t window_seconds, int limit) {
+  return CountHit(db_, clock_, key, window_seconds, limit);
+}
+
+Result<bool> RateLimiter::HitAll(const std::vector<Limit>& limits) {
+  bool within = true;
+  IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    within = true;  // InTransaction may run this again
+    for (const Limit& l : limits) {
+      IDS_ASSIGN_OR_RETURN(bool ok, CountHit(tx, clock_, l.key, l.window_seconds, l.limit));
+      within = within && ok;
+    }
+    return Status::Ok();
+  }));
+  return within;
 }
 
 }  // namespace idscheme::login

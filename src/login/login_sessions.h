@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/random.h"
@@ -98,6 +99,15 @@ class RateLimiter {
  public:
   RateLimiter(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
   Result<bool> Hit(std::string_view key, int64_t window_seconds, int limit);
+
+  struct Limit {
+    std::string key;
+    int64_t window_seconds = 60;
+    int limit = 0;
+  };
+  // Counts a hit on each limit in one write transaction; true when every count is within its
+  // limit (every counter is incremented all the same, as separate Hit calls would).
+  Result<bool> HitAll(const std::vector<Limit>& limits);
 
  private:
   store::Database& db_;

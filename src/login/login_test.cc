@@ -242,6 +242,19 @@ TEST_P(SessionsTest, RateLimiterCountsPerWindowInTheStore) {
   EXPECT_GE(*purged, 2);
 }
 
+TEST_P(SessionsTest, RateLimiterCountsSeveralLimitsInOneWrite) {
+  RateLimiter limiter(*db_, clock_);
+  const std::vector<RateLimiter::Limit> limits = {{"addr:a", 60, 2}, {"phone:p", 3600, 3}};
+  EXPECT_TRUE(*limiter.HitAll(limits));
+  EXPECT_TRUE(*limiter.HitAll(limits));
+  EXPECT_FALSE(*limiter.HitAll(limits));  // the address is over its 2
+  // Every counter was counted, as separate hits would be: the phone is at 3 now.
+  EXPECT_FALSE(*limiter.Hit("phone:p", 3600, 3));
+  clock_.AdvanceSeconds(60);  // a new window for the address only
+  EXPECT_FALSE(*limiter.HitAll(limits));  // the phone is over its 3
+  EXPECT_TRUE(*limiter.Hit("addr:a", 60, 2));  // the address was counted once in its window
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SessionsTest, idscheme::testing::AllBackends(),
                          idscheme::testing::BackendName);
 
