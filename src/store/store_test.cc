@@ -868,5 +868,26 @@ TEST(TransientTest, MarkSurvivesContext) {
   EXPECT_FALSE(IsTransient(Status::Ok()));
 }
 
+// SQLite: no commit checkpoints the WAL (wal_autocheckpoint=0, so no writer waits for one); the
+// backend's own thread does, off the request path. Without it the database file would not grow
+// until the last connection closed, and the WAL would grow without bound.
+TEST_P(StoreTest, SqliteCheckpointsTheWalOffTheRequestPath) {
+  if (IsPg()) GTEST_SKIP() << "SQLite's WAL";
+  ASSERT_OK(Create("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB NOT NULL)"));
+  const fs::path file = dir_ / "store.db";
+  const auto size_before = fs::file_size(file);
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_OK(db_->Exec("INSERT INTO t (id, b) VALUES (?, ?)", {Int(i), Bytes(Pattern(4096))}));
+  }
+  // 200 pages and more written since: the checkpointer copies them within a few of its rounds.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (fs::file_size(file) < size_before + 200 * 4096 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // waits for the thread, not time
+  }
+  EXPECT_GE(fs::file_size(file), size_before + 200 * 4096);
+  EXPECT_EQ(Count("t"), 200);
+}
+
 }  // namespace
 }  // namespace idscheme::store
