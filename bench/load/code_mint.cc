@@ -18,7 +18,7 @@
 // one INSERT (AuthorizationCodes takes a Database, not a Transaction); the rate goes to stderr.
 //
 // Thread-safety: single-threaded.
-#include <charconv>
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -50,16 +50,6 @@ struct Options {
   long count = -1;
 };
 
-int Usage(bool asked = false) {
-  (asked ? std::cout : std::cerr)
-      << "usage: idscheme-code-mint --db PATH --client-id ID --member-id ID --redirect-uri URI\n"
-         "         --identities FILE --count N --out FILE [--scope SCOPE]\n"
-         "Issues N authorization codes (valid 60 s) into a node's store as the login pages do\n"
-         "after an approval; FILE (--identities) has one identity id a line; --out gets one\n"
-         "\"<code> <code_verifier>\" a line.\n";
-  return asked ? 0 : 2;
-}
-
 [[noreturn]] void Fail(const std::string& what) {
   std::fprintf(stderr, "code-mint: %s\n", what.c_str());
   std::exit(1);
@@ -89,38 +79,27 @@ std::vector<std::string> SplitScope(const std::string& scope) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "-h" || a == "--help") return Usage(true);
-    if (i + 1 >= argc) return Usage();
-    const std::string v = argv[++i];
-    if (a == "--db") {
-      o.db = v;
-    } else if (a == "--client-id") {
-      o.client_id = v;
-    } else if (a == "--member-id") {
-      o.member_id = v;
-    } else if (a == "--redirect-uri") {
-      o.redirect_uri = v;
-    } else if (a == "--identities") {
-      o.identities_file = v;
-    } else if (a == "--out") {
-      o.out = v;
-    } else if (a == "--scope") {
-      o.scope = v;
-    } else if (a == "--count") {
-      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), o.count);
-      if (ec != std::errc() || end != v.data() + v.size()) return Usage();
-    } else {
-      return Usage();
-    }
-  }
+  CLI::App app{
+      "Issues N authorization codes (valid 60 s) into a node's store as the login pages do after "
+      "an approval (bench/compare's token_code workload).",
+      "idscheme-code-mint"};
+  app.add_option("--db", o.db, "the node's SQLite store (its file)")->required();
+  app.add_option("--client-id", o.client_id, "the client the codes are for")->required();
+  app.add_option("--member-id", o.member_id, "the client's member")->required();
+  app.add_option("--redirect-uri", o.redirect_uri, "one of the client's redirect URIs")
+      ->required();
+  app.add_option("--identities", o.identities_file, "a file with one identity id a line")
+      ->required();
+  app.add_option("--count", o.count, "how many codes")->required()->check(CLI::PositiveNumber);
+  app.add_option("--out", o.out, "where the codes go: \"<code> <code_verifier>\" a line")
+      ->required();
+  app.add_option("--scope", o.scope, "the scope, space-separated, starting with openid")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   const std::vector<std::string> scopes = SplitScope(o.scope);
   // OIDC Core §3.1.2.1: an OpenID Connect login has openid in its scope.
   const bool has_openid = !scopes.empty() && scopes.front() == "openid";
-  if (o.db.empty() || o.client_id.empty() || o.member_id.empty() || o.redirect_uri.empty() ||
-      o.identities_file.empty() || o.out.empty() || o.count < 1 || !has_openid)
-    return Usage();
+  if (!has_openid) Fail("--scope must start with openid, single spaces between values");
 
   std::ifstream in(o.identities_file);
   if (!in) Fail("cannot read " + o.identities_file);

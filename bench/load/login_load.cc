@@ -31,6 +31,7 @@
 // (an RP would; the driver's CPU is the machine's too).
 #include <utility>  // before Boost.Asio (GCC 12)
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
@@ -38,7 +39,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -364,56 +364,37 @@ class Driver {
   const idscheme::Clock& clock_ = idscheme::SystemClock::Instance();
 };
 
-int Usage(bool asked = false) {
-  (asked ? std::cout : std::cerr) << "usage: idscheme-login-load --server URL --client-id ID --client-key FILE\n"
-               "         --redirect-uri URI --persons FILE [--devices FILE] [--users N]\n"
-               "         [--duration SECONDS] [--scope SCOPE] [--enroll-only]\n"
-               "Complete logins (PAR, authorize, the phone's approval, token, userinfo) against a\n"
-               "running idscheme node; FILE has one \"<phone> <activation code>\" per line.\n";
-  return asked ? 0 : 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "-h" || a == "--help") return Usage(true);
-    if (a == "--enroll-only") {
-      o.enroll_only = true;
-      continue;
-    }
-    if (i + 1 >= argc) return Usage();
-    const std::string v = argv[++i];
-    if (a == "--server") {
-      o.server = v;
-    } else if (a == "--client-id") {
-      o.client_id = v;
-    } else if (a == "--client-key") {
-      o.client_key_file = v;
-    } else if (a == "--redirect-uri") {
-      o.redirect_uri = v;
-    } else if (a == "--persons") {
-      o.persons_file = v;
-    } else if (a == "--scope") {
-      o.scope = v;
-    } else if (a == "--devices") {
-      o.devices_file = v;
-    } else if (a == "--users") {
-      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), o.users);
-      if (ec != std::errc() || end != v.data() + v.size()) return Usage();
-    } else if (a == "--duration") {
-      char* end = nullptr;
-      o.duration = std::strtod(v.c_str(), &end);
-      if (v.empty() || end != v.c_str() + v.size()) return Usage();
-    } else {
-      return Usage();
-    }
-  }
-  if (o.server.rfind("http://", 0) != 0 || o.client_id.empty() || o.client_key_file.empty() ||
-      o.redirect_uri.empty() || o.persons_file.empty() || o.users < 1 || o.duration <= 0)
-    return Usage();
+  CLI::App app{
+      "Complete logins (PAR, authorize, the phone's approval, token, userinfo) against a running "
+      "idscheme node, by scripted clients (bench/compare's login workload).",
+      "idscheme-login-load"};
+  app.add_option("--server", o.server, "the node, http://host:port")
+      ->required()
+      ->check([](const std::string& v) {
+        return v.rfind("http://", 0) == 0 ? std::string() : std::string("not an http:// URL");
+      });
+  app.add_option("--client-id", o.client_id, "the service provider's client")->required();
+  app.add_option("--client-key", o.client_key_file, "its private key, a JWK in a file")
+      ->required();
+  app.add_option("--redirect-uri", o.redirect_uri, "one of its redirect URIs")->required();
+  app.add_option("--persons", o.persons_file,
+                 "a file with one \"<phone> <activation code>\" per line")
+      ->required();
+  app.add_option("--devices", o.devices_file,
+                 "enrolled phones, kept between runs (activation codes are single-use)");
+  app.add_option("--users", o.users, "concurrent scripted logins")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--duration", o.duration, "seconds of logins")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--scope", o.scope, "the scope asked for")->capture_default_str();
+  app.add_flag("--enroll-only", o.enroll_only, "enrol the phones (into --devices) and stop");
+  CLI11_PARSE(app, argc, argv);
 
   std::ifstream key_in(o.client_key_file);
   std::string key_text((std::istreambuf_iterator<char>(key_in)), std::istreambuf_iterator<char>());
