@@ -14,7 +14,7 @@
 #include "identity/identity_test_util.h"
 #include "oauth/basic_auth.h"
 #include "oauth/oauth_context.h"
-#include "oidc/oidc_test_env.h"
+#include "oidc/person_test_env.h"
 #include "oidc/provider.h"
 #include "oidc/subject.h"
 #include "store/migrations.h"
@@ -32,30 +32,12 @@ constexpr char kBye[] = "https://rp.example/bye";
 constexpr char kByeWithQuery[] = "https://rp.example/bye?lang=nl";
 const std::vector<uint8_t> kSubjectSecret(32, 0x5a);
 
-class LogoutTest : public testenv::OidcTest {
+class LogoutTest : public testenv::OidcPersonTest {
  protected:
   void SetUp() override {
-    testenv::OidcTest::SetUp();
+    testenv::OidcPersonTest::SetUp();
     if (HasFatalFailure() || IsSkipped()) return;
-    std::vector<store::Migration> all = testenv::AllMigrations();
-    for (auto& m : identity::Migrations()) all.push_back(m);
-    std::sort(all.begin(), all.end(),
-              [](const auto& a, const auto& b) { return a.version < b.version; });
-    Status migrated = store::Migrate(*db_, all);
-    ASSERT_TRUE(migrated.ok()) << migrated.ToString();
-    registry::NewMember r;
-    r.role = registry::Role::kIdentityRegistrar;
-    r.display_name = "Registrar";
-    r.legal_id = "BE0999999999";
-    r.contacts.email = "ops@registrar.example";
-    auto registrar = registry_->members().Create(r, "operator");
-    ASSERT_TRUE(registrar.ok()) << registrar.status().ToString();
-    identities_ = std::make_unique<identity::Identities>(*db_, clock_, random_);
-    auto body = identity::ParseNewIdentity(identity::testing::SampleIdentity());
-    ASSERT_TRUE(body.ok()) << body.status().ToString();
-    auto person = identities_->Create(identity::Actor::Operator(), registrar->id, *body);
-    ASSERT_TRUE(person.ok()) << person.status().ToString();
-    person_id_ = person->id;
+    person_id_ = person_.id;
 
     oauth::OAuthConfig config;
     config.issuer = kIssuer;
@@ -212,7 +194,6 @@ class LogoutTest : public testenv::OidcTest {
     return jws.ok() ? json::parse(jws->payload) : json();
   }
 
-  std::unique_ptr<identity::Identities> identities_;
   std::string person_id_;
   std::unique_ptr<oauth::OAuthContext> oauth_;
   std::unique_ptr<Provider> provider_;  // after oauth_: unregisters itself first

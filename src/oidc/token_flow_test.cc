@@ -15,7 +15,7 @@
 #include "oauth/revocation.h"
 #include "oidc/discovery.h"
 #include "oidc/grants/authorization_code.h"
-#include "oidc/oidc_test_env.h"
+#include "oidc/person_test_env.h"
 #include "oidc/provider.h"
 #include "oidc/subject.h"
 #include "oidc/userinfo.h"
@@ -33,30 +33,11 @@ using testenv::kVerifier;
 
 const std::vector<uint8_t> kSubjectSecret(32, 0x5a);
 
-class TokenFlowTest : public testenv::OidcTest {
+class TokenFlowTest : public testenv::OidcPersonTest {
  protected:
   void SetUp() override {
-    testenv::OidcTest::SetUp();
+    testenv::OidcPersonTest::SetUp();
     if (HasFatalFailure() || IsSkipped()) return;
-    std::vector<store::Migration> all = testenv::AllMigrations();
-    for (auto& m : identity::Migrations()) all.push_back(m);
-    std::sort(all.begin(), all.end(),
-              [](const auto& a, const auto& b) { return a.version < b.version; });
-    Status migrated = store::Migrate(*db_, all);
-    ASSERT_TRUE(migrated.ok()) << migrated.ToString();
-    registry::NewMember r;
-    r.role = registry::Role::kIdentityRegistrar;
-    r.display_name = "Registrar";
-    r.legal_id = "BE0999999999";
-    r.contacts.email = "ops@registrar.example";
-    auto registrar = registry_->members().Create(r, "operator");
-    ASSERT_TRUE(registrar.ok()) << registrar.status().ToString();
-    identities_ = std::make_unique<identity::Identities>(*db_, clock_, random_);
-    auto body = identity::ParseNewIdentity(identity::testing::SampleIdentity());
-    ASSERT_TRUE(body.ok()) << body.status().ToString();
-    auto person = identities_->Create(identity::Actor::Operator(), registrar->id, *body);
-    ASSERT_TRUE(person.ok()) << person.status().ToString();
-    person_ = *person;
 
     oauth::AccessTokenOptions at;
     at.issuer = kIssuer;
@@ -148,8 +129,6 @@ class TokenFlowTest : public testenv::OidcTest {
     return claims.ok() ? *claims : json();
   }
 
-  std::unique_ptr<identity::Identities> identities_;
-  identity::Identity person_;
   std::unique_ptr<oauth::AccessTokenService> access_tokens_;
   std::unique_ptr<oauth::BearerAuthenticator> bearer_;
   std::unique_ptr<AuthorizationCodes> codes_;
