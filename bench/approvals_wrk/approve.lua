@@ -9,28 +9,13 @@ local common = require("common")
 common.install()
 
 local requests = {}
-local threads_total = tonumber(os.getenv("BENCH_THREADS") or "1")
-local index = 0
 
 function init(args)
-  local mine = thread_id or 0
-  local n = 0
-  for line in io.lines(os.getenv("BENCH_REQUESTS")) do
-    if n % threads_total == mine then
-      local path, auth, body = line:match("^([^\t]+)\t([^\t]+)\t(.*)$")
-      table.insert(requests, wrk.format("POST", path,
-        {["Authorization"] = auth, ["Content-Type"] = "application/json"}, body))
-    end
-    n = n + 1
-  end
+  common.my_lines(os.getenv("BENCH_REQUESTS"), function(line)
+    local path, auth, body = line:match("^([^\t]+)\t([^\t]+)\t(.*)$")
+    table.insert(requests, wrk.format("POST", path,
+      {["Authorization"] = auth, ["Content-Type"] = "application/json"}, body))
+  end)
 end
 
-function request()
-  index = index + 1
-  local r = requests[index]
-  if r == nil then
-    exhausted = exhausted + 1
-    r = requests[#requests]
-  end
-  return r
-end
+function request() return common.once(requests) end

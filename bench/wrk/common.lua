@@ -68,6 +68,30 @@ function M.delay()
   return ms
 end
 
+-- This thread's share of the lines of the file at `path` (BENCH_THREADS: wrk's -t; thread N of
+-- T takes lines N, N+T, ...), each passed to `each`: pre-signed requests are sent once across
+-- all threads.
+local threads_total = tonumber(os.getenv("BENCH_THREADS") or "1")
+function M.my_lines(path, each)
+  local me, n = thread_id or 0, 0
+  for line in io.lines(path) do
+    if n % threads_total == me then each(line) end
+    n = n + 1
+  end
+end
+
+-- The next of `list`, each once; past its end, counts one "exhausted" and repeats the last (the
+-- run is then thrown away by bench/compare or bench/approvals).
+function M.once(list)
+  M.taken = (M.taken or 0) + 1
+  local item = list[M.taken]
+  if item == nil then
+    exhausted = exhausted + 1
+    item = list[#list]
+  end
+  return item
+end
+
 -- Installs the hooks as wrk's globals; a workload script calls this, then defines request().
 function M.install()
   setup = M.setup

@@ -13,24 +13,15 @@ local common = require("common")
 common.install()
 
 local codes, verifiers, assertions = {}, {}, {}
-local threads_total = tonumber(os.getenv("BENCH_THREADS") or "1")
 local index = 0
 
-local function mine(path, each)
-  local me, n = thread_id or 0, 0
-  for line in io.lines(path) do
-    if n % threads_total == me then each(line) end
-    n = n + 1
-  end
-end
-
 function init(args)
-  mine(os.getenv("BENCH_CODES"), function(line)
+  common.my_lines(os.getenv("BENCH_CODES"), function(line)
     local code, verifier = line:match("^(%S+) (%S+)$")
     table.insert(codes, code)
     table.insert(verifiers, verifier)
   end)
-  mine(os.getenv("BENCH_ASSERTIONS"), function(line) table.insert(assertions, line) end)
+  common.my_lines(os.getenv("BENCH_ASSERTIONS"), function(line) table.insert(assertions, line) end)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end

@@ -8,16 +8,9 @@ local common = require("common")
 common.install()
 
 local assertions = {}
-local threads_total = tonumber(os.getenv("BENCH_THREADS") or "1")
-local index = 0
 
 function init(args)
-  local mine = thread_id or 0
-  local n = 0
-  for line in io.lines(os.getenv("BENCH_ASSERTIONS")) do
-    if n % threads_total == mine then table.insert(assertions, line) end
-    n = n + 1
-  end
+  common.my_lines(os.getenv("BENCH_ASSERTIONS"), function(line) table.insert(assertions, line) end)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
@@ -27,11 +20,5 @@ local prefix = "grant_type=client_credentials" ..
   "&client_assertion="
 
 function request()
-  index = index + 1
-  local a = assertions[index]
-  if a == nil then
-    exhausted = exhausted + 1
-    a = assertions[#assertions] or ""
-  end
-  return wrk.format(nil, nil, nil, prefix .. a)
+  return wrk.format(nil, nil, nil, prefix .. (common.once(assertions) or ""))
 end
