@@ -1,8 +1,9 @@
 // Fuzz target: client metadata validation (registry/client_metadata.h). Input is JSON text, as
 // the admin API and the CLI receive it. Whatever validates must keep the validator's promises:
 // its output validates again to the same thing, reads back from storage unchanged, every
-// redirect URI is https (or loopback http) without fragment or wildcard, and a pairwise client
-// that logs users in has a sector identifier. The raw text is also tried as one redirect URI.
+// redirect URI is https (or loopback http) without fragment or wildcard, a pairwise client that
+// logs users in has a sector identifier, and a sector_identifier_uri has URIs to vouch for. The
+// raw text is also tried as one redirect URI.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "crypto/json.h"
 #include "registry/client_metadata.h"
+#include "registry/sector_document.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace idscheme::registry;
@@ -40,6 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool sees_users =
       metadata->HasGrant(kGrantAuthorizationCode) || metadata->HasGrant(kGrantCiba);
   if (metadata->subject_type == "pairwise" && sees_users && SectorIdentifier(*metadata).empty())
+    std::abort();
+  // OIDC Registration §5: a registered sector_identifier_uri has something to vouch for.
+  if (!metadata->sector_identifier_uri.empty() && !UrisSectorDocumentMustList(*metadata).ok())
     std::abort();
   if (metadata->token_endpoint_auth_method == kAuthPrivateKeyJwt && !metadata->jwks &&
       metadata->jwks_uri.empty())

@@ -9,6 +9,7 @@
 #include "registry/agreement.h"
 #include "registry/claims.h"
 #include "registry/internal/fields.h"
+#include "registry/sector_document.h"
 
 namespace idscheme::registry {
 
@@ -473,6 +474,8 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
     if (m.subject_type != "pairwise")
       return FieldError("sector_identifier_uri", "only for subject_type pairwise");
     IDS_RETURN_IF_ERROR(ParseUrl(m.sector_identifier_uri, "sector_identifier_uri", false).status());
+    // OIDC Registration §5: the document vouches for URIs the client registers; it needs one.
+    IDS_RETURN_IF_ERROR(UrisSectorDocumentMustList(m).status());
   }
   if (m.subject_type == "pairwise" && SeesUsers(m) && m.sector_identifier_uri.empty()) {
     if (code_flow) {
@@ -484,9 +487,12 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
                           "required for pairwise subjects when redirect_uris name several hosts "
                           "(OIDC Core §8.1)");
     } else if (m.jwks_uri.empty() && m.backchannel_client_notification_endpoint.empty()) {
-      return FieldError("sector_identifier_uri",
-                        "required for a pairwise CIBA client without jwks_uri or notification "
-                        "endpoint (CIBA Core §4)");
+      // CIBA Core §4: without redirect URIs, the sector is the host of one of these (a
+      // sector_identifier_uri document would have nothing to list).
+      return FieldError("jwks_uri",
+                        "a pairwise CIBA client needs a jwks_uri or a "
+                        "backchannel_client_notification_endpoint, whose host is its sector "
+                        "(CIBA Core §4); or register subject_type public");
     }
   }
 

@@ -360,7 +360,17 @@ INSTANTIATE_TEST_SUITE_P(
                                  {"urn:openid:params:grant-type:ciba"}),
                             "backchannel_token_delivery_mode", "poll"),
                        "token_endpoint_auth_method", "client_secret_basic"),
-                  "sector_identifier_uri: required for a pairwise CIBA client"},
+                  "jwks_uri: a pairwise CIBA client needs a jwks_uri or a "
+                  "backchannel_client_notification_endpoint"},
+        // OIDC Registration §5: a sector document would have nothing of this client's to list.
+        Rejection{"CibaPairwiseSectorVouchingForNothing",
+                  With(With(With(With(Without(kCc, "jwks"), "grant_types",
+                                      {"urn:openid:params:grant-type:ciba"}),
+                                 "backchannel_token_delivery_mode", "poll"),
+                            "token_endpoint_auth_method", "client_secret_basic"),
+                       "sector_identifier_uri", "https://rp.example/sector.json"),
+                  "sector_identifier_uri: the client registers no redirect_uris, jwks_uri or "
+                  "backchannel_client_notification_endpoint"},
         // Subjects: OIDC Core §8.1, OIDC Registration §2.
         Rejection{"SubjectType", With(kWeb, "subject_type", "random"),
                   "subject_type: must be pairwise or public"},
