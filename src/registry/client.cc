@@ -14,6 +14,7 @@
 #include "http/router.h"
 #include "registry/internal/fields.h"
 #include "registry/internal/request_reads.h"
+#include "registry/sector_document.h"
 
 namespace idscheme::registry {
 
@@ -202,8 +203,25 @@ std::string Clients::NewSecret() {
   return Base64UrlEncode(bytes);
 }
 
+Status Clients::VerifySectorDocument(const ClientMetadata& metadata) const {
+  const std::string& url = metadata.sector_identifier_uri;
+  if (url.empty()) return Status::Ok();
+  // Before fetching: a client with nothing for the document to list is refused as it is.
+  IDS_RETURN_IF_ERROR(UrisSectorDocumentMustList(metadata).status());
+  if (!sector_fetcher_)
+    return Status::FailedPrecondition(
+        "cannot verify sector_identifier_uri: no fetcher configured");
+  // OIDC Registration §5: the OP MUST fetch the document and check it.
+  Result<std::string> body = sector_fetcher_(url);
+  if (!body.ok())
+    return FieldError("sector_identifier_uri",
+                      "cannot fetch " + url + " (" + body.status().message() + ")");
+  return CheckSectorDocument(metadata, *body);
+}
+
 Result<ClientWithSecret> Clients::Create(std::string_view member_id, const ClientMetadata& metadata,
                                          std::string_view registered_by, std::string_view actor) {
+  IDS_RETURN_IF_ERROR(VerifySectorDocument(metadata));  // network I/O: outside the transaction
   internal::RegistryWrite write;  // this request reads its own change back
   ClientWithSecret out;
   Client& c = out.client;
@@ -268,6 +286,7 @@ Result<std::vector<Client>> Clients::ListByMember(std::string_view member_id) {
 
 Result<ClientWithSecret> Clients::Update(std::string_view client_id, const ClientMetadata& metadata,
                                          std::string_view actor) {
+  IDS_RETURN_IF_ERROR(VerifySectorDocument(metadata));  // network I/O: outside the transaction
   internal::RegistryWrite write;  // this request reads its own change back
   ClientWithSecret out;
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {

@@ -17,11 +17,19 @@
 // before a suspension stay dead. A secret rotation does not bump it: tokens already issued stay
 // valid (suspend and reinstate the client to revoke them too).
 //
+// A sector_identifier_uri is fetched at every Create and Update that registers one, before the
+// write transaction (no network I/O while the store's writer is held), and the client is
+// accepted only when the document vouches for it (sector_document.h, OIDC Registration §5).
+// The registry does no network I/O itself: the fetcher is injected (SetSectorFetcher; the node
+// passes its HTTPS client, with the settings of jwks_uri).
+//
 // Thread-safety: Clients keeps only caches of what it read (behind a mutex, or per thread) and is
-// safe from any thread.
+// safe from any thread, once its sector fetcher is set (set it before use, never while requests
+// run).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -70,23 +78,34 @@ struct ClientWithSecret {
 // The hex SHA-256 kept for a secret.
 std::string HashClientSecret(std::string_view secret);
 
+// Fetches a document a client registered by URL: the body of a 200 answer. Any other status, and
+// every network or TLS failure, is an error whose message gives the reason. Called from any
+// thread.
+using DocumentFetcher = std::function<Result<std::string>(std::string_view url)>;
+
 class Clients {
  public:
   Clients(store::Database& db, const Clock& clock, Random& random, const StatusHooks& hooks);
   ~Clients();
   Clients(Clients&&) noexcept;
 
+  // How sector_identifier_uri documents are fetched. Set before use. Without one, registering a
+  // sector_identifier_uri fails (FailedPrecondition): it cannot be verified.
+  void SetSectorFetcher(DocumentFetcher fetcher) { sector_fetcher_ = std::move(fetcher); }
+
   // Registers a client for `member_id` (metadata from ValidateClientMetadata). The member must
   // not be terminated; user-facing grants need a service provider. `registered_by`: the member id
   // of whoever registers it, or "operator"; a value added reseller may register only for a
-  // service provider it brought in.
+  // service provider it brought in. A sector_identifier_uri is fetched and checked first
+  // (InvalidArgument on sector_identifier_uri when it cannot be fetched or does not vouch).
   Result<ClientWithSecret> Create(std::string_view member_id, const ClientMetadata& metadata,
                                   std::string_view registered_by, std::string_view actor);
   Result<Client> Get(std::string_view client_id);
   // The member's clients, by client_id (deleted ones too).
   Result<std::vector<Client>> ListByMember(std::string_view member_id);
   // Replaces the metadata. Moving to a secret method generates a secret (returned once); moving
-  // away from one erases the hash. Not for a deleted client.
+  // away from one erases the hash. Not for a deleted client. A sector_identifier_uri is fetched
+  // and checked again, as at Create.
   Result<ClientWithSecret> Update(std::string_view client_id, const ClientMetadata& metadata,
                                   std::string_view actor);
   Result<Client> Suspend(std::string_view client_id, std::string_view actor);
@@ -104,11 +123,14 @@ class Clients {
   Result<Client> Transition(std::string_view client_id, ClientStatus to, std::string_view action,
                             std::string_view actor);
   std::string NewSecret();
+  // OIDC Registration §5: fetches metadata.sector_identifier_uri, if any, and checks it.
+  Status VerifySectorDocument(const ClientMetadata& metadata) const;
 
   store::Database& db_;
   const Clock& clock_;
   Random& random_;
   const StatusHooks& hooks_;
+  DocumentFetcher sector_fetcher_;
   class ParsedMetadata;
   std::unique_ptr<ParsedMetadata> parsed_metadata_;
 };

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "common/base64url.h"
 #include "http/router.h"
 #include "registry/registry_test_util.h"
@@ -159,12 +163,162 @@ TEST_P(ClientTest, UpdateRefusesToMovePairwiseSubjects) {
                                            0),
             0u)
       << moved.status().message();
-  // With a sector_identifier_uri on the old host, the client may move.
+  // With a sector_identifier_uri on the old host (whose document lists the new URI), the client
+  // may move.
+  registry_->clients().SetSectorFetcher([](std::string_view url) -> Result<std::string> {
+    if (url != "https://rp.example/sector.json") return Status::Unavailable("fetch: HTTP 404");
+    return std::string(R"(["https://other.example/cb"])");
+  });
   json kept = WebClientMetadata("https://other.example/cb");
   kept["sector_identifier_uri"] = "https://rp.example/sector.json";
-  EXPECT_TRUE(registry_->clients()
-                  .Update(c.client.client_id, *ValidateClientMetadata(kept), "operator")
-                  .ok());
+  auto u =
+      registry_->clients().Update(c.client.client_id, *ValidateClientMetadata(kept), "operator");
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u->client.sector_identifier, "rp.example");
+}
+
+// OIDC Registration §5: the sector_identifier_uri is fetched at Create and at every Update, and
+// the client is accepted only when the document lists its redirect URIs.
+class SectorTest : public ClientTest {
+ protected:
+  void SetUp() override {
+    ClientTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    registry_->clients().SetSectorFetcher([this](std::string_view url) -> Result<std::string> {
+      fetched_.emplace_back(url);
+      // A write while fetching: it would wait for the writer (and fail on SQLite) if the
+      // fetch ran inside the registry's write transaction.
+      NewMember m{Role::kServiceProvider, "Bystander", "BE0123456789", {"ops@b.example", ""}, ""};
+      auto written = registry_->members().Create(m, "operator");
+      if (!written.ok()) return written.status().WithContext("the store's writer was held");
+      auto it = documents_.find(std::string(url));
+      if (it == documents_.end()) return Status::Unavailable("fetch: HTTP 404");
+      return it->second;
+    });
+    shop_ = AddMember(Role::kServiceProvider, "Shop");
+  }
+
+  // Valid metadata: redirect URIs on two hosts, one sector.
+  static ClientMetadata TwoHosts() {
+    json m = WebClientMetadata("https://a.shop.example/cb");
+    m["redirect_uris"].push_back("https://b.shop.example/cb");
+    m["sector_identifier_uri"] = "https://shop.example/sector.json";
+    auto v = ValidateClientMetadata(m);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? *v : ClientMetadata{};
+  }
+
+  std::map<std::string, std::string> documents_;
+  std::vector<std::string> fetched_;
+  Member shop_;
+};
+
+TEST_P(SectorTest, AListingDocumentIsAccepted) {
+  documents_["https://shop.example/sector.json"] =
+      R"(["https://b.shop.example/cb", "https://elsewhere.example/cb", "https://a.shop.example/cb"])";
+  auto c = registry_->clients().Create(shop_.id, TwoHosts(), "operator", "operator");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->client.sector_identifier, "shop.example");
+  EXPECT_EQ(fetched_, std::vector<std::string>{"https://shop.example/sector.json"});
+  EXPECT_EQ(AuditEntries("client.create").size(), 1u);
+}
+
+TEST_P(SectorTest, ADocumentMissingARedirectUriIsRefusedAndNothingIsStored) {
+  documents_["https://shop.example/sector.json"] = R"(["https://a.shop.example/cb"])";
+  auto c = registry_->clients().Create(shop_.id, TwoHosts(), "operator", "operator");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(c.status().message(),
+            "sector_identifier_uri: the document at https://shop.example/sector.json does not "
+            "list redirect_uris[1] \"https://b.shop.example/cb\" (OIDC Registration §5: it must "
+            "list every URI the client registers, exactly); add it to the document");
+  EXPECT_TRUE(registry_->clients().ListByMember(shop_.id)->empty());
+  EXPECT_TRUE(AuditEntries("client.create").empty());
+}
+
+TEST_P(SectorTest, AFetchFailureNamesTheUrlAndTheReason) {
+  auto c = registry_->clients().Create(shop_.id, TwoHosts(), "operator", "operator");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(c.status().message(),
+            "sector_identifier_uri: cannot fetch https://shop.example/sector.json (fetch: HTTP "
+            "404)");
+  EXPECT_TRUE(registry_->clients().ListByMember(shop_.id)->empty());
+}
+
+TEST_P(SectorTest, WithoutAFetcherNothingIsVerifiedSoNothingIsRegistered) {
+  registry_->clients().SetSectorFetcher(nullptr);
+  auto c = registry_->clients().Create(shop_.id, TwoHosts(), "operator", "operator");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(c.status().message(), "cannot verify sector_identifier_uri: no fetcher configured");
+  // A client without a sector_identifier_uri needs no fetcher.
+  AddClient(shop_.id, WebClientMetadata());
+  EXPECT_TRUE(fetched_.empty());
+}
+
+TEST_P(SectorTest, EveryUpdateFetchesTheDocumentAgain) {
+  documents_["https://shop.example/sector.json"] =
+      R"(["https://a.shop.example/cb", "https://b.shop.example/cb"])";
+  auto c = registry_->clients().Create(shop_.id, TwoHosts(), "operator", "operator");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  // The document changed since: an update is checked against today's document.
+  documents_["https://shop.example/sector.json"] = R"(["https://a.shop.example/cb"])";
+  ClientMetadata renamed = TwoHosts();
+  renamed.client_name = "Renamed";
+  auto u = registry_->clients().Update(c->client.client_id, renamed, "operator");
+  ASSERT_FALSE(u.ok());
+  EXPECT_NE(u.status().message().find("does not list redirect_uris[1]"), std::string::npos)
+      << u.status().message();
+  EXPECT_EQ(registry_->clients().Get(c->client.client_id)->metadata.client_name, "Acme web");
+  // Dropping the unlisted URI makes the update acceptable again.
+  renamed.redirect_uris.pop_back();
+  auto ok = registry_->clients().Update(c->client.client_id, renamed, "operator");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->client.metadata.client_name, "Renamed");
+  EXPECT_EQ(fetched_.size(), 3u);
+}
+
+// CIBA Core §4: a client without redirect URIs is vouched for by its jwks_uri and notification
+// endpoint, each of which the document must list.
+TEST_P(SectorTest, ACibaClientsDocumentListsItsJwksUriAndNotificationEndpoint) {
+  auto ciba = ValidateClientMetadata(
+      {{"grant_types", {"urn:openid:params:grant-type:ciba"}},
+       {"backchannel_token_delivery_mode", "ping"},
+       {"backchannel_client_notification_endpoint", "https://notify.shop.example/ciba"},
+       {"jwks_uri", "https://keys.shop.example/jwks"},
+       {"sector_identifier_uri", "https://shop.example/sector.json"}});
+  ASSERT_TRUE(ciba.ok()) << ciba.status().ToString();
+  documents_["https://shop.example/sector.json"] = R"(["https://keys.shop.example/jwks"])";
+  auto refused = registry_->clients().Create(shop_.id, *ciba, "operator", "operator");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(
+      refused.status().message().find("does not list backchannel_client_notification_endpoint "
+                                      "\"https://notify.shop.example/ciba\""),
+      std::string::npos)
+      << refused.status().message();
+  documents_["https://shop.example/sector.json"] =
+      R"(["https://notify.shop.example/ciba", "https://keys.shop.example/jwks"])";
+  auto c = registry_->clients().Create(shop_.id, *ciba, "operator", "operator");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->client.sector_identifier, "shop.example");
+}
+
+// Metadata that did not come through ValidateClientMetadata is refused too, before any fetch.
+TEST_P(SectorTest, NothingToVouchForIsRefusedWithoutFetching) {
+  auto api =
+      ValidateClientMetadata({{"grant_types", {"client_credentials"}}, {"jwks", TestJwks()}});
+  ASSERT_TRUE(api.ok());
+  api->sector_identifier_uri = "https://shop.example/sector.json";
+  auto c = registry_->clients().Create(shop_.id, *api, "operator", "operator");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message().rfind("sector_identifier_uri: the client registers no "
+                                       "redirect_uris, jwks_uri or "
+                                       "backchannel_client_notification_endpoint",
+                                       0),
+            0u)
+      << c.status().message();
+  EXPECT_TRUE(fetched_.empty());
 }
 
 TEST_P(ClientTest, TransitionsAndDeletionIsFinal) {
@@ -281,10 +435,10 @@ TEST_P(ClientTest, FindClientShowsChangedMetadataAtOnce) {
             std::vector<std::string>{"https://rp.example/new"});
   // Behind the registry's back too (another node's update).
   json other = WebClientMetadata("https://rp.example/other");
-  ASSERT_TRUE(db_->Exec("UPDATE registry_clients SET metadata = ? WHERE client_id = ?",
-                        {store::Text(ValidateClientMetadata(other)->ToJson().dump()),
-                         store::Text(id)})
-                  .ok());
+  ASSERT_TRUE(
+      db_->Exec("UPDATE registry_clients SET metadata = ? WHERE client_id = ?",
+                {store::Text(ValidateClientMetadata(other)->ToJson().dump()), store::Text(id)})
+          .ok());
   EXPECT_EQ(registry_->FindClient(id)->metadata.redirect_uris,
             std::vector<std::string>{"https://rp.example/other"});
 }
@@ -334,6 +488,8 @@ TEST_P(ClientTest, WhoMayOwnAndRegisterClients) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ClientTest, idscheme::testing::AllBackends(),
+                         idscheme::testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, SectorTest, idscheme::testing::AllBackends(),
                          idscheme::testing::BackendName);
 
 }  // namespace
