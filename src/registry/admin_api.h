@@ -16,7 +16,9 @@
 //   POST   /admin/v1/clients/{client_id}/suspend      (also /reinstate, /rotate-secret)
 //
 // A response that creates or rotates a client secret carries it once ("client_secret"); it is
-// never readable again. Errors are {"error", "error_description"}: bad input 400 invalid_request
+// never readable again. Registering or replacing a client's metadata with a
+// sector_identifier_uri fetches that document first (sector_document.h): 400 invalid_request
+// naming what it misses or why it could not be fetched. Errors are {"error", "error_description"}: bad input 400 invalid_request
 // naming the field ("redirect_uris[0]: must use https ..."), unknown ids 404, transitions the
 // state forbids (anything after termination or deletion) 400 failed_precondition, a caller that
 // cannot be authenticated 401, a caller that is not an active scheme manager's active client 403.

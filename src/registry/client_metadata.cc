@@ -491,8 +491,8 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
       // sector_identifier_uri document would have nothing to list).
       return FieldError("jwks_uri",
                         "a pairwise CIBA client needs a jwks_uri or a "
-                        "backchannel_client_notification_endpoint, whose host is its sector "
-                        "(CIBA Core §4); or register subject_type public");
+                        "backchannel_client_notification_endpoint, whose host is its sector; "
+                        "or register subject_type public");
     }
   }
 

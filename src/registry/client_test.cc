@@ -230,8 +230,8 @@ TEST_P(SectorTest, ADocumentMissingARedirectUriIsRefusedAndNothingIsStored) {
   EXPECT_EQ(c.status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(c.status().message(),
             "sector_identifier_uri: the document at https://shop.example/sector.json does not "
-            "list redirect_uris[1] \"https://b.shop.example/cb\" (OIDC Registration §5: it must "
-            "list every URI the client registers, exactly); add it to the document");
+            "list redirect_uris[1] 'https://b.shop.example/cb' (it must list every URI the "
+            "client registers, exactly as registered); add it to the document");
   EXPECT_TRUE(registry_->clients().ListByMember(shop_.id)->empty());
   EXPECT_TRUE(AuditEntries("client.create").empty());
 }
@@ -294,7 +294,7 @@ TEST_P(SectorTest, ACibaClientsDocumentListsItsJwksUriAndNotificationEndpoint) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(
       refused.status().message().find("does not list backchannel_client_notification_endpoint "
-                                      "\"https://notify.shop.example/ciba\""),
+                                      "'https://notify.shop.example/ciba'"),
       std::string::npos)
       << refused.status().message();
   documents_["https://shop.example/sector.json"] =

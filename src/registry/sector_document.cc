@@ -70,17 +70,16 @@ Status CheckSectorDocument(const ClientMetadata& m, std::string_view body) {
   IDS_ASSIGN_OR_RETURN(std::vector<SectorUri> must_list, UrisSectorDocumentMustList(m));
   auto listed = ParseSectorDocument(body);
   if (!listed.ok())
-    return FieldError(kField, "the document at " + m.sector_identifier_uri +
-                                  " must be a JSON array of distinct URI strings (OIDC "
-                                  "Registration §5): " +
-                                  listed.status().message());
+    return FieldError(
+        kField, "the document at " + m.sector_identifier_uri +
+                    " must be a JSON array of distinct URI strings: " + listed.status().message());
   for (const auto& want : must_list) {
     // OIDC Registration §5: compared as strings, exactly as registered.
     if (std::find(listed->begin(), listed->end(), want.uri) == listed->end())
       return FieldError(kField, "the document at " + m.sector_identifier_uri + " does not list " +
-                                    want.field + " \"" + want.uri +
-                                    "\" (OIDC Registration §5: it must list every URI the "
-                                    "client registers, exactly); add it to the document");
+                                    want.field + " '" + want.uri +
+                                    "' (it must list every URI the client registers, exactly "
+                                    "as registered); add it to the document");
   }
   return Status::Ok();
 }
