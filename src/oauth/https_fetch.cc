@@ -300,4 +300,11 @@ Result<FetchResponse> HttpsFetcher::Get(std::string_view url_text) const {
   return result;
 }
 
+Result<std::string> HttpsFetcher::GetBody(std::string_view url) const {
+  IDS_ASSIGN_OR_RETURN(FetchResponse response, Get(url));
+  if (response.status != 200)
+    return Status::Unavailable("fetch: HTTP " + std::to_string(response.status));
+  return std::move(response.body);
+}
+
 }  // namespace idscheme::oauth

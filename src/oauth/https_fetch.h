@@ -1,5 +1,5 @@
 // A small synchronous HTTP(S) GET client for fetching documents a client registered by URL
-// (its jwks_uri; later request_uri and sector_identifier_uri).
+// (its jwks_uri and sector_identifier_uri; later request_uri).
 //
 // HTTPS only, verified against the system's trust store (plus an optional extra CA file) with
 // the host name (or IP address) checked against the certificate, TLS 1.2 or newer, SNI sent.
@@ -59,6 +59,9 @@ class HttpsFetcher {
   HttpsFetcher& operator=(const HttpsFetcher&) = delete;
 
   Result<FetchResponse> Get(std::string_view url) const;
+  // The body of a 200 answer; any other status is Unavailable ("fetch: HTTP 404"), as is every
+  // failure of Get. For documents that are either there or not (sector_identifier_uri).
+  Result<std::string> GetBody(std::string_view url) const;
   const FetchOptions& options() const { return options_; }
 
  private:

@@ -1,5 +1,5 @@
-// The jwks_uri fetcher against real local servers: plain HTTP on loopback, HTTPS with the test
-// certificate (src/http/testdata), limits and time-outs.
+// The fetcher of jwks_uri and sector_identifier_uri against real local servers: plain HTTP on
+// loopback, HTTPS with the test certificate (src/http/testdata), limits and time-outs.
 #include "oauth/https_fetch.h"
 
 #include <gtest/gtest.h>
@@ -85,6 +85,25 @@ TEST(HttpsFetchTest, PlainHttpToLoopbackWhenAllowed) {
   // localhost resolves to loopback too.
   auto l = fetcher.Get("http://localhost:" + std::to_string(server->port()) + "/jwks");
   EXPECT_TRUE(l.ok()) << l.status().ToString();
+}
+
+// GetBody, for documents that are there or not (sector_identifier_uri): only a 200's body.
+TEST(HttpsFetchTest, GetBodyIsTheBodyOfA200AndAnErrorOtherwise) {
+  auto server = StartServer(false);
+  FetchOptions options;
+  options.allow_loopback_http = true;
+  HttpsFetcher fetcher(options);
+  const std::string base = "http://127.0.0.1:" + std::to_string(server->port());
+  auto body = fetcher.GetBody(base + "/jwks");
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(*body, R"({"keys":[]})");
+  auto missing = fetcher.GetBody(base + "/missing");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(missing.status().message(), "fetch: HTTP 404");
+  // Failures of Get come through unchanged.
+  HttpsFetcher strict;
+  EXPECT_EQ(strict.GetBody(base + "/jwks").status().code(), Status::Code::kInvalidArgument);
 }
 
 TEST(HttpsFetchTest, PlainHttpRefusedByDefaultAndBeyondLoopback) {

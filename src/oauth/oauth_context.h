@@ -74,6 +74,9 @@ class OAuthContext {
   store::Database& db() { return deps_.db; }
   const Clock& clock() const { return deps_.clock; }
   JwksCache& client_keys() { return *jwks_cache_; }
+  // The HTTPS client for documents clients register by URL (jwks_uri, sector_identifier_uri),
+  // with the oauth.jwks_* fetch settings.
+  const HttpsFetcher& fetcher() const { return *fetcher_; }
   ClientAuthenticator& client_auth() { return *client_auth_; }
   AccessTokenService& access_tokens() { return *access_tokens_; }
   const BearerAuthenticator& bearer() const { return *bearer_; }
