@@ -40,7 +40,9 @@ template <typename Body>
 int WithRegistry(const CommonFlags& flags, Body body) {
   auto node = OpenNode(flags, /*migrate=*/true);
   if (!node.ok()) return Fail(node.status());
-  // The node's registry: its status hooks (the approval engine's) run on every change.
+  // The node's registry: its status hooks (the approval engine's) run on every change, and it
+  // fetches sector_identifier_uri documents with the node's HTTPS client (the oauth.jwks_*
+  // settings of the loaded configuration), as a serving node does.
   Status s = body((*node)->registry());
   return s.ok() ? 0 : Fail(s);
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "http/server.h"
 #include "registry/registry.h"
 #include "store/database.h"
 #include "testing/test_db.h"
@@ -36,6 +37,10 @@ class RegistryCommandsTest : public ::testing::Test {
     args.push_back(dir_);
     args.push_back("--set");
     args.push_back("keys.rsa_bits=2048");
+    for (const auto& set : sets_) {
+      args.push_back("--set");
+      args.push_back(set);
+    }
     CLI::App app{"idscheme"};
     app.require_subcommand(1);
     CommonFlags flags;
@@ -86,6 +91,7 @@ class RegistryCommandsTest : public ::testing::Test {
   }
 
   std::string dir_;
+  std::vector<std::string> sets_;  // more --set KEY=VALUE for every command
 };
 
 TEST_F(RegistryCommandsTest, MembersFromAddToTermination) {
@@ -246,6 +252,54 @@ TEST_F(RegistryCommandsTest, ClientsAddShowRotateAndSuspend) {
   Outcome bad_json = Cmd({"client", "add", member, "--metadata", "{nope"});
   EXPECT_EQ(bad_json.rc, 1);
   EXPECT_EQ(bad_json.err.rfind("idscheme: --metadata: ", 0), 0u) << bad_json.err;
+}
+
+// OIDC Registration §5: `client add` and `client update` fetch a sector_identifier_uri with
+// the node's HTTPS client and the configured oauth.jwks_* settings (here: the test CA).
+TEST_F(RegistryCommandsTest, ClientsWithASectorIdentifierUriAreCheckedAgainstItsDocument) {
+  http::Router router;
+  router.Add("GET", "/sector.json", "sector", [](http::Request&) {
+    return http::Response::JsonText(200, R"(["https://a.shop.example/cb"])");
+  });
+  http::ServerOptions options;
+  options.address = "127.0.0.1";
+  options.worker_threads = 1;
+  options.access_log = false;
+  options.tls_cert_file = std::string(IDSCHEME_HTTP_TESTDATA_DIR) + "/test_cert.pem";
+  options.tls_key_file = std::string(IDSCHEME_HTTP_TESTDATA_DIR) + "/test_key.pem";
+  http::Server rp(options, std::move(router));
+  ASSERT_TRUE(rp.Start().ok());
+  const std::string sector = "https://127.0.0.1:" + std::to_string(rp.port()) + "/sector.json";
+  std::string member = AddMember();
+  auto metadata = [&](const std::string& redirect) {
+    return json{{"redirect_uris", {redirect}},
+                {"token_endpoint_auth_method", "client_secret_basic"},
+                {"sector_identifier_uri", sector}}
+        .dump();
+  };
+
+  // Without the CA, the relying party's certificate is not trusted: the fetch fails, named.
+  Outcome untrusted =
+      Cmd({"client", "add", member, "--metadata", metadata("https://a.shop.example/cb")});
+  EXPECT_EQ(untrusted.rc, 1);
+  EXPECT_EQ(
+      untrusted.err.rfind(
+          "idscheme: sector_identifier_uri: cannot fetch " + sector + " (fetch: TLS handshake", 0),
+      0u)
+      << untrusted.err;
+
+  sets_ = {"oauth.jwks_ca_file=" + std::string(IDSCHEME_HTTP_TESTDATA_DIR) + "/test_cert.pem"};
+  json added = JsonOf(Cmd(
+      {"client", "add", member, "--metadata", metadata("https://a.shop.example/cb"), "--json"}));
+  EXPECT_EQ(added["sector_identifier"], "127.0.0.1");
+
+  Outcome unlisted = Cmd({"client", "update", added["client_id"].get<std::string>(), "--metadata",
+                          metadata("https://b.shop.example/cb")});
+  EXPECT_EQ(unlisted.rc, 1);
+  EXPECT_NE(unlisted.err.find("sector_identifier_uri: the document at " + sector +
+                              " does not list redirect_uris[0] 'https://b.shop.example/cb'"),
+            std::string::npos)
+      << unlisted.err;
 }
 
 TEST_F(RegistryCommandsTest, EveryCommandHasOneLineHelp) {

@@ -66,7 +66,7 @@ struct OAuthSettings {
   int jwks_cache_default_seconds = 300;
   int jwks_refetch_interval_seconds = 10;
   bool jwks_allow_loopback_http = false;  // tests and the demo only
-  std::string jwks_ca_file;               // extra CA bundle for clients' jwks_uri
+  std::string jwks_ca_file;  // extra CA bundle for clients' jwks_uri and sector_identifier_uri
 };
 
 // The OpenID Provider (issue 5); oidc::AuthorizationOptions and AuthorizationCodeOptions.

@@ -1,7 +1,8 @@
 // The member APIs end to end: a real node (store, keys, HTTP server on port 0) on both backends.
 // A registrar's client gets an access token at POST /token (client_credentials with
 // private_key_jwt), uses it on /registrar/v1, and loses it the moment its member is suspended
-// or terminated; a service provider's token is refused on the registrar API.
+// or terminated; a service provider's token is refused on the registrar API. A client's
+// sector_identifier_uri is fetched with the node's own HTTPS client at registration.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -10,6 +11,7 @@
 #include "crypto/jws.h"
 #include "crypto/key.h"
 #include "http/form.h"
+#include "http/server.h"
 #include "identity/identity_test_util.h"
 #include "oauth/client_assertion.h"
 #include "registry/client_metadata.h"
@@ -24,11 +26,38 @@ namespace {
 using json = nlohmann::json;
 using testing::Backend;
 
+std::string TestData(const char* name) {
+  return std::string(IDSCHEME_HTTP_TESTDATA_DIR) + "/" + name;
+}
+
+// A relying party's web server on 127.0.0.1 (HTTPS, the test certificate), serving `documents`
+// by path; 404 for anything else.
+std::unique_ptr<http::Server> StartRelyingPartyServer(
+    const std::map<std::string, std::string>& documents) {
+  http::Router router;
+  for (const auto& [path, body] : documents) {
+    router.Add("GET", path, "document",
+               [body](http::Request&) { return http::Response::JsonText(200, body); });
+  }
+  http::ServerOptions options;
+  options.address = "127.0.0.1";
+  options.worker_threads = 1;
+  options.access_log = false;
+  options.tls_cert_file = TestData("test_cert.pem");
+  options.tls_key_file = TestData("test_key.pem");
+  auto server = std::make_unique<http::Server>(options, std::move(router));
+  Status s = server->Start();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return server;
+}
+
 class MemberApiTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     IDS_REQUIRE_BACKEND(GetParam());
-    auto inst = testing::StartTestNode(GetParam());
+    // The node trusts the test certificate for documents clients register by URL.
+    auto inst =
+        testing::StartTestNode(GetParam(), {{"oauth.jwks_ca_file", TestData("test_cert.pem")}});
     ASSERT_TRUE(inst.ok()) << inst.status().ToString();
     instance_ = std::move(inst).value();
     port_ = instance_->port();
@@ -168,6 +197,51 @@ TEST_P(MemberApiTest, AServiceProvidersTokenIsRefusedOnTheRegistrarApi) {
   EXPECT_EQ(Call("GET", "/simcontroller/v1/bindings?phone_number=%2B32470123456", token).status,
             403);
   EXPECT_EQ(Call("GET", "/registrar/v1/identities", "not-a-token").status, 401);
+}
+
+// OIDC Registration §5 through the node's own HTTPS client: the admin API registers a client
+// with a sector_identifier_uri only when the document served there lists its redirect URIs.
+TEST_P(MemberApiTest, TheAdminApiFetchesTheSectorDocumentOfAClient) {
+  auto [manager, manager_client] = AddMemberWithClient(registry::Role::kSchemeManager);
+  auto [shop, shop_client] = AddMemberWithClient(registry::Role::kServiceProvider);
+  std::string token = Token(manager_client);
+  ASSERT_FALSE(token.empty());
+  auto rp = StartRelyingPartyServer(
+      {{"/sector.json", R"(["https://a.shop.example/cb", "https://b.shop.example/cb"])"},
+       {"/old-sector.json", R"(["https://a.shop.example/cb"])"}});
+  const std::string base = "https://127.0.0.1:" + std::to_string(rp->port());
+  auto key = crypto::Key::Generate(crypto::KeyType::kEcP256);
+  ASSERT_TRUE(key.ok());
+  json metadata = {{"redirect_uris", {"https://a.shop.example/cb", "https://b.shop.example/cb"}},
+                   {"jwks", {{"keys", {*(*key)->WithKid("k1")->ToJwk(false)}}}},
+                   {"sector_identifier_uri", base + "/old-sector.json"}};
+  const std::string clients = "/admin/v1/members/" + shop + "/clients";
+
+  // A document that misses a redirect URI: refused, saying which.
+  auto refused = Call("POST", clients, token, metadata);
+  ASSERT_EQ(refused.status, 400) << refused.body;
+  json error = json::parse(refused.body, nullptr, false);
+  EXPECT_EQ(error.value("error", ""), "invalid_request");
+  EXPECT_EQ(error.value("error_description", ""),
+            "sector_identifier_uri: the document at " + base +
+                "/old-sector.json does not list redirect_uris[1] 'https://b.shop.example/cb' "
+                "(it must list every URI the client registers, exactly as registered); add it "
+                "to the document");
+
+  // A document that lists them all: registered, with the document's host as the sector.
+  metadata["sector_identifier_uri"] = base + "/sector.json";
+  auto created = Call("POST", clients, token, metadata);
+  ASSERT_EQ(created.status, 201) << created.body;
+  json client = json::parse(created.body);
+  EXPECT_EQ(client["sector_identifier"], "127.0.0.1");
+
+  // Every update fetches it again: a document that is gone refuses the update.
+  metadata["sector_identifier_uri"] = base + "/gone.json";
+  auto gone =
+      Call("PUT", "/admin/v1/clients/" + client["client_id"].get<std::string>(), token, metadata);
+  ASSERT_EQ(gone.status, 400) << gone.body;
+  EXPECT_EQ(json::parse(gone.body, nullptr, false).value("error_description", ""),
+            "sector_identifier_uri: cannot fetch " + base + "/gone.json (fetch: HTTP 404)");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MemberApiTest, testing::AllBackends(), testing::BackendName);

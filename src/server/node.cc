@@ -98,6 +98,12 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, const Nod
                        oauth::OAuthContext::Create({*node->db_, *node->key_manager_, *node->clock_,
                                                     *node->random_, *node->oauth_clients_},
                                                    std::move(oc)));
+  // OIDC Registration §5: sector_identifier_uri documents are fetched as jwks_uri ones are (the
+  // oauth.jwks_* fetch settings). The node owns both and drops the OAuthContext first; the
+  // registry calls the fetcher only while it serves a request or a CLI command.
+  const oauth::HttpsFetcher& fetcher = node->oauth_->fetcher();
+  node->registry_->clients().SetSectorFetcher(
+      [&fetcher](std::string_view url) { return fetcher.GetBody(url); });
   IDS_RETURN_IF_ERROR(node->OpenPersonServices(std::move(subject_secret), std::move(qr_secret)));
   return node;
 }
