@@ -37,6 +37,9 @@ struct StoreConfig {
   std::string data_dir;  // SQLite file and generated secrets live here
   std::string url;       // postgresql://... ; empty = SQLite in data_dir
   int pool_size = 8;
+  // SQLite only: the node owns the file (store::SqliteLocking::kExclusive): less CPU per request,
+  // but no other process (the CLI, a second node) can open it while the node runs.
+  bool sqlite_exclusive = false;
 };
 
 struct KeysConfig {

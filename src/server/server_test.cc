@@ -139,5 +139,35 @@ TEST(NodeConfig, MissingKekWithPostgresIsAClearError) {
   EXPECT_NE(node.status().message().find("keys.kek"), std::string::npos);
 }
 
+TEST(NodeConfig, AnExclusiveSqliteStoreBelongsToItsNode) {
+  const std::string dir = testing::TempDir();
+  auto owner = testing::StartTestNode(
+      Backend::kSqlite, {{"store.data_dir", dir}, {"store.sqlite_exclusive", "true"}});
+  ASSERT_TRUE(owner.ok()) << owner.status().ToString();
+  const uint16_t port = (*owner)->port();
+  auto ready = testing::Get(port, "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(testing::Get(port, "/jwks").status, 200);
+
+  // The CLI's way in (a node of its own on the same data directory) is refused, saying why.
+  config::LoadOptions o;
+  o.overrides = {{"store.data_dir", dir}, {"keys.rsa_bits", "2048"}};
+  auto cfg = config::Load(o);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto cli = Node::Open(*cfg);
+  ASSERT_FALSE(cli.ok());
+  EXPECT_EQ(cli.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(cli.status().message().find("store.sqlite_exclusive"), std::string::npos)
+      << cli.status().message();
+  EXPECT_EQ(testing::Get(port, "/readyz").status, 200);  // the owner is unaffected
+
+  // Once the node stops, the file is anyone's, with what the node wrote (its signing keys).
+  const auto jwks = nlohmann::json::parse(testing::Get(port, "/jwks").body);
+  owner->reset();
+  auto after = Node::Open(*cfg);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(nlohmann::json::parse(*(*after)->keys().JwksJson()), jwks);
+}
+
 }  // namespace
 }  // namespace idscheme::server

@@ -52,7 +52,8 @@ const std::vector<uint8_t>& Row::Bytes(size_t i) const {
   return kEmptyBytes;
 }
 
-Result<std::unique_ptr<Database>> Database::Open(const std::string& url, int pool_size) {
+Result<std::unique_ptr<Database>> Database::Open(const std::string& url, int pool_size,
+                                                 SqliteLocking locking) {
   if (pool_size < 1) return Status::InvalidArgument("store: pool size must be at least 1");
   if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) {
     return internal::OpenPostgres(url, pool_size);
@@ -62,7 +63,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& url, int poo
     // Every pooled connection needs to see the same database: a file.
     return Status::InvalidArgument("store: SQLite needs a file path");
   }
-  return internal::OpenSqlite(path, pool_size);
+  return internal::OpenSqlite(path, pool_size, locking);
 }
 
 Status TransientError(std::string message) {

@@ -101,14 +101,29 @@ class Transaction : public Executor {
   virtual void Rollback() = 0;
 };
 
+// How a SQLite file is shared (PostgreSQL ignores it).
+enum class SqliteLocking {
+  // Any number of connections and processes (a node, the CLI beside it, a second node on the
+  // same file): every transaction takes SQLite's file locks, and a connection reads again the
+  // pages another connection has changed since.
+  kShared,
+  // This Database alone, on one connection (locking_mode=EXCLUSIVE, its WAL index in the heap):
+  // no file lock per transaction and a page cache that stays valid, for a single node. Opening
+  // fails while another process or Database holds the file, and others are refused while this
+  // one is open. Requests then take turns on the one connection.
+  kExclusive,
+};
+
 class Database : public Executor {
  public:
   // Opens "postgresql://..." / "postgres://..." with libpq (any libpq URL parameter works, e.g.
   // `?options=-csearch_path%3Dname`), anything else as a SQLite file path ("sqlite:" prefix
   // allowed). `pool_size` (>= 1) connections at most. SQLite: WAL mode, foreign keys on,
-  // synchronous=NORMAL; readers run in parallel, writers of this process queue for one write
-  // slot and other processes are waited for (busy timeout).
-  static Result<std::unique_ptr<Database>> Open(const std::string& url, int pool_size = 8);
+  // synchronous=NORMAL; shared (the default): readers run in parallel, writers of this process
+  // queue for one write slot and other processes are waited for (busy timeout); exclusive: one
+  // connection, whatever `pool_size` says (see SqliteLocking).
+  static Result<std::unique_ptr<Database>> Open(const std::string& url, int pool_size = 8,
+                                                SqliteLocking locking = SqliteLocking::kShared);
 
   // Starts a read-write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: READ COMMITTED).
   virtual Result<std::unique_ptr<Transaction>> Begin() = 0;

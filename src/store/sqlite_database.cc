@@ -1,6 +1,8 @@
 // The SQLite backend: a pool of connections to one file in WAL mode. Readers run in parallel;
 // this process's writers take turns through one write slot (so they queue here instead of
-// polling SQLite's lock), and other processes are waited for with SQLite's busy timeout.
+// polling SQLite's lock), and other processes are waited for with SQLite's busy timeout. Or, with
+// SqliteLocking::kExclusive, one connection that owns the file: no file locks per transaction
+// and a page cache no other connection invalidates (for a single node).
 // Each connection keeps its prepared statements by SQL text (the hot paths run the same few
 // statements over and over; parsing them each time was a sixth of a token request), resetting
 // each one after use so that no statement holds a read snapshot open.
@@ -8,6 +10,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <memory>
 #include <semaphore>
@@ -217,7 +220,7 @@ Status Script(sqlite3* db, std::string_view sql) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
+Result<std::unique_ptr<Conn>> OpenConn(const std::string& path, SqliteLocking locking) {
   sqlite3* raw = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &raw,
@@ -229,18 +232,34 @@ Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
-  // No checkpoint inside a commit (SQLite's default every 1,000 pages): that commit would copy
-  // the WAL into the database and sync it while holding the write lock, and every writer queued
-  // behind it would wait (the p99). The Checkpointer below does it off the request path.
-  IDS_RETURN_IF_ERROR(Script(
-      raw, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0;"));
-  // Without WAL, readers and the writer would block each other (and some file systems, e.g.
-  // network ones, cannot do it): refuse rather than run slowly.
-  IDS_ASSIGN_OR_RETURN(Stmt wal, Prepare(raw, "PRAGMA journal_mode=WAL"));
-  IDS_ASSIGN_OR_RETURN(QueryResult mode, Run(raw, wal.get(), {}));
-  if (mode.rows.size() != 1 || mode.rows[0].Text(0) != "wal") {
-    return Status::Unavailable("sqlite: " + path + " cannot use WAL mode");
+  Status set_up = [&]() -> Status {
+    // Before the first read: an exclusive connection then keeps its WAL index in its own memory
+    // and holds the file's lock from that read until it closes.
+    if (locking == SqliteLocking::kExclusive) {
+      IDS_RETURN_IF_ERROR(Script(raw, "PRAGMA locking_mode=EXCLUSIVE"));
+    }
+    // No checkpoint inside a commit (SQLite's default every 1,000 pages): that commit would copy
+    // the WAL into the database and sync it while holding the write lock, and every writer
+    // queued behind it would wait (the p99). The Checkpointer below does it off the request path.
+    IDS_RETURN_IF_ERROR(Script(
+        raw, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0;"));
+    // Without WAL, readers and the writer would block each other (and some file systems, e.g.
+    // network ones, cannot do it): refuse rather than run slowly.
+    IDS_ASSIGN_OR_RETURN(Stmt wal, Prepare(raw, "PRAGMA journal_mode=WAL"));
+    IDS_ASSIGN_OR_RETURN(QueryResult mode, Run(raw, wal.get(), {}));
+    if (mode.rows.size() != 1 || mode.rows[0].Text(0) != "wal") {
+      return Status::Unavailable("sqlite: " + path + " cannot use WAL mode");
+    }
+    return Status::Ok();
+  }();
+  if (IsTransient(set_up)) {
+    // The first read waited the whole busy timeout: someone holds the file exclusively.
+    return Status::Unavailable("sqlite: " + path +
+                               " is held exclusively by another process or connection (a node "
+                               "running with store.sqlite_exclusive=true?): stop it first, or "
+                               "use its admin API");
   }
+  IDS_RETURN_IF_ERROR(set_up);
   return conn;
 }
 
@@ -341,15 +360,15 @@ class SqliteTransaction final : public Transaction {
   bool done_ = false;
 };
 
-// Checkpoints the WAL from a thread of its own, on its own connection, every kCheckpointEvery:
-// PASSIVE, so it neither waits for nor blocks readers and writers; it copies what no reader still
-// needs, and the next writer then starts the WAL over from its beginning.
+// Runs `once` (a WAL checkpoint) from a thread of its own every kCheckpointEvery: the checkpoint
+// copies what no reader still needs, and the next writer then starts the WAL over from its
+// beginning.
 class Checkpointer {
  public:
   static constexpr std::chrono::milliseconds kCheckpointEvery{200};
 
-  explicit Checkpointer(std::unique_ptr<Conn> conn)
-      : conn_(std::move(conn)), thread_([this] { Run(); }) {}
+  explicit Checkpointer(std::function<void()> once)
+      : once_(std::move(once)), thread_([this] { Run(); }) {}
   ~Checkpointer() {
     {
       std::lock_guard lock(mu_);
@@ -366,14 +385,12 @@ class Checkpointer {
     std::unique_lock lock(mu_);
     while (!cv_.wait_for(lock, kCheckpointEvery, [this] { return stop_; })) {
       lock.unlock();
-      // Errors (SQLITE_BUSY while another process checkpoints) are tried again next time.
-      (void)sqlite3_wal_checkpoint_v2(conn_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                      nullptr);
+      once_();
       lock.lock();
     }
   }
 
-  std::unique_ptr<Conn> conn_;
+  std::function<void()> once_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -382,8 +399,11 @@ class Checkpointer {
 
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(std::string path, int pool_size)
-      : path_(std::move(path)), pool_(pool_size, kPoolWait, [this] { return OpenConn(path_); }) {}
+  SqliteDatabase(std::string path, int pool_size, SqliteLocking locking)
+      : path_(std::move(path)),
+        locking_(locking),
+        pool_(locking == SqliteLocking::kExclusive ? 1 : pool_size, kPoolWait,
+              [this] { return OpenConn(path_, locking_); }) {}
 
   Result<QueryResult> Exec(std::string_view sql, const std::vector<Value>& params) override {
     IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
@@ -421,26 +441,44 @@ class SqliteDatabase final : public Database {
 
   std::string Describe() const override { return "sqlite:" + path_; }
 
-  // Opens the first connection now, so that a bad path fails at start-up, and the
-  // checkpointer's.
+  // Opens the first connection now, so that a bad path (or a file held by another process)
+  // fails at start-up, and starts the checkpointer: on a connection of its own when shared, on
+  // the one connection between requests when exclusive.
   Status Warm() {
     IDS_RETURN_IF_ERROR(pool_.Acquire().status());
-    IDS_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, OpenConn(path_));
-    checkpointer_ = std::make_unique<Checkpointer>(std::move(conn));
+    if (locking_ == SqliteLocking::kExclusive) {
+      checkpointer_ = std::make_unique<Checkpointer>([this] {
+        auto conn = pool_.Acquire();
+        if (conn.ok()) Checkpoint(**conn);
+      });
+      return Status::Ok();
+    }
+    IDS_ASSIGN_OR_RETURN(checkpoint_conn_, OpenConn(path_, locking_));
+    checkpointer_ = std::make_unique<Checkpointer>([this] { Checkpoint(*checkpoint_conn_); });
     return Status::Ok();
   }
 
  private:
+  // PASSIVE: neither waits for nor blocks readers and writers. Errors (SQLITE_BUSY while another
+  // process checkpoints) are tried again next time.
+  static void Checkpoint(Conn& conn) {
+    (void)sqlite3_wal_checkpoint_v2(conn.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                    nullptr);
+  }
+
   const std::string path_;
+  const SqliteLocking locking_;
   ConnPool pool_;
+  std::unique_ptr<Conn> checkpoint_conn_;  // shared mode: the checkpointer's own
   WriteSlot slot_;
   std::unique_ptr<Checkpointer> checkpointer_;  // stopped before the pool closes
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int pool_size) {
-  auto db = std::make_unique<SqliteDatabase>(path, pool_size);
+Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int pool_size,
+                                             SqliteLocking locking) {
+  auto db = std::make_unique<SqliteDatabase>(path, pool_size, locking);
   IDS_RETURN_IF_ERROR(db->Warm());
   return std::unique_ptr<Database>(std::move(db));
 }

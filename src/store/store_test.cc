@@ -57,10 +57,13 @@ std::string AddUrlParam(const std::string& url, const std::string& param) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") + param;
 }
 
-class StoreTest : public ::testing::TestWithParam<Dialect> {
+// The store under test: SQLite shared or exclusive (store::SqliteLocking), or PostgreSQL.
+enum class Backend { kSqlite, kSqliteExclusive, kPostgres };
+
+class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    if (GetParam() == Dialect::kSqlite) {
+    if (!IsPg()) {
       dir_ = fs::temp_directory_path() / ("store_test_" + Unique());
       fs::create_directories(dir_);
       url_ = "sqlite:" + (dir_ / "store.db").string();
@@ -90,10 +93,12 @@ class StoreTest : public ::testing::TestWithParam<Dialect> {
     if (!dir_.empty()) fs::remove_all(dir_);
   }
 
-  bool IsPg() const { return GetParam() == Dialect::kPostgres; }
+  bool IsPg() const { return GetParam() == Backend::kPostgres; }
+  bool IsExclusive() const { return GetParam() == Backend::kSqliteExclusive; }
 
   std::unique_ptr<Database> OpenDb(int pool_size = 8) {
-    auto db = Database::Open(url_, pool_size);
+    auto db = Database::Open(url_, pool_size,
+                             IsExclusive() ? SqliteLocking::kExclusive : SqliteLocking::kShared);
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     return db.ok() ? std::move(*db) : nullptr;
   }
@@ -118,10 +123,24 @@ class StoreTest : public ::testing::TestWithParam<Dialect> {
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
-                         ::testing::Values(Dialect::kSqlite, Dialect::kPostgres),
+                         ::testing::Values(Backend::kSqlite, Backend::kSqliteExclusive,
+                                           Backend::kPostgres),
                          [](const auto& info) {
-                           return info.param == Dialect::kSqlite ? "Sqlite" : "Postgres";
+                           switch (info.param) {
+                             case Backend::kSqlite:
+                               return "Sqlite";
+                             case Backend::kSqliteExclusive:
+                               return "SqliteExclusive";
+                             case Backend::kPostgres:
+                               break;
+                           }
+                           return "Postgres";
                          });
+
+// Tests of several Databases (or processes) on one store: an exclusive SQLite file has one.
+#define SKIP_IF_EXCLUSIVE()                                                       \
+  if (IsExclusive()) GTEST_SKIP() << "an exclusive SQLite file has one Database " \
+                                     "(ExclusiveFileHasOneOwner)"
 
 // --- Values ------------------------------------------------------------------------------------
 
@@ -224,6 +243,7 @@ TEST_P(StoreTest, RepeatedStatementsSeeOtherConnectionsWritesAndFreshParameters)
   // snapshot nor its old bindings, also after it failed halfway.
   ASSERT_OK(Create("CREATE TABLE kv (k TEXT PRIMARY KEY, v BIGINT NOT NULL)"));
   ASSERT_OK(db_->Exec("INSERT INTO kv VALUES ('a', 1), ('b', 2)").status());
+  SKIP_IF_EXCLUSIVE();
   auto reader = OpenDb(1);
   auto writer = OpenDb(1);
   ASSERT_TRUE(reader && writer);
@@ -299,6 +319,7 @@ TEST_P(StoreTest, DataErrorsDoNotQuoteTheValue) {
 // --- Transactions ------------------------------------------------------------------------------
 
 TEST_P(StoreTest, CommitPublishesAndDestructionRollsBack) {
+  SKIP_IF_EXCLUSIVE();  // reads beside an open transaction need a second connection
   ASSERT_OK(Create("CREATE TABLE t (x BIGINT)"));
   {
     auto tx = db_->Begin();
@@ -333,6 +354,7 @@ TEST_P(StoreTest, FailedStatementEndsTheTransaction) {
   EXPECT_EQ((*tx)->Exec("INSERT INTO t VALUES (1)").status().code(), Status::Code::kAlreadyExists);
   EXPECT_EQ((*tx)->Exec("INSERT INTO t VALUES (2)").status().code(), Status::Code::kAlreadyExists);
   EXPECT_EQ((*tx)->Commit().code(), Status::Code::kAlreadyExists);
+  tx->reset();  // gives its connection back (an exclusive store has one)
   EXPECT_EQ(Count("t"), 0);
 }
 
@@ -524,6 +546,7 @@ TEST_P(StoreTest, MigrationsMayDifferPerDialect) {
 }
 
 TEST_P(StoreTest, ConcurrentMigratorsApplyEachMigrationOnce) {
+  SKIP_IF_EXCLUSIVE();
   constexpr int kMigrators = 6;
   std::vector<std::unique_ptr<Database>> dbs;
   for (int i = 0; i < kMigrators; ++i) dbs.push_back(OpenDb(2));
@@ -605,7 +628,9 @@ TEST_P(StoreTest, PurgeExpiredForgetsOnlyExpiredValues) {
 
 TEST_P(StoreTest, PoolServesManyThreads) {
   ASSERT_OK(Migrate(*db_, TestMigrations()));
-  auto db = OpenDb(4);
+  // Exclusive: the test's own Database, whose one connection all threads share.
+  std::unique_ptr<Database> pooled = IsExclusive() ? nullptr : OpenDb(4);
+  Database* db = IsExclusive() ? db_.get() : pooled.get();
   ASSERT_NE(db, nullptr);
   constexpr int kThreads = 16, kRounds = 40;
   std::atomic<int> accepted{0}, failures{0};
@@ -733,6 +758,7 @@ void ExpectEachWonOnce(const std::vector<std::vector<int>>& won, int n) {
 }
 
 TEST_P(StoreTest, AcceptOnceHoldsAcrossProcesses) {
+  SKIP_IF_EXCLUSIVE();
   ASSERT_OK(Migrate(*db_, Migrations()));
   constexpr int kValues = 2000;
   auto won = Race(url_, "once", kValues, 4);
@@ -741,6 +767,7 @@ TEST_P(StoreTest, AcceptOnceHoldsAcrossProcesses) {
 }
 
 TEST_P(StoreTest, ConditionalUpdateHasOneWinnerAcrossProcesses) {
+  SKIP_IF_EXCLUSIVE();
   ASSERT_OK(
       Create("CREATE TABLE race_rows (id BIGINT PRIMARY KEY, state TEXT NOT NULL,"
              " winner TEXT)"));
@@ -826,6 +853,29 @@ TEST_P(StoreTest, ALostConnectionIsTransientOnlyInsideATransaction) {
   EXPECT_TRUE(IsTransient(in_tx.status())) << in_tx.status().ToString();
   EXPECT_FALSE((*tx)->Commit().ok());
   EXPECT_OK(db_->Ping());
+}
+
+TEST_P(StoreTest, ExclusiveFileHasOneOwner) {
+  if (!IsExclusive()) GTEST_SKIP() << "SqliteLocking::kExclusive";
+  ASSERT_OK(Create("CREATE TABLE kv (k TEXT PRIMARY KEY, v BIGINT NOT NULL)"));
+  ASSERT_OK(db_->Exec("INSERT INTO kv VALUES ('a', 1)").status());
+  // While db_ holds the file, any other opener (the CLI beside a node) is refused, clearly,
+  // once SQLite's busy timeout has passed.
+  for (SqliteLocking other : {SqliteLocking::kShared, SqliteLocking::kExclusive}) {
+    auto second = Database::Open(url_, 1, other);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.status().code(), Status::Code::kUnavailable);
+    EXPECT_NE(second.status().message().find("held exclusively"), std::string::npos)
+        << second.status().message();
+  }
+  // What the owner committed is in the file once it closes (its WAL index lived in its memory).
+  db_.reset();
+  auto after = Database::Open(url_, 2, SqliteLocking::kShared);
+  ASSERT_OK(after);
+  auto r = (*after)->Exec("SELECT v FROM kv WHERE k = 'a'");
+  ASSERT_OK(r);
+  ASSERT_EQ(r->rows.size(), 1u);
+  EXPECT_EQ(r->rows[0].Int(0), 1);
 }
 
 TEST_P(StoreTest, OpenFailsCleanly) {

@@ -11,7 +11,8 @@
 
 namespace idscheme::store::internal {
 
-Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int pool_size);
+Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int pool_size,
+                                             SqliteLocking locking);
 Result<std::unique_ptr<Database>> OpenPostgres(const std::string& url, int pool_size);
 
 }  // namespace idscheme::store::internal
