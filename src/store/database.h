@@ -110,7 +110,9 @@ enum class SqliteLocking {
   // This Database alone, on one connection (locking_mode=EXCLUSIVE, its WAL index in the heap):
   // no file lock per transaction and a page cache that stays valid, for a single node. Opening
   // fails while another process or Database holds the file, and others are refused while this
-  // one is open. Requests then take turns on the one connection.
+  // one is open. Requests then take turns on the one connection, so code that holds a
+  // Transaction must not use the Database beside it: it would wait for its own connection (and
+  // fail after the pool's wait) where a shared store lends it a second one.
   kExclusive,
 };
 
