@@ -124,19 +124,29 @@ std::string BuildChallenge(std::string_view scheme, std::string_view error,
 }  // namespace
 
 std::string SanitizeErrorDescription(std::string_view text) {
+  constexpr size_t kMax = 512;
+  constexpr std::string_view kSection = "\xc2\xa7";  // §, as the messages cite specs
   std::string out;
-  const size_t n = text.size() < 512 ? text.size() : 512;
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
+  out.reserve(text.size() < kMax ? text.size() : kMax);
+  for (size_t i = 0; i < text.size() && out.size() < kMax; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '"' || c == '\\') {
+    if (text.substr(i, kSection.size()) == kSection) {
+      out += "section ";
+      i += kSection.size() - 1;
+      if (i + 1 < text.size() && text[i + 1] == ' ') ++i;
+    } else if (c == '"' || c == '\\') {
       out.push_back('\'');
-    } else if (c < 0x20 || c > 0x7E) {
+    } else if (c >= 0x80) {
+      // One '?' per character outside ASCII, not per byte: skip its continuation bytes.
+      out.push_back('?');
+      while (i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xC0) == 0x80) ++i;
+    } else if (c < 0x20 || c == 0x7F) {
       out.push_back('?');
     } else {
       out.push_back(static_cast<char>(c));
     }
   }
+  if (out.size() > kMax) out.resize(kMax);
   return out;
 }
 

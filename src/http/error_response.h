@@ -33,7 +33,8 @@ struct HttpError {
 HttpError MapStatus(const Status& status, std::string_view auth_scheme = {});
 
 // Keeps only the characters RFC 6749 §5.2 allows in error_description (%x20-21 / %x23-5B /
-// %x5D-7E): others become '?', and `"`/`\` become `'`. Cut at 512 characters.
+// %x5D-7E): `"`/`\` become `'`, the messages' "§" becomes "section ", any other character
+// outside them one '?'. Cut at 512 characters.
 std::string SanitizeErrorDescription(std::string_view text);
 
 }  // namespace idscheme::http
