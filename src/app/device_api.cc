@@ -213,7 +213,8 @@ Result<http::Response> DeviceApi::Approve(const http::Request& req, const Device
   // right PIN's count is reset by the approval's own transaction.
   IDS_RETURN_IF_ERROR(devices_.CheckPin(caller.id, a.pin_input));
   approval::Approval approval{action.id,          caller.id,       a.verification_code,
-                              a.device_signature, a.sim_signature, /*pin_checked=*/true};
+                              a.device_signature, a.sim_signature, /*pin_checked=*/true,
+                              /*device=*/&caller};
   auto decided = actions_.Approve(approval);
   if (!decided.ok()) {
     (void)devices_.ConfirmPin(caller.id);  // the PIN was right all the same

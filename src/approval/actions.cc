@@ -98,13 +98,20 @@ Result<std::vector<uint8_t>> DecodeSignature(std::string_view text, std::string_
 }
 
 // The device may act on the action: known, active, and the action's identity's.
+// The device may decide the action: active, and the action's person's.
+Status MayDecide(const Device& device, const Action& action) {
+  if (device.status != DeviceStatus::kActive || !action.identity_id ||
+      device.identity_id != *action.identity_id) {
+    return Status::PermissionDenied("this device may not decide this action");
+  }
+  return Status::Ok();
+}
+
 Result<Device> CheckDevice(store::Executor& db, std::string_view device_id, const Action& action) {
   auto device = LoadDevice(db, device_id);
   if (!device.ok() && device.status().code() != Status::Code::kNotFound) return device.status();
-  if (!device.ok() || device->status != DeviceStatus::kActive || !action.identity_id ||
-      device->identity_id != *action.identity_id) {
-    return Status::PermissionDenied("this device may not decide this action");
-  }
+  if (!device.ok()) return Status::PermissionDenied("this device may not decide this action");
+  IDS_RETURN_IF_ERROR(MayDecide(*device, action));
   return std::move(device).value();
 }
 
@@ -370,7 +377,18 @@ Result<Action> Actions::Approve(const Approval& approval) {
   if (action->state != ActionState::kPending || now_s >= action->expires_at) {
     return NotPending(*action, now_s);  // a replayed approval ends here
   }
-  IDS_ASSIGN_OR_RETURN(auto device, CheckDevice(db_, approval.device_id, *action));
+  Device loaded;
+  const Device* device_ptr = approval.device;
+  if (device_ptr != nullptr) {
+    if (device_ptr->id != approval.device_id || !device_ptr->public_key) {
+      return Status::InvalidArgument("approval: the device given is not device_id's");
+    }
+    IDS_RETURN_IF_ERROR(MayDecide(*device_ptr, *action));
+  } else {
+    IDS_ASSIGN_OR_RETURN(loaded, CheckDevice(db_, approval.device_id, *action));
+    device_ptr = &loaded;
+  }
+  const Device& device = *device_ptr;
 
   // Number matching: a wrong pick ends the action, so guessing gets one try.
   if (!crypto::ConstantTimeEquals(approval.verification_code, action->verification_code)) {

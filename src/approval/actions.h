@@ -53,6 +53,7 @@
 #include "common/random.h"
 #include "common/status.h"
 #include "crypto/hash.h"
+#include "approval/devices.h"
 #include "crypto/key.h"
 #include "store/database.h"
 
@@ -140,6 +141,10 @@ struct Approval {
   // the device's failure count (one store write fewer). On an error the caller calls
   // Devices::ConfirmPin.
   bool pin_checked = false;
+  // The device as the caller authenticated it in this request (device_id's, with its key), so
+  // that Approve need not read it again; null: Approve reads it. Either way the decision's
+  // transaction checks again that the device is still active and the action's person's.
+  const Device* device = nullptr;
 };
 
 class Actions {

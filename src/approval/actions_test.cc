@@ -309,6 +309,35 @@ TEST_P(ActionsTest, OnlyTheIdentitysActiveDevicesDecide) {
   EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending);
 }
 
+TEST_P(ActionsTest, ADeviceTheCallerGivesIsCheckedAgainWhenTheDecisionIsRecorded) {
+  auto anna = Enrol("id_anna");
+  Enrol("id_anna");  // a second device: removing the first leaves her actions pending
+  auto a = Create(Request());
+  // Another device's record under this device_id is a caller's bug.
+  auto bob = Enrol("id_bob");
+  Approval mismatched = Sign(a, anna);
+  mismatched.device = &bob.device;
+  EXPECT_EQ(actions_->Approve(mismatched).status().code(), Status::Code::kInvalidArgument);
+  // The caller's record says active, but the device was removed since: refused, with or
+  // without the PIN step's write, and the action stays pending.
+  const Device stale = anna.device;
+  ASSERT_TRUE(devices_->Remove("id_anna", anna.device.id, "operator").ok());
+  for (bool pin_checked : {false, true}) {
+    Approval ap = Sign(a, anna);
+    ap.device = &stale;
+    ap.pin_checked = pin_checked;
+    EXPECT_EQ(actions_->Approve(ap).status().code(), Status::Code::kPermissionDenied);
+  }
+  EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending);
+  // A current record approves without being read again.
+  auto other = Enrol("id_anna");
+  Approval ap = Sign(a, other);
+  ap.device = &other.device;
+  auto decided = actions_->Approve(ap);
+  ASSERT_TRUE(decided.ok()) << decided.status().ToString();
+  EXPECT_EQ(decided->state, ActionState::kApproved);
+}
+
 TEST_P(ActionsTest, StateMachineAndExpiry) {
   auto phone = Enrol("id_anna");
   // Deny.
