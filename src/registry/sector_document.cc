@@ -1,7 +1,6 @@
 #include "registry/sector_document.h"
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "crypto/json.h"
 #include "registry/internal/fields.h"
@@ -32,14 +31,11 @@ Result<std::vector<std::string>> ParseSectorDocument(std::string_view body) {
   if (parsed->empty()) return Status::InvalidArgument("it is empty");
   std::vector<std::string> uris;
   uris.reserve(parsed->size());
-  std::unordered_map<std::string_view, size_t> seen;
   for (size_t i = 0; i < parsed->size(); ++i) {
     const auto& v = (*parsed)[i];
     if (!v.is_string()) return Status::InvalidArgument(Element(i) + " is not a string");
     const auto& uri = v.get_ref<const std::string&>();
     if (uri.empty()) return Status::InvalidArgument(Element(i) + " is empty");
-    auto [it, fresh] = seen.emplace(uri, i);
-    if (!fresh) return Status::InvalidArgument(Element(i) + " repeats " + Element(it->second));
     uris.push_back(uri);
   }
   return uris;
@@ -72,7 +68,7 @@ Status CheckSectorDocument(const ClientMetadata& m, std::string_view body) {
   if (!listed.ok())
     return FieldError(
         kField, "the document at " + m.sector_identifier_uri +
-                    " must be a JSON array of distinct URI strings: " + listed.status().message());
+                    " must be a JSON array of URI strings: " + listed.status().message());
   for (const auto& want : must_list) {
     // OIDC Registration §5: compared as strings, exactly as registered.
     if (std::find(listed->begin(), listed->end(), want.uri) == listed->end())

@@ -14,7 +14,8 @@
 // A client with none of them is refused: the document would vouch for nothing.
 //
 // The document is parsed strictly: one JSON array, no byte-order mark, no trailing bytes, each
-// element a non-empty string, no duplicates, at most kMaxSectorDocumentBytes. Every error is an
+// element a non-empty string (a URI listed twice is harmless: Registration §5 asks only that
+// the array contain each one), at most kMaxSectorDocumentBytes. Every error is an
 // invalid_request on sector_identifier_uri that names the document and says what to fix.
 //
 // Thread-safety: pure functions.
@@ -34,7 +35,7 @@ namespace idscheme::registry {
 inline constexpr size_t kMaxSectorDocumentBytes = 64 * 1024;
 
 // The URIs a sector document lists, in order. InvalidArgument (the reason, without a field
-// name) for anything but a JSON array of distinct non-empty strings within the size limit.
+// name) for anything but a JSON array of non-empty strings within the size limit.
 Result<std::vector<std::string>> ParseSectorDocument(std::string_view body);
 
 // The URIs the document at metadata.sector_identifier_uri must list for this client, each with
