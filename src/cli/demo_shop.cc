@@ -26,6 +26,10 @@ struct Pending {
 };
 
 struct Shop {
+  // A constructor, not an aggregate: clang 14 (the fuzz build) lacks C++20's parenthesised
+  // aggregate initialisation that make_shared would need.
+  Shop(server::Node& n, DemoShopClient c) : node(n), client(std::move(c)) {}
+
   server::Node& node;
   DemoShopClient client;
   std::mutex mu;
