@@ -103,6 +103,10 @@ Result<std::string> NormalizeHtu(std::string_view url) {
     port = authority.substr(port_colon + 1);
   }
   if (host.empty()) return Status::InvalidArgument("htu: no host");
+  // RFC 3986 §3.2.2: a colon in the host only inside an IP-literal ("[...]"). Otherwise
+  // "a:1b:" would pass as host "a:1b" and normalise to something that no longer parses.
+  if (host.front() == '[' ? host.back() != ']' : host.find(':') != std::string_view::npos)
+    return Status::InvalidArgument("htu: malformed host");
   IDS_ASSIGN_OR_RETURN(std::string out_host, NormalizePercent(host, /*lower_case=*/true));
   std::string out = scheme + "://" + out_host;
   if (!port.empty()) {

@@ -328,7 +328,10 @@ TEST(DpopHtu, Normalisation) {
   EXPECT_EQ(*NormalizeHtu("https://id.example:/x"), "https://id.example/x");
   for (const char* bad : {"", "//id.example/x", "ftp://id.example/x", "https:///x",
                           "https://id.example:99999/x", "https://id.example:8a/x",
-                          "https://id.example/%4", "https://id.example/\x7f", "https://a@b/"})
+                          "https://id.example/%4", "https://id.example/\x7f", "https://a@b/",
+                          // a colon in the host outside an IP-literal (found by fuzz_dpop)
+                          "https://Id.Example:8443https://Id.Eq", "https://a:b:/x",
+                          "https://[::1/x", "https://[::1]x/"})
     EXPECT_FALSE(NormalizeHtu(bad).ok()) << bad;
 }
 
