@@ -47,13 +47,17 @@ Status ParseRequestBytes(std::string_view bytes, size_t header_limit, size_t bod
     const size_t used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
     bytes.remove_prefix(used);
     if (ec == bhttp::error::need_more) {
-      if (used == 0) break;  // incomplete
+      // An eager parser stops only when the bytes run out mid-message, and every byte there is
+      // is already here: the message is incomplete. (Putting the rest again without new bytes
+      // breaks Beast's contract and trips its assertions in the chunk parser.)
       ec = {};
-      continue;
+      break;
     }
     if (ec) break;
   }
   if (!ec && !parser.is_done()) {
+    // Beast asserts that put_eof follows at least some input: nothing at all is partial too.
+    if (!parser.got_some()) return Status::OAuth("invalid_request", "malformed request: empty");
     parser.put_eof(ec);
     if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
   }

@@ -35,7 +35,8 @@ TEST(ParseRequestBytes, AppliesLimitsAndStrictness) {
   EXPECT_EQ(st.message(), "body");
 
   for (const char* bad :
-       {"GET / HTTP/1.1\r\n\r\n",                                     // no Host
+       {"",                                                            // nothing at all
+        "GET / HTTP/1.1\r\n\r\n",                                     // no Host
         "GET /a%00 HTTP/1.1\r\nHost: x\r\n\r\n",                      // NUL in path
         "GET / HTTP/1.1\r\nHost: x\r\n",                              // truncated head
         "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab",  // short body
