@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <set>
+#include <vector>
 
 #include "common/base64url.h"
 #include "crypto/hash.h"
@@ -178,9 +180,62 @@ Result<EvpPkeyPtr> FromData(const char* name, OSSL_PARAM_BLD* bld, bool is_priva
   return EvpPkeyPtr(raw);
 }
 
+// Primes below 2^16, multiplied in groups whose product stays below 2^32 so that one
+// BN_mod_word (a single-limb division) tests a whole group.
+struct PrimeGroup {
+  uint32_t product;
+  std::vector<uint32_t> primes;
+};
+
+const std::vector<PrimeGroup>& SmallPrimeGroups() {
+  static const std::vector<PrimeGroup> groups = [] {
+    constexpr uint32_t kLimit = 1u << 16;
+    std::vector<bool> composite(kLimit);
+    std::vector<PrimeGroup> out;
+    PrimeGroup group{1, {}};
+    for (uint32_t i = 2; i < kLimit; ++i) {
+      if (composite[i]) continue;
+      for (uint32_t j = i * i; j < kLimit; j += i) composite[j] = true;
+      if (uint64_t{group.product} * i >= (uint64_t{1} << 32)) {
+        out.push_back(std::move(group));
+        group = {1, {}};
+      }
+      group.product *= i;
+      group.primes.push_back(i);
+    }
+    out.push_back(std::move(group));
+    return out;
+  }();
+  return groups;
+}
+
+// SP 800-89 §5.3.3: an RSA modulus has no small factors. OpenSSL's public check only divides by
+// the primes below 752; beyond them it finds a factor only when one of its random Miller-Rabin
+// bases happens to reveal it, so the same modulus was accepted at one import and refused at the
+// next (found by fuzz_jwk). Trial division below 2^16 refuses every such modulus, every time.
+Status CheckRsaSmallFactors(EVP_PKEY* pkey, std::string_view what) {
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &raw) != 1) return OpenSslError(what);
+  BignumPtr n(raw);
+  for (const PrimeGroup& group : SmallPrimeGroups()) {
+    const BN_ULONG rest = BN_mod_word(n.get(), group.product);
+    if (rest == static_cast<BN_ULONG>(-1)) return OpenSslError(what);
+    for (uint32_t p : group.primes) {
+      if (rest % p == 0) {
+        return Status::InvalidArgument(std::string(what) + ": the RSA modulus has the factor " +
+                                       std::to_string(p) + " (SP 800-89 §5.3.3)");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 // The checks OpenSSL can do for us: EC points on the curve and of the right order, RSA modulus
 // and exponent sane, and for private keys that the private part matches the public part.
 Status CheckPkey(EVP_PKEY* pkey, bool is_private, std::string_view what) {
+  if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
+    IDS_RETURN_IF_ERROR(CheckRsaSmallFactors(pkey, what));
+  }
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
   if (!ctx) return OpenSslError(what);
   if (EVP_PKEY_public_check(ctx.get()) != 1) {

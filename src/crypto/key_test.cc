@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -223,6 +224,52 @@ TEST(Key, RejectsMalformedJwks) {
       EXPECT_FALSE(key.status().message().empty()) << c.why;
     }
   }
+}
+
+// `n` (big-endian, odd) lowered to the nearest odd multiple of `p` below it.
+std::vector<uint8_t> WithFactor(std::vector<uint8_t> n, uint32_t p) {
+  uint64_t rest = 0;
+  for (uint8_t b : n) rest = (rest * 256 + b) % p;
+  if (rest & 1) rest += p;  // an even amount off keeps n odd
+  for (size_t i = n.size(); i-- > 0 && rest != 0;) {
+    const uint64_t take = rest & 0xff;
+    rest >>= 8;
+    if (n[i] < take) ++rest;  // borrow
+    n[i] = static_cast<uint8_t>(n[i] - take);
+  }
+  return n;
+}
+
+TEST(Key, RsaModulusWithSmallFactorIsAlwaysRefused) {
+  // OpenSSL's own check finds a factor above 751 only by chance (random Miller-Rabin bases);
+  // fuzz_jwk saw this modulus, whose smallest factor is 2857, accepted once and refused on
+  // re-import. Every import must refuse it, and moduli made to have other small factors.
+  json rsa_pub = Rfc7520("3_3");
+  const std::string fuzz_n =
+      "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1"
+      "L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4"
+      "QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbO"
+      "pbISD08qN9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnY"
+      "bur-kEgU8awapJzKnqDKgw";
+  std::vector<json> bad = {With(rsa_pub, "n", fuzz_n)};
+  const auto n = *Base64UrlDecode(rsa_pub["n"].get<std::string>());
+  for (uint32_t p : {3u, 65521u}) {
+    const auto bad_n = WithFactor(n, p);
+    ASSERT_EQ(bad_n.size(), n.size());
+    ASSERT_EQ(bad_n.back() & 1, 1);
+    bad.push_back(With(rsa_pub, "n", Base64UrlEncode(bad_n)));
+  }
+  for (const json& jwk : bad) {
+    for (int i = 0; i < 20; ++i) {
+      auto key = Key::FromJwk(jwk);
+      ASSERT_FALSE(key.ok()) << "import " << i;
+      EXPECT_EQ(key.status().code(), Status::Code::kInvalidArgument);
+      EXPECT_NE(key.status().message().find("the RSA modulus has the factor "), std::string::npos)
+          << key.status().message();
+    }
+  }
+  EXPECT_NE(Key::FromJwk(bad[0]).status().message().find("factor 2857 "), std::string::npos);
+  EXPECT_TRUE(Key::FromJwk(rsa_pub).ok());
 }
 
 TEST(Key, FromPublicJwkRefusesPrivateMembers) {
