@@ -12,6 +12,7 @@
 #include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -179,7 +180,16 @@ class Connection {
 
       Response resp;
       try {
-        if (route_->handler) {
+        if (route_->handler && route_->options.blocking && core_.blocking_pool) {
+          // On the blocking pool; this coroutine resumes on its own executor when it is done.
+          resp = co_await asio::co_spawn(
+              core_.blocking_pool->get_executor(),
+              [this]() -> asio::awaitable<Response> {
+                CurrentRouteScope scope(route_->name);
+                co_return route_->handler(req_);
+              },
+              asio::use_awaitable);
+        } else if (route_->handler) {
           CurrentRouteScope scope(route_->name);
           resp = route_->handler(req_);
         } else {

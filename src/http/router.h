@@ -7,7 +7,8 @@
 //
 // Two kinds of handlers:
 //   Handler       Response(Request&), run on a worker thread: the common case. It may block on
-//                 the store, so keep it bounded: a graceful stop waits for it.
+//                 the store, so keep it bounded: a graceful stop waits for it. A handler that
+//                 may wait on a remote server sets RouteOptions::blocking.
 //   AsyncHandler  awaitable<Response>(Request&), a coroutine on the connection's executor, for
 //                 long-poll endpoints that wait on a timer or notification without holding a
 //                 thread. It may co_await anything bound to that executor
@@ -43,6 +44,11 @@ using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request&)>;
 struct RouteOptions {
   // The largest body this route accepts; 0 takes ServerOptions::body_limit.
   size_t body_limit = 0;
+  // The (synchronous) handler may wait on the network for seconds, e.g. an outbound HTTPS fetch
+  // of a client's sector document: it runs on the server's separate blocking pool
+  // (ServerOptions::blocking_threads), so a slow or hostile remote cannot hold the worker
+  // threads that serve everyone else. The connection waits for it without holding a thread.
+  bool blocking = false;
 };
 
 struct Route {

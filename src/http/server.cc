@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -371,6 +372,10 @@ Status Server::Start() {
   c.port = c.acceptor->local_endpoint().port();
   asio::co_spawn(c.acceptor->get_executor(), AcceptLoop(c), asio::detached);
   c.started = true;
+  const auto& routes = c.router.routes();
+  if (std::any_of(routes.begin(), routes.end(),
+                  [](const auto& r) { return r->handler && r->options.blocking; }))
+    c.blocking_pool.emplace(static_cast<size_t>(std::max(1, o.blocking_threads)));
   for (int i = 0; i < o.worker_threads; ++i) {
     c.threads.emplace_back([&c] {
       for (;;) {
@@ -415,6 +420,9 @@ void Server::Wait() {
   for (auto& t : core_->threads) {
     if (t.joinable()) t.join();
   }
+  // A blocking handler still running ends before the server counts as stopped (the services
+  // it uses may be destroyed right after).
+  if (core_->blocking_pool) core_->blocking_pool->join();
 }
 
 void Server::Stop(std::chrono::milliseconds deadline) {

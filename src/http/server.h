@@ -44,6 +44,9 @@ struct ServerOptions {
   std::string address = "127.0.0.1";  // "0.0.0.0" / "::" to listen on every interface
   uint16_t port = 0;                  // 0: pick a free port (Server::port() tells which)
   int worker_threads = 0;             // 0: std::thread::hardware_concurrency()
+  // Threads for RouteOptions::blocking handlers (started only when a route has it): at most
+  // this many such requests run at once, the others queue without holding a worker.
+  int blocking_threads = 2;
   size_t max_connections = 10000;     // over it a new connection gets a 503 and is closed
   size_t header_limit = 16 * 1024;    // request line + headers, else 431
   size_t body_limit = 1024 * 1024;    // default per request, else 413 (RouteOptions overrides)

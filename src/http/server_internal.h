@@ -18,6 +18,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 #include <memory>
@@ -86,6 +87,10 @@ struct ServerCore {
   std::optional<boost::asio::ip::tcp::acceptor> acceptor;
   std::optional<boost::asio::steady_timer> stop_timer;
   std::optional<boost::asio::signal_set> signals;
+  // RouteOptions::blocking handlers. Declared after the io_context, so destroyed (joined) before
+  // it: a handler still running there reads its connection's request, which lives in a coroutine
+  // frame the io_context owns.
+  std::optional<boost::asio::thread_pool> blocking_pool;
 
   RouteMetrics& MetricsFor(const Route* route) {
     return *route_metrics[route ? route->index : route_metrics.size() - 1];

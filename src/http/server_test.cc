@@ -209,9 +209,15 @@ class ServerTest : public ::testing::Test {
     log::SetLevel(log::Level::kWarn);  // no access log noise; the access-log test turns it on
     long_poll_ = std::make_shared<LongPoll>();
     slow_release_ = slow_release_promise_.get_future().share();
+    remote_release_ = remote_release_promise_.get_future().share();
   }
 
   void TearDown() override {
+    // A blocking handler left waiting by a failed test would keep Stop waiting for it.
+    try {
+      remote_release_promise_.set_value();
+    } catch (const std::future_error&) {
+    }
     if (server_) server_->Stop(2s);
     long_poll_->timer.reset();  // bound to the server's io_context: gone before it
     server_.reset();
@@ -275,6 +281,20 @@ class ServerTest : public ::testing::Test {
       slow_release_.wait();
       return Response::Json(200, {{"done", true}});
     });
+    RouteOptions blocking;
+    blocking.blocking = true;
+    router.Add(
+        "GET", "/remote", "remote",
+        [this](Request&) {
+          remote_entered_.set_value();
+          remote_release_.wait();
+          return Response::Json(200, {{"route", std::string(CurrentRouteName())},
+                                      {"request", CurrentRequestId() != 0}});
+        },
+        blocking);
+    router.Add(
+        "GET", "/remote-throw", "remote_throw",
+        [](Request&) -> Response { throw std::runtime_error("secret detail"); }, blocking);
     auto lp = long_poll_;
     router.Add("GET", "/longpoll", "longpoll", [lp](Request&) -> asio::awaitable<Response> {
       auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, 30s);
@@ -319,6 +339,9 @@ class ServerTest : public ::testing::Test {
   std::promise<void> slow_entered_;
   std::promise<void> slow_release_promise_;
   std::shared_future<void> slow_release_;
+  std::promise<void> remote_entered_;
+  std::promise<void> remote_release_promise_;
+  std::shared_future<void> remote_release_;
 };
 
 TEST_F(ServerTest, RoutesWithDefaultHeaders) {
@@ -731,6 +754,44 @@ TEST_F(ServerTest, GracefulStopFinishesInFlightRequests) {
   stopper.join();
   TestConn late(port);
   EXPECT_FALSE(late.connected());
+}
+
+// A handler marked blocking (one that waits on a remote server) runs on the blocking pool: while
+// it waits, the single worker thread serves others; its answer, route name and request id are
+// those of a normal handler, and its exceptions the same generic 500.
+TEST_F(ServerTest, BlockingHandlersLeaveTheWorkersFree) {
+  ServerOptions options;
+  options.worker_threads = 1;
+  Start(options);
+  TestConn waiting(server_->port());
+  ASSERT_TRUE(waiting.Send(GetRequest("/remote")));
+  remote_entered_.get_future().wait();
+  auto other = Exchange(GetRequest("/hello"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+  remote_release_promise_.set_value();
+  auto r = waiting.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"request":true,"route":"remote"})");
+  auto thrown = Exchange(GetRequest("/remote-throw"));
+  ASSERT_TRUE(thrown);
+  EXPECT_EQ(thrown->status, 500);
+  EXPECT_EQ(thrown->body.find("secret detail"), std::string::npos);
+}
+
+// A graceful stop waits for a blocking handler in flight, as for any other.
+TEST_F(ServerTest, GracefulStopFinishesBlockingHandlers) {
+  Start();
+  TestConn busy(server_->port());
+  ASSERT_TRUE(busy.Send(GetRequest("/remote")));
+  remote_entered_.get_future().wait();
+  std::thread stopper([&] { server_->Stop(10s); });
+  remote_release_promise_.set_value();
+  auto r = busy.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  stopper.join();
 }
 
 TEST_F(ServerTest, StopClosesWhatOutlivesTheDeadline) {

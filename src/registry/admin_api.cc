@@ -129,10 +129,15 @@ Authenticator RefuseAllCallers() {
 
 void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator authenticate,
                     AuthenticationRefusal refuse) {
-  auto add = [&](std::string_view method, std::string_view path, std::string name, Action action) {
+  auto add = [&](std::string_view method, std::string_view path, std::string name, Action action,
+                 http::RouteOptions options = {}) {
     router.Add(method, path, std::move(name),
-               Guarded(registry, authenticate, refuse, std::move(action)));
+               Guarded(registry, authenticate, refuse, std::move(action)), options);
   };
+  // Registering or changing a client fetches its sector_identifier_uri (up to the fetch timeout,
+  // from a server the member chooses): off the worker threads.
+  http::RouteOptions fetches;
+  fetches.blocking = true;
   Registry& reg = registry;
 
   // Members.
@@ -211,7 +216,8 @@ void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator auth
                              reg.clients().Create(Param(req, "member_id"), metadata,
                                                   caller.member_id, ActorOf(caller)));
         return Created(c.ToJson(), "/admin/v1/clients/" + c.client.client_id);
-      });
+      },
+      fetches);
   add("GET", "/admin/v1/members/{member_id}/clients", "admin_client_list",
       [&reg](http::Request& req, const Caller&) -> Result<http::Response> {
         std::string id = Param(req, "member_id");
@@ -233,7 +239,8 @@ void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator auth
         IDS_ASSIGN_OR_RETURN(ClientWithSecret c, reg.clients().Update(Param(req, "client_id"),
                                                                       metadata, ActorOf(caller)));
         return http::Response::Json(200, c.ToJson());
-      });
+      },
+      fetches);
   add("DELETE", "/admin/v1/clients/{client_id}", "admin_client_delete",
       ClientTransition(reg, &Clients::Delete));
   add("POST", "/admin/v1/clients/{client_id}/suspend", "admin_client_suspend",
