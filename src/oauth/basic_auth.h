@@ -10,6 +10,7 @@
 // Thread-safety: stateless functions.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,10 @@
 #include "common/status.h"
 
 namespace idscheme::oauth {
+
+// The longest Authorization header value ParseBasicAuthorization reads, counted as sent. The
+// encoder may spell the same credentials longer (a '+' for a space becomes "%20").
+inline constexpr size_t kMaxBasicAuthorizationSize = 4096;
 
 struct BasicCredentials {
   std::string client_id;

@@ -76,6 +76,22 @@ TEST(BasicAuthTest, Rejections) {
   ExpectInvalidClient("Basic " + std::string(5000, 'A'));
 }
 
+TEST(BasicAuthTest, LengthLimitIsOnTheHeaderAsSent) {
+  // 3057 form-encoded spaces: 4080 base64 characters, padded with spaces after the scheme to
+  // exactly the limit. Encoding the same secret again spells each space "%20", far longer than
+  // the limit, so that header is refused (fuzz_basic_auth's round trip once assumed otherwise).
+  const std::string token = B64("id:" + std::string(3057, '+'));
+  ASSERT_EQ(token.size(), 4080u);
+  const std::string header = "Basic" + std::string(kMaxBasicAuthorizationSize - 5 - 4080, ' ') +
+                             token;
+  ASSERT_EQ(header.size(), kMaxBasicAuthorizationSize);
+  auto r = ParseBasicAuthorization(header);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->client_secret, std::string(3057, ' '));
+  ExpectInvalidClient(EncodeBasicAuthorization(r->client_id, r->client_secret));
+  ExpectInvalidClient("Basic " + header.substr(5));  // one byte over
+}
+
 TEST(BasicAuthTest, EmptySecretIsReturnedForTheCallerToRefuse) {
   auto r = ParseBasicAuthorization("Basic " + B64("a:"));
   ASSERT_TRUE(r.ok());
