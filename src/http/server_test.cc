@@ -325,6 +325,13 @@ class ServerTest : public ::testing::Test {
     ASSERT_NE(server_->port(), 0);
   }
 
+  // One worker thread: whatever else is served meanwhile did not need one.
+  void StartWithOneWorker() {
+    ServerOptions options;
+    options.worker_threads = 1;
+    Start(options);
+  }
+
   std::optional<ClientResponse> Exchange(const std::string& request, bool head = false) {
     TestConn conn(server_->port());
     if (!conn.connected() || !conn.Send(request)) return std::nullopt;
@@ -639,9 +646,7 @@ TEST(FormatEvent, RefusesFieldsThatWouldSplitEvents) {
 
 // A long-poll coroutine waits without holding the only worker thread.
 TEST_F(ServerTest, CoroutineHandlersWaitWithoutHoldingAThread) {
-  ServerOptions options;
-  options.worker_threads = 1;
-  Start(options);
+  StartWithOneWorker();
   TestConn waiter(server_->port());
   ASSERT_TRUE(waiter.Send(GetRequest("/longpoll")));
   long_poll_->waiting.get_future().wait();
@@ -760,9 +765,7 @@ TEST_F(ServerTest, GracefulStopFinishesInFlightRequests) {
 // it waits, the single worker thread serves others; its answer, route name and request id are
 // those of a normal handler, and its exceptions the same generic 500.
 TEST_F(ServerTest, BlockingHandlersLeaveTheWorkersFree) {
-  ServerOptions options;
-  options.worker_threads = 1;
-  Start(options);
+  StartWithOneWorker();
   TestConn waiting(server_->port());
   ASSERT_TRUE(waiting.Send(GetRequest("/remote")));
   remote_entered_.get_future().wait();
