@@ -47,9 +47,9 @@ struct ServerOptions {
   // Threads for RouteOptions::blocking handlers (started only when a route has it): at most
   // this many such requests run at once, the others queue without holding a worker.
   int blocking_threads = 2;
-  size_t max_connections = 10000;     // over it a new connection gets a 503 and is closed
-  size_t header_limit = 16 * 1024;    // request line + headers, else 431
-  size_t body_limit = 1024 * 1024;    // default per request, else 413 (RouteOptions overrides)
+  size_t max_connections = 10000;   // over it a new connection gets a 503 and is closed
+  size_t header_limit = 16 * 1024;  // request line + headers, else 431
+  size_t body_limit = 1024 * 1024;  // default per request, else 413 (RouteOptions overrides)
   // From a request's first byte to the end of its headers (also a new connection's wait for its
   // first byte, and the TLS handshake). A client sending a byte a second is cut off after it.
   std::chrono::milliseconds header_timeout{10'000};
