@@ -47,8 +47,8 @@ Status ParseRequestBytes(std::string_view bytes, size_t header_limit, size_t bod
     const size_t used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
     bytes.remove_prefix(used);
     if (ec == bhttp::error::need_more) {
-      // An eager parser stops only when the bytes run out mid-message, and every byte there is
-      // is already here: the message is incomplete. (Putting the rest again without new bytes
+      // An eager parser stops only when the bytes run out mid-message, and all of them are
+      // here already: the message is incomplete. (Putting the rest again without new bytes
       // breaks Beast's contract and trips its assertions in the chunk parser.)
       ec = {};
       break;
