@@ -35,7 +35,8 @@ bool IsBasicScheme(std::string_view authorization) {
 
 Result<BasicCredentials> ParseBasicAuthorization(std::string_view authorization) {
   if (!IsBasicScheme(authorization)) return Invalid("Authorization is not Basic");
-  if (authorization.size() > kMaxBasicAuthorizationSize) return Invalid("Basic credentials too long");
+  if (authorization.size() > kMaxBasicAuthorizationSize)
+    return Invalid("Basic credentials too long");
   std::string_view rest = authorization.substr(5);
   // RFC 7235 §2.1: credentials = auth-scheme [ 1*SP token68 ]
   size_t spaces = 0;

@@ -82,8 +82,8 @@ TEST(BasicAuthTest, LengthLimitIsOnTheHeaderAsSent) {
   // the limit, so that header is refused (fuzz_basic_auth's round trip once assumed otherwise).
   const std::string token = B64("id:" + std::string(3057, '+'));
   ASSERT_EQ(token.size(), 4080u);
-  const std::string header = "Basic" + std::string(kMaxBasicAuthorizationSize - 5 - 4080, ' ') +
-                             token;
+  const std::string header =
+      "Basic" + std::string(kMaxBasicAuthorizationSize - 5 - 4080, ' ') + token;
   ASSERT_EQ(header.size(), kMaxBasicAuthorizationSize);
   auto r = ParseBasicAuthorization(header);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
