@@ -80,7 +80,16 @@ void JwksCache::Invalidate(std::string_view client_id) {
 Result<std::shared_ptr<const JwksCache::Keys>> JwksCache::Refresh(const ClientAuthRecord& client,
                                                                   Entry& entry, const Keys* seen,
                                                                   bool forced) {
-  std::lock_guard fetch_lock(entry.fetch_mu);
+  std::unique_lock fetch_lock(entry.fetch_mu, std::try_to_lock);
+  if (!fetch_lock.owns_lock()) {
+    // Another request is fetching for this client. A set from the same jwks_uri answers at
+    // once, expired or lacking the kid (stale-while-revalidate, cf. RFC 5861 §3): a hanging
+    // jwks_uri must not park a worker thread per request. With nothing usable cached, wait for
+    // that fetch (bounded by the fetcher's timeout) and share its result.
+    auto cached = Load(entry);
+    if (cached && cached->source_uri == client.jwks_uri) return cached;
+    fetch_lock.lock();
+  }
   auto current = Load(entry);
   const bool same_uri = current && current->source_uri == client.jwks_uri;
   const int64_t now = clock_.NowMillis();

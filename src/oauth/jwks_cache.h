@@ -10,8 +10,15 @@
 // refresh fails, the previous keys stay in use and the next attempt waits refetch_interval.
 // Sets are parsed strictly (crypto/jwk.h); private members are refused.
 //
-// Thread-safety: safe from any number of threads. Fetches for one client are serialised (one
-// fetch serves every waiting request); lookups of cached keys take a shared lock only.
+// A request never waits for another request's fetch of a jwks_uri whose set is cached: while
+// one request refreshes an expired set, the others are answered from the expired one
+// (stale-while-revalidate, cf. RFC 5861), and a kid missing from the cached set during a fetch
+// is NotFound at once, so a slow or hostile jwks_uri cannot tie up the callers' worker threads.
+// Only with nothing usable cached (first fetch, or a changed jwks_uri) do requests wait for the
+// fetch in flight and share its result; the fetcher's timeout bounds that wait.
+//
+// Thread-safety: safe from any number of threads. At most one fetch per client at a time;
+// lookups of cached keys take a shared lock only.
 #pragma once
 
 #include <atomic>
@@ -89,7 +96,8 @@ class JwksCache {
   Result<std::shared_ptr<const Keys>> KeysFor(const ClientAuthRecord& client, Entry& entry);
   // Fetches and stores the set; `forced` (unknown kid) is rate-limited, and so are retries
   // after a failure. `seen` is the set the caller looked at: if another thread replaced it in
-  // the meantime, that one is used without a new fetch.
+  // the meantime, that one is used without a new fetch. While another thread fetches, returns
+  // the cached set of the same jwks_uri at once and waits only when there is none.
   Result<std::shared_ptr<const Keys>> Refresh(const ClientAuthRecord& client, Entry& entry,
                                               const Keys* seen, bool forced);
 

@@ -1,10 +1,16 @@
 // The client key cache: inline sets parsed once, jwks_uri fetched from a real local server and
-// cached per Cache-Control, one rate-limited refetch for an unknown kid.
+// cached per Cache-Control, one rate-limited refetch for an unknown kid, and requests that do
+// not wait for another request's fetch when a set from the same jwks_uri is cached.
 #include "oauth/jwks_cache.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include "oauth/oauth_test_env.h"
 
@@ -13,14 +19,68 @@ namespace {
 
 using crypto::SigAlg;
 using namespace testenv;
+using std::chrono_literals::operator""s;
+
+// Long enough for any step that should finish at once; a regression that makes a request wait
+// for the held fetch fails the test after this long instead of hanging it.
+constexpr auto kPatience = 10s;
+
+// Passes fetches to the real fetcher. Once armed (once per test), the next fetch announces
+// itself (entered()) and is held until Release(): a jwks_uri that hangs as long as we want.
+class GatedFetcher {
+ public:
+  explicit GatedFetcher(HttpsFetcher& real) : real_(real) {}
+
+  void Arm() {
+    std::lock_guard lock(mu_);
+    armed_ = true;
+  }
+  std::future<void> entered() { return entered_.get_future(); }
+  void Release() {
+    std::lock_guard lock(mu_);
+    if (!released_) release_.set_value();
+    released_ = true;
+  }
+
+  Result<FetchResponse> operator()(std::string_view url) {
+    bool hold = false;
+    {
+      std::lock_guard lock(mu_);
+      hold = std::exchange(armed_, false);
+    }
+    if (hold) {
+      entered_.set_value();
+      release_wait_.wait();
+    }
+    return real_.Get(url);
+  }
+
+ private:
+  HttpsFetcher& real_;
+  std::mutex mu_;
+  bool armed_ = false;
+  bool released_ = false;
+  std::promise<void> entered_;
+  std::promise<void> release_;
+  std::shared_future<void> release_wait_ = release_.get_future().share();
+};
+
+// Releases the held fetch when the test ends, even on a failed ASSERT, so the threads still in
+// the cache can finish. Declare it after the futures: it must run before they wait for them.
+struct ReleaseAtExit {
+  GatedFetcher& gate;
+  ~ReleaseAtExit() { gate.Release(); }
+};
+
+using KeyFuture = std::future<Result<crypto::KeyPtr>>;
 
 class JwksCacheTest : public ::testing::Test {
  protected:
   JwksCacheTest()
       : fetcher_(LoopbackOptions()),
+        gate_(fetcher_),
         cache_(
-            JwksCacheOptions{}, [this](std::string_view url) { return fetcher_.Get(url); },
-            clock_) {
+            JwksCacheOptions{}, [this](std::string_view url) { return gate_(url); }, clock_) {
     k1_ = MakeClientKey(crypto::KeyType::kEcP256, "k1");
     k2_ = MakeClientKey(crypto::KeyType::kEcP256, "k2");
   }
@@ -35,10 +95,17 @@ class JwksCacheTest : public ::testing::Test {
     return set.dump();
   }
   ClientAuthRecord UriClient() { return JwtClient("c1", nullptr, server_.url()); }
+  // FindVerifyKey(client, kid, ES256) on a thread of its own.
+  KeyFuture FindAsync(const ClientAuthRecord& client, std::string kid) {
+    return std::async(std::launch::async, [this, client, kid] {
+      return cache_.FindVerifyKey(client, kid, SigAlg::kES256);
+    });
+  }
 
   FakeClock clock_{kStart};
   JwksServer server_;
   HttpsFetcher fetcher_;
+  GatedFetcher gate_;
   JwksCache cache_;
   ClientKey k1_, k2_;
 };
@@ -162,6 +229,124 @@ TEST_F(JwksCacheTest, ConcurrentRequestsShareOneFetch) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 8);
   EXPECT_EQ(server_.hits(), 1);
+}
+
+TEST_F(JwksCacheTest, ExpiredSetIsServedWhileAnotherRequestRefreshesIt) {
+  server_.Set(SetOf({&k1_}), "max-age=60");
+  auto client = UriClient();
+  auto stale = cache_.FindVerifyKey(client, "k1", SigAlg::kES256);
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  clock_.AdvanceSeconds(61);
+  server_.Set(SetOf({&k1_, &k2_}), "max-age=600");  // the client added k2 meanwhile
+
+  gate_.Arm();
+  auto entered = gate_.entered();
+  KeyFuture a, b;
+  ReleaseAtExit release{gate_};
+  a = FindAsync(client, "k1");
+  ASSERT_EQ(entered.wait_for(kPatience), std::future_status::ready) << "A refreshes the set";
+  b = FindAsync(client, "k1");
+  ASSERT_EQ(b.wait_for(kPatience), std::future_status::ready)
+      << "B waits for A's fetch instead of using the cached set";
+  EXPECT_EQ(a.wait_for(0s), std::future_status::timeout) << "A is still in its fetch";
+  auto kb = b.get();
+  ASSERT_TRUE(kb.ok()) << kb.status().ToString();
+  EXPECT_EQ(kb->get(), stale->get()) << "B got the key of the expired set";
+  EXPECT_EQ(cache_.fetch_count(), 2u) << "B started no fetch of its own";
+
+  gate_.Release();
+  ASSERT_EQ(a.wait_for(kPatience), std::future_status::ready);
+  EXPECT_TRUE(a.get().ok());
+  EXPECT_TRUE(cache_.FindVerifyKey(client, "k2", SigAlg::kES256).ok()) << "A's new set is used";
+  EXPECT_EQ(cache_.fetch_count(), 2u);
+  EXPECT_EQ(server_.hits(), 2);
+}
+
+TEST_F(JwksCacheTest, UnknownKidDuringAFetchIsNotFoundAtOnce) {
+  server_.Set(SetOf({&k1_}), "max-age=3600");
+  auto client = UriClient();
+  ASSERT_TRUE(cache_.FindVerifyKey(client, "k1", SigAlg::kES256).ok());
+  clock_.AdvanceSeconds(11);  // past the refetch interval
+  server_.Set(SetOf({&k1_, &k2_}), "max-age=3600");
+
+  gate_.Arm();
+  auto entered = gate_.entered();
+  KeyFuture a, b;
+  ReleaseAtExit release{gate_};
+  a = FindAsync(client, "k2");  // rotated in: A refetches the set
+  ASSERT_EQ(entered.wait_for(kPatience), std::future_status::ready) << "A refetches the set";
+  b = FindAsync(client, "k9");
+  ASSERT_EQ(b.wait_for(kPatience), std::future_status::ready)
+      << "B waits for A's fetch instead of answering from the cached set";
+  EXPECT_EQ(a.wait_for(0s), std::future_status::timeout) << "A is still in its fetch";
+  EXPECT_EQ(b.get().status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(cache_.fetch_count(), 2u) << "B started no fetch of its own";
+
+  gate_.Release();
+  ASSERT_EQ(a.wait_for(kPatience), std::future_status::ready);
+  auto ka = a.get();
+  EXPECT_TRUE(ka.ok()) << ka.status().ToString();
+  EXPECT_EQ(cache_.fetch_count(), 2u);
+  EXPECT_EQ(server_.hits(), 2);
+}
+
+// With nothing usable cached there is nothing to answer from: requests that arrive during the
+// first fetch (or the fetch of a changed jwks_uri) wait for it and share its result.
+TEST_F(JwksCacheTest, RequestsDuringTheFirstFetchWaitForItAndShareIt) {
+  server_.Set(SetOf({&k1_}), "max-age=600");
+  auto client = UriClient();
+
+  gate_.Arm();
+  auto entered = gate_.entered();
+  KeyFuture a, b;
+  ReleaseAtExit release{gate_};
+  a = FindAsync(client, "k1");
+  ASSERT_EQ(entered.wait_for(kPatience), std::future_status::ready);
+  b = FindAsync(client, "k1");
+  // A correct cache never lets B finish here; one that answered B without the set (say
+  // Unavailable) would almost surely be done within this time.
+  EXPECT_EQ(b.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+      << "B answered without waiting for the set";
+
+  gate_.Release();
+  ASSERT_EQ(a.wait_for(kPatience), std::future_status::ready);
+  ASSERT_EQ(b.wait_for(kPatience), std::future_status::ready);
+  auto ka = a.get();
+  auto kb = b.get();
+  ASSERT_TRUE(ka.ok()) << ka.status().ToString();
+  ASSERT_TRUE(kb.ok()) << kb.status().ToString();
+  EXPECT_EQ(ka->get(), kb->get()) << "both from the one fetched set";
+  EXPECT_EQ(cache_.fetch_count(), 1u);
+  EXPECT_EQ(server_.hits(), 1);
+}
+
+TEST_F(JwksCacheTest, RequestsDuringTheFetchOfAChangedJwksUriWaitForIt) {
+  JwksServer moved;
+  server_.Set(SetOf({&k1_}), "max-age=60");
+  moved.Set(SetOf({&k2_}), "max-age=600");
+  auto client = UriClient();
+  ASSERT_TRUE(cache_.FindVerifyKey(client, "k1", SigAlg::kES256).ok());
+  client.jwks_uri = moved.url();  // the registry changed the client's jwks_uri
+
+  gate_.Arm();
+  auto entered = gate_.entered();
+  KeyFuture a, b;
+  ReleaseAtExit release{gate_};
+  a = FindAsync(client, "k2");
+  ASSERT_EQ(entered.wait_for(kPatience), std::future_status::ready);
+  b = FindAsync(client, "k2");
+  EXPECT_EQ(b.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+      << "B answered from the old jwks_uri's set or without one";
+
+  gate_.Release();
+  ASSERT_EQ(a.wait_for(kPatience), std::future_status::ready);
+  ASSERT_EQ(b.wait_for(kPatience), std::future_status::ready);
+  auto ka = a.get();
+  auto kb = b.get();
+  ASSERT_TRUE(ka.ok()) << ka.status().ToString();
+  ASSERT_TRUE(kb.ok()) << kb.status().ToString();
+  EXPECT_EQ(cache_.fetch_count(), 2u);
+  EXPECT_EQ(moved.hits(), 1);
 }
 
 TEST_F(JwksCacheTest, CacheControlIsBounded) {
