@@ -11,8 +11,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <semaphore>
 #include <string>
 #include <thread>
@@ -220,7 +220,22 @@ Status Script(sqlite3* db, std::string_view sql) {
   return Status::Ok();
 }
 
+// Process-wide settings, before SQLite's first use in the process (sqlite3_config refuses them
+// afterwards, e.g. when a test opened a database through another path first: then SQLite's
+// defaults stay, which are correct, only slower).
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Without the allocation statistics (which nothing here reads), sqlite3_malloc and
+    // sqlite3_free no longer take SQLite's one global memory mutex: with a write in nearly every
+    // request, the page cache is refilled constantly and the worker threads met on that mutex
+    // (futex calls, a few percent of a login's CPU).
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  });
+}
+
 Result<std::unique_ptr<Conn>> OpenConn(const std::string& path, SqliteLocking locking) {
+  ConfigureSqliteOnce();
   sqlite3* raw = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &raw,
