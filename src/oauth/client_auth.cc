@@ -53,6 +53,20 @@ std::string AssertionJtiKey(std::string_view client_id, std::string_view jti) {
   return key;
 }
 
+// RFC 7523 §3 item 7, SCHEME.md: a jti is accepted once, decided by the store so the rule holds
+// across nodes.
+Status PendingJti::AcceptIn(store::Executor& tx) const {
+  IDS_ASSIGN_OR_RETURN(bool first, once_.AcceptIn(tx));
+  if (!first) return InvalidClient("client assertion was already used (jti)");
+  return Status::Ok();
+}
+
+Status PendingJti::Settle() {
+  IDS_ASSIGN_OR_RETURN(bool first, once_.Settle());
+  if (!first) return InvalidClient("client assertion was already used (jti)");
+  return Status::Ok();
+}
+
 ClientAuthenticator::ClientAuthenticator(ClientDirectory& clients, JwksCache& keys,
                                          store::Database& db, const Clock& clock,
                                          ClientAuthOptions options)
@@ -90,7 +104,7 @@ Result<AuthenticatedClient> ClientAuthenticator::WithSecret(std::string_view cli
 
 Result<AuthenticatedClient> ClientAuthenticator::WithAssertion(
     std::string_view assertion_type, std::string_view assertion,
-    std::optional<std::string_view> client_id) {
+    std::optional<std::string_view> client_id, JtiAcceptance jti) {
   // RFC 7523 §2.2: the assertion type of a JWT client assertion.
   if (assertion_type != kJwtBearerAssertionType)
     return InvalidClient("unsupported client_assertion_type");
@@ -111,18 +125,18 @@ Result<AuthenticatedClient> ClientAuthenticator::WithAssertion(
       VerifyClientAssertion(parsed, record.client_id,
                             AllowedAssertionAlgs(record.token_endpoint_auth_signing_alg), resolver,
                             policy, clock_));
-  // RFC 7523 §3 item 7, SCHEME.md: a jti is accepted once, decided by the store so the rule
-  // holds across nodes. Remembered until the assertion can no longer pass the exp check.
-  IDS_ASSIGN_OR_RETURN(
-      bool first,
-      store::AcceptOnce(db_, kAssertionJtiKind, AssertionJtiKey(record.client_id, verified.jti),
-                        verified.expires_at + options_.leeway_seconds + 1));
-  if (!first) return InvalidClient("client assertion was already used (jti)");
-  return AuthenticatedClient{std::move(record), ClientAuthMethod::kPrivateKeyJwt};
+  // The jti is remembered until the assertion can no longer pass the exp check.
+  PendingJti pending(store::DeferredOnce(db_, std::string(kAssertionJtiKind),
+                                         AssertionJtiKey(record.client_id, verified.jti),
+                                         verified.expires_at + options_.leeway_seconds + 1));
+  if (jti == JtiAcceptance::kNow) IDS_RETURN_IF_ERROR(pending.Settle());
+  return AuthenticatedClient{std::move(record), ClientAuthMethod::kPrivateKeyJwt,
+                             std::move(pending)};
 }
 
 Result<AuthenticatedClient> ClientAuthenticator::Authenticate(const http::Request& request,
-                                                              const http::FormParams& params) {
+                                                              const http::FormParams& params,
+                                                              JtiAcceptance jti) {
   const size_t auth_headers = request.HeaderCount("Authorization");
   if (auth_headers > 1) return InvalidRequest("more than one Authorization header");
   std::optional<std::string_view> authorization;
@@ -160,7 +174,7 @@ Result<AuthenticatedClient> ClientAuthenticator::Authenticate(const http::Reques
     // RFC 7521 §4.2: both parameters are required.
     if (!assertion || !assertion_type)
       return InvalidRequest("client_assertion and client_assertion_type go together");
-    return WithAssertion(*assertion_type, *assertion, client_id);
+    return WithAssertion(*assertion_type, *assertion, client_id, jti);
   }
   if (client_id) {
     IDS_ASSIGN_OR_RETURN(auto record, Lookup(*client_id, kAuthNone));

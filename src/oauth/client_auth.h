@@ -15,7 +15,9 @@
 // an inactive client and a suspended or terminated member all get the same answer.
 //
 // Cost of a private_key_jwt authentication: one client lookup, one signature check against a
-// cached parsed key, one store write for the jti.
+// cached parsed key, one store write for the jti. An endpoint with a write transaction of its
+// own may defer that write into it (JtiAcceptance::kDeferred, PendingJti below): one commit
+// fewer per request.
 //
 // Thread-safety: safe from any number of threads.
 #pragma once
@@ -33,6 +35,7 @@
 #include "oauth/client_directory.h"
 #include "oauth/jwks_cache.h"
 #include "store/database.h"
+#include "store/once.h"
 
 namespace idscheme::oauth {
 
@@ -50,10 +53,40 @@ struct ClientAuthOptions {
   int64_t leeway_seconds = 30;
 };
 
+// The jti of a private_key_jwt client assertion that was verified but not yet accepted in the
+// store (JtiAcceptance::kDeferred). Until it is accepted the client is NOT authenticated: the
+// caller accepts it before the request has any effect, either inside its own write transaction
+// (AcceptIn, then Committed once that transaction committed) or on its own (Settle). RFC 7523
+// §3 item 7: either way it is accepted once, decided by the store.
+// Not thread-safe: one per request.
+class PendingJti {
+ public:
+  PendingJti() = default;  // nothing pending: another method, or accepted already
+  explicit PendingJti(store::DeferredOnce once) : once_(std::move(once)) {}
+
+  // True while the jti still has to be accepted.
+  bool pending() const { return once_.pending(); }
+  // Accepts it as part of the caller's transaction `tx`; invalid_client when it was used before
+  // (then roll `tx` back). Counts only once `tx` committed: call Committed() then.
+  Status AcceptIn(store::Executor& tx) const;
+  void Committed() { once_.Committed(); }
+  // Accepts it on its own, unless it was already: Ok, or invalid_client when it was used
+  // before, or the store's error.
+  Status Settle();
+
+ private:
+  store::DeferredOnce once_;
+};
+
 struct AuthenticatedClient {
   ClientAuthRecord record;
   ClientAuthMethod method = ClientAuthMethod::kNone;
+  PendingJti jti;  // pending only after Authenticate(..., JtiAcceptance::kDeferred)
 };
+
+// Whether Authenticate accepts a client assertion's jti itself (the default) or leaves it to the
+// caller as AuthenticatedClient::jti.
+enum class JtiAcceptance { kNow, kDeferred };
 
 class ClientAuthenticator {
  public:
@@ -63,7 +96,8 @@ class ClientAuthenticator {
   // `params`: the request's form body, already parsed (the caller checks duplicates as its
   // endpoint requires; the client authentication parameters are checked here too).
   Result<AuthenticatedClient> Authenticate(const http::Request& request,
-                                           const http::FormParams& params);
+                                           const http::FormParams& params,
+                                           JtiAcceptance jti = JtiAcceptance::kNow);
 
   const ClientAuthOptions& options() const { return options_; }
 
@@ -73,7 +107,8 @@ class ClientAuthenticator {
                                          ClientAuthMethod method);
   Result<AuthenticatedClient> WithAssertion(std::string_view assertion_type,
                                             std::string_view assertion,
-                                            std::optional<std::string_view> client_id);
+                                            std::optional<std::string_view> client_id,
+                                            JtiAcceptance jti);
 
   ClientDirectory& clients_;
   JwksCache& keys_;

@@ -29,6 +29,11 @@ struct TokenRequest {
   // sent. A grant binds the tokens it issues to it (BindToDpopKey, dpop.h), and the
   // authorization_code grant checks it against the code's dpop_jkt (RFC 9449 §10).
   std::optional<std::string> dpop_jkt = std::nullopt;
+  // The client assertion's jti, still to be accepted (client_auth.h), for a grant that
+  // accepts_jti_in_transaction(): it accepts it in the write transaction that records what it
+  // issues, and on any path that has an effect before that transaction, first on its own
+  // (PendingJti::Settle). Null when there is nothing to accept.
+  PendingJti* pending_jti = nullptr;
 };
 
 // RFC 6749 §5.1.
@@ -49,6 +54,9 @@ class GrantHandler {
   virtual std::string_view grant_type() const = 0;
   // Errors are OAuth errors of RFC 6749 §5.2 (invalid_grant, invalid_scope, ...).
   virtual Result<TokenResponse> Handle(const TokenRequest& request) = 0;
+  // True when Handle accepts request.pending_jti itself (see TokenRequest); otherwise the token
+  // endpoint accepts it before calling Handle.
+  virtual bool accepts_jti_in_transaction() const { return false; }
 };
 
 // RFC 6749 §3.3: a scope is space-separated scope-tokens (%x21 / %x23-5B / %x5D-7E). Strict:

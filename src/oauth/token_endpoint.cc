@@ -125,16 +125,31 @@ http::Response TokenEndpoint::Handle(const http::Request& request) {
 
   auto params = ReadTokenParams(request);  // 1
   if (!params.ok()) return error(params.status());
-  auto client = client_auth_.Authenticate(request, *params);  // 2
+  // A client assertion's jti is accepted later (PendingJti): by the grant, in its own write
+  // transaction when it can, else before the grant runs.
+  auto client = client_auth_.Authenticate(request, *params, JtiAcceptance::kDeferred);  // 2
   if (!client.ok()) return error(client.status());
+  const std::string& client_id = client->record.client_id;
+  // Every answer waits for the jti to be accepted: a replayed assertion is invalid_client
+  // whatever else the request gets wrong, as if it had been refused at step 2.
+  auto refuse = [&](const Status& s) {
+    Status jti = client->jti.Settle();
+    return error(jti.ok() ? s : jti, client_id);
+  };
   auto grant = SelectGrant(*params, client->record);  // 3
-  if (!grant.ok()) return error(grant.status(), client->record.client_id);
+  if (!grant.ok()) return refuse(grant.status());
   auto dpop_jkt = CheckDpopProof(request, client->record);  // 4
-  if (!dpop_jkt.ok()) return error(dpop_jkt.status(), client->record.client_id);
+  if (!dpop_jkt.ok()) return refuse(dpop_jkt.status());
+  if (!(*grant)->accepts_jti_in_transaction()) {
+    if (Status jti = client->jti.Settle(); !jti.ok()) return error(jti, client_id);
+  }
   TokenRequest token_request{request, *params, (*grant)->grant_type(), *client};
   token_request.dpop_jkt = std::move(dpop_jkt).value();
+  if (client->jti.pending()) token_request.pending_jti = &client->jti;
   auto response = (*grant)->Handle(token_request);  // 5
-  if (!response.ok()) return error(response.status(), client->record.client_id);
+  // The jti is accepted by now unless the grant failed before its transaction committed.
+  if (!response.ok()) return refuse(response.status());
+  if (Status jti = client->jti.Settle(); !jti.ok()) return error(jti, client_id);
   return RespondWithToken(*response);  // 6
 }
 

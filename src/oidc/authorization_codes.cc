@@ -138,10 +138,9 @@ Result<ApprovedAuthorization> AuthorizationCodes::Redeem(std::string_view code,
   return grant;
 }
 
-Result<ApprovedAuthorization> AuthorizationCodes::Verify(std::string_view code,
-                                                         std::string_view client_id,
-                                                         std::string_view redirect_uri,
-                                                         std::string_view code_verifier) {
+Result<ApprovedAuthorization> AuthorizationCodes::Verify(
+    std::string_view code, std::string_view client_id, std::string_view redirect_uri,
+    std::string_view code_verifier, const std::function<Status()>& before_revoking) {
   if (code.empty() || code.size() > 256) return InvalidGrant("unknown authorization code");
   const std::string hash = CodeHash(code);
   const int64_t now = clock_.NowSeconds();
@@ -157,6 +156,7 @@ Result<ApprovedAuthorization> AuthorizationCodes::Verify(std::string_view code,
     return InvalidGrant("authorization code was issued to another client");
   if (!row.IsNull(3)) {
     // RFC 6749 §4.1.2: a code used twice is refused and the tokens issued from it revoked.
+    if (before_revoking) IDS_RETURN_IF_ERROR(before_revoking());
     IDS_RETURN_IF_ERROR(MarkReusedAndRevoke(hash, stored_client));
     return InvalidGrant("authorization code already used");
   }

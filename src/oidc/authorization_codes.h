@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -77,10 +78,12 @@ class AuthorizationCodes {
   // that records the tokens issued from it (one commit instead of two, and no moment when the
   // code is taken but its tokens not yet recorded):
   // Verify: every check of Redeem except taking the code (a code already used is refused and
-  // its tokens revoked here).
+  // its tokens revoked here, after `before_revoking` succeeded: the token endpoint accepts the
+  // client assertion's jti there, so that a replayed assertion revokes nothing).
   Result<ApprovedAuthorization> Verify(std::string_view code, std::string_view client_id,
                                        std::string_view redirect_uri,
-                                       std::string_view code_verifier);
+                                       std::string_view code_verifier,
+                                       const std::function<Status()>& before_revoking = {});
   // Take: the conditional UPDATE, through `db` (the caller's transaction); invalid_grant when
   // another redemption took it first. Then roll back, and call RefuseReused.
   Status Take(store::Executor& db, std::string_view code);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/base64url.h"
@@ -442,8 +443,7 @@ TEST_P(AuthorizeTest, ResponseTypesOtherThanCodeAreRedirectedAsUnsupported) {
     p["response_type"] = type;
     // Multiple Response Types §2.1, §5: types with token or id_token answer in the fragment.
     const bool fragment = type.find("token") != std::string::npos;
-    ExpectRedirectedError(Authorize(p), "unsupported_response_type", "st-1",
-                          fragment ? '#' : '?');
+    ExpectRedirectedError(Authorize(p), "unsupported_response_type", "st-1", fragment ? '#' : '?');
     if (fragment) {
       // Never in the query, even when asked for.
       p["response_mode"] = "query";
@@ -821,6 +821,84 @@ TEST_P(ClientAssertionTest, ASecretSentAsBasicGetsABasicChallenge) {
   EXPECT_EQ(r.status, 401) << r.body;
   EXPECT_EQ(ErrorOf(r), "invalid_client");
   EXPECT_EQ(r.headers["www-authenticate"].rfind("Basic ", 0), 0u) << r.headers["www-authenticate"];
+}
+
+// The code grant accepts the assertion's jti in the transaction that takes the code; whatever
+// the grant answers, the jti counts exactly as if it had been accepted first.
+TEST_P(ClientAssertionTest, AtTheTokenEndpointAJtiIsSpentByEveryAnswer) {
+  auto post_code = [&](const std::string& assertion, const std::string& code,
+                       const std::string& grant_type = "authorization_code") {
+    return idscheme::testing::Post(port_, "/token", kFormType,
+                                   Encode(WithAssertion({{"grant_type", grant_type},
+                                                         {"code", code},
+                                                         {"redirect_uri", kRedirect},
+                                                         {"code_verifier", kVerifier}},
+                                                        assertion)));
+  };
+  auto fresh = [&] { return SignAssertion(AssertionClaims(client_id_, "/token"), key_); };
+
+  // A replay with a good code: invalid_client, and the code is left untouched.
+  const std::string once = fresh();
+  ASSERT_EQ(post_code(once, IssueCode(client_id_)).status, 200);
+  const std::string untouched = IssueCode(client_id_);
+  ExpectInvalidClient(post_code(once, untouched));
+  EXPECT_EQ(post_code(fresh(), untouched).status, 200);
+
+  // A grant that fails still spends its assertion: an unknown code, then a wrong verifier.
+  for (const std::string& code : {std::string("no-such-code"), IssueCode(client_id_)}) {
+    const std::string spent = fresh();
+    auto body = WithAssertion({{"grant_type", "authorization_code"},
+                               {"code", code},
+                               {"redirect_uri", kRedirect},
+                               {"code_verifier", std::string(43, 'x')}},
+                              spent);
+    HttpReply refused = idscheme::testing::Post(port_, "/token", kFormType, Encode(body));
+    EXPECT_EQ(ErrorOf(refused), "invalid_grant") << refused.body;
+    ExpectInvalidClient(post_code(spent, IssueCode(client_id_)));
+  }
+  // So does a grant type this server does not serve.
+  const std::string spent = fresh();
+  EXPECT_EQ(ErrorOf(post_code(spent, "", "password")), "unsupported_grant_type");
+  ExpectInvalidClient(post_code(spent, IssueCode(client_id_)));
+
+  // A replay with a code already redeemed is refused as a replay: it revokes nothing, while the
+  // same code with a fresh assertion is a reuse that revokes what the code gave.
+  const std::string code = IssueCode(client_id_);
+  const std::string first = fresh();
+  HttpReply issued = post_code(first, code);
+  ASSERT_EQ(issued.status, 200) << issued.body;
+  const std::string access = json::parse(issued.body, nullptr, false).value("access_token", "");
+  ExpectInvalidClient(post_code(first, code));
+  EXPECT_TRUE(Active(access));
+  EXPECT_EQ(ErrorOf(post_code(fresh(), code)), "invalid_grant");
+  EXPECT_FALSE(Active(access));
+}
+
+// The same assertion with two good codes at once: one answer has tokens, the other is
+// invalid_client, and the code of the refused request can still be redeemed.
+TEST_P(ClientAssertionTest, OneAssertionRacingWithTwoCodesGetsOneAnswer) {
+  const std::string assertion = SignAssertion(AssertionClaims(client_id_, "/token"), key_);
+  const std::string codes[2] = {IssueCode(client_id_), IssueCode(client_id_)};
+  HttpReply replies[2];
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 2; ++i) {
+      threads.emplace_back([&, i] {
+        replies[i] =
+            idscheme::testing::Post(port_, "/token", kFormType,
+                                    Encode(WithAssertion({{"grant_type", "authorization_code"},
+                                                          {"code", codes[i]},
+                                                          {"redirect_uri", kRedirect},
+                                                          {"code_verifier", kVerifier}},
+                                                         assertion)));
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  const int winner = replies[0].status == 200 ? 0 : 1;
+  EXPECT_EQ(replies[winner].status, 200) << replies[winner].body;
+  ExpectInvalidClient(replies[1 - winner]);
+  EXPECT_EQ(Redeem(codes[1 - winner]).status, 200);
 }
 
 // ------------------------------------------------------------------------------------------

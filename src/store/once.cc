@@ -1,6 +1,7 @@
 #include "store/once.h"
 
 #include <string>
+#include <utility>
 
 #include "crypto/hash.h"
 
@@ -21,6 +22,21 @@ Result<bool> AcceptOnce(Executor& db, std::string_view kind, std::string_view va
 
 Status PurgeExpired(Executor& db, int64_t now) {
   return db.Exec("DELETE FROM used_values WHERE expires_at < ?", {Int(now)}).status();
+}
+
+DeferredOnce::DeferredOnce(Database& db, std::string kind, std::string value, int64_t expires_at)
+    : db_(&db), kind_(std::move(kind)), value_(std::move(value)), expires_at_(expires_at) {}
+
+Result<bool> DeferredOnce::AcceptIn(Executor& tx) const {
+  if (!pending()) return true;
+  return AcceptOnce(tx, kind_, value_, expires_at_);
+}
+
+Result<bool> DeferredOnce::Settle() {
+  if (!pending()) return true;
+  IDS_ASSIGN_OR_RETURN(bool first, AcceptIn(*db_));
+  if (first) accepted_ = true;
+  return first;
 }
 
 }  // namespace idscheme::store

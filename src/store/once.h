@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -26,5 +27,31 @@ Result<bool> AcceptOnce(Executor& db, std::string_view kind, std::string_view va
 
 // Forgets the values whose expires_at is before `now`.
 Status PurgeExpired(Executor& db, int64_t now);
+
+// A value that a request must accept once before it has any effect, accepted later than it is
+// checked: inside the request's own write transaction when it has one (AcceptIn, then
+// Committed() once that transaction committed: one commit fewer per request), or on its own
+// (Settle) on every other path. Not thread-safe: one per request.
+class DeferredOnce {
+ public:
+  DeferredOnce() = default;  // nothing to accept
+  DeferredOnce(Database& db, std::string kind, std::string value, int64_t expires_at);
+
+  // True while the value still has to be accepted.
+  bool pending() const { return db_ != nullptr && !accepted_; }
+  // AcceptOnce through the caller's transaction: true the first time (roll `tx` back on false).
+  // True without a write when nothing is pending.
+  Result<bool> AcceptIn(Executor& tx) const;
+  void Committed() { accepted_ = true; }
+  // AcceptOnce on its own, unless accepted already: true when this request holds the value.
+  Result<bool> Settle();
+
+ private:
+  Database* db_ = nullptr;
+  std::string kind_;
+  std::string value_;
+  int64_t expires_at_ = 0;
+  bool accepted_ = false;
+};
 
 }  // namespace idscheme::store

@@ -42,6 +42,7 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
                                                const std::string& family, bool with_nonce,
                                                std::string refresh_token,
                                                const TakeInWrite& take = nullptr) {
+  oauth::PendingJti* jti = take ? request.pending_jti : nullptr;
   // Step 5: the client is read again (a suspension ends everything at once), and the person.
   IDS_ASSIGN_OR_RETURN(registry::ClientAuthRecord client, deps.clients.FindClient(grant.client_id));
   if (!client.Usable()) return InvalidGrant("client is no longer active");
@@ -63,14 +64,16 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
     response.token_type = "DPoP";
   }
   IDS_ASSIGN_OR_RETURN(auto issued, deps.access_tokens.Issue(token_request));
-  // One write for the records: the code taken (authorization_code grant), the token in its
-  // family (so a reused code or refresh token revokes it) and what userinfo will need.
+  // One write for the records: the client assertion's jti accepted and the code taken
+  // (authorization_code grant), the token in its family (so a reused code or refresh token
+  // revokes it) and what userinfo will need.
   IDS_RETURN_IF_ERROR(store::InTransaction(deps.db, [&](store::Transaction& tx) -> Status {
+    if (jti) IDS_RETURN_IF_ERROR(jti->AcceptIn(tx));
     if (take) IDS_RETURN_IF_ERROR(take(tx));
-    IDS_RETURN_IF_ERROR(
-        RecordFamilyToken(tx, family, issued.claims.jti, issued.claims.expires_at));
+    IDS_RETURN_IF_ERROR(RecordFamilyToken(tx, family, issued.claims.jti, issued.claims.expires_at));
     return TokenGrants::Put(tx, issued.claims.jti, sub, grant, issued.claims.expires_at);
   }));
+  if (jti) jti->Committed();
 
   // Step 7: the ID token.
   ReleasedClaims released = ReleaseClaims(person, grant, deps.release);
@@ -106,9 +109,13 @@ Result<oauth::TokenResponse> AuthorizationCodeGrant::Handle(const oauth::TokenRe
   IDS_ASSIGN_OR_RETURN(std::string_view redirect_uri, Required(request, "redirect_uri"));
   const std::string_view verifier = request.params.Get("code_verifier").value_or("");
   const std::string& client_id = request.client.record.client_id;
+  // The client assertion's jti (if any) on its own, before an effect outside the transaction.
+  auto settle_jti = [&]() -> Status {
+    return request.pending_jti ? request.pending_jti->Settle() : Status::Ok();
+  };
   // Step 2: checked now, taken (once) with the tokens' records below.
   IDS_ASSIGN_OR_RETURN(ApprovedAuthorization grant,
-                       deps_.codes.Verify(code, client_id, redirect_uri, verifier));
+                       deps_.codes.Verify(code, client_id, redirect_uri, verifier, settle_jti));
   // Step 3: RFC 9700 §2.1.1: public clients must use PKCE.
   if (request.client.method == oauth::ClientAuthMethod::kNone && grant.code_challenge.empty())
     return InvalidGrant("a public client must use PKCE");
@@ -119,14 +126,16 @@ Result<oauth::TokenResponse> AuthorizationCodeGrant::Handle(const oauth::TokenRe
   if (request.dpop_jkt) grant.dpop_jkt = request.dpop_jkt;
   const std::string family = AuthorizationCodes::FamilyOf(code);
   bool lost = false;  // another redemption took the code first
-  auto response = IssuePersonTokens(
-      deps_, request, grant, family, /*with_nonce=*/true, "",
-      [&](store::Transaction& tx) -> Status {
-        Status taken = deps_.codes.Take(tx, code);
-        lost = !taken.ok() && taken.oauth_error() == "invalid_grant";
-        return taken;
-      });
-  if (lost) return deps_.codes.RefuseReused(code, client_id);  // RFC 6749 §4.1.2
+  auto response = IssuePersonTokens(deps_, request, grant, family, /*with_nonce=*/true, "",
+                                    [&](store::Transaction& tx) -> Status {
+                                      Status taken = deps_.codes.Take(tx, code);
+                                      lost = !taken.ok() && taken.oauth_error() == "invalid_grant";
+                                      return taken;
+                                    });
+  if (lost) {  // the transaction rolled back, the jti with it
+    IDS_RETURN_IF_ERROR(settle_jti());
+    return deps_.codes.RefuseReused(code, client_id);  // RFC 6749 §4.1.2
+  }
   IDS_RETURN_IF_ERROR(response.status());
   // A second redemption racing this one may have revoked the family meanwhile: then so is the
   // token just issued: CheckNotReused revokes the family again and refuses.

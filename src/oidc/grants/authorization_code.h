@@ -60,6 +60,8 @@ class AuthorizationCodeGrant final : public oauth::GrantHandler {
   explicit AuthorizationCodeGrant(PersonTokenDeps deps) : deps_(std::move(deps)) {}
   std::string_view grant_type() const override { return kGrantAuthorizationCode; }
   Result<oauth::TokenResponse> Handle(const oauth::TokenRequest& request) override;
+  // The client assertion's jti is accepted in the transaction that takes the code.
+  bool accepts_jti_in_transaction() const override { return true; }
 
  private:
   PersonTokenDeps deps_;
