@@ -135,7 +135,7 @@ DeviceApi::DeviceApi(store::Database& db, identity::Identities& identities,
       clock_(clock),
       options_(std::move(options)) {}
 
-Result<Device> DeviceApi::Authenticate(const http::Request& req) {
+Result<Device> DeviceApi::Authenticate(const http::Request& req, store::DeferredOnce* proof_jti) {
   if (req.HeaderCount("authorization") != 1) return BadProof();
   IDS_ASSIGN_OR_RETURN(DeviceProof proof,
                        ParseDeviceAuthorization(*req.GetHeader("authorization")));
@@ -153,12 +153,19 @@ Result<Device> DeviceApi::Authenticate(const http::Request& req) {
                        VerifyDeviceProof(proof, *device->public_key, req.method(), url, now,
                                          options_.proof_leeway_seconds));
   // RFC 9449 §11.1: each proof once; kept until it would be refused for its age anyway.
-  IDS_ASSIGN_OR_RETURN(bool first,
-                       store::AcceptOnce(db_, "device_proof", device->id + ":" + claims.jti,
-                                         claims.iat + options_.proof_leeway_seconds + 1));
-  if (!first) return BadProof();
+  store::DeferredOnce once(db_, "device_proof", device->id + ":" + claims.jti,
+                           claims.iat + options_.proof_leeway_seconds + 1);
+  if (proof_jti != nullptr) {
+    *proof_jti = std::move(once);
+  } else {
+    IDS_ASSIGN_OR_RETURN(bool first, once.Settle());
+    if (!first) return BadProof();
+  }
   auto identity = identities_.StatusOf(device->identity_id);
-  if (!identity.ok() || *identity != identity::IdentityStatus::kActive) return BadProof();
+  if (!identity.ok() || *identity != identity::IdentityStatus::kActive) {
+    if (proof_jti != nullptr) (void)proof_jti->Settle();  // spent by its refusal all the same
+    return BadProof();
+  }
   return device;
 }
 
@@ -205,15 +212,26 @@ Result<http::Response> DeviceApi::GetAction(const http::Request& req, const Devi
   return http::Response::Json(200, out);
 }
 
-Result<http::Response> DeviceApi::Approve(const http::Request& req, const Device& caller) {
-  IDS_ASSIGN_OR_RETURN(json body, req.JsonBody());
-  IDS_ASSIGN_OR_RETURN(ApproveBody a, ParseApproveBody(body));
-  IDS_ASSIGN_OR_RETURN(Action action, OwnAction(Param(req, "action_id"), caller));
+Result<http::Response> DeviceApi::Approve(const http::Request& req, const Device& caller,
+                                          store::DeferredOnce& proof_jti) {
+  // Any refusal waits for the proof's jti: a replayed proof is refused as such, whatever else.
+  auto refuse = [&](const Status& s) -> Status {
+    IDS_ASSIGN_OR_RETURN(bool first, proof_jti.Settle());
+    return first ? s : BadProof();
+  };
+  auto body = req.JsonBody();
+  if (!body.ok()) return refuse(body.status());
+  auto a = ParseApproveBody(*body);
+  if (!a.ok()) return refuse(a.status());
+  auto action = OwnAction(Param(req, "action_id"), caller);
+  if (!action.ok()) return refuse(action.status());
   // The knowledge factor first; a refusal counts towards the lock and says nothing more. The
-  // right PIN's count is reset by the approval's own transaction.
-  IDS_RETURN_IF_ERROR(devices_.CheckPin(caller.id, a.pin_input));
-  approval::Approval approval{action.id,          caller.id,       a.verification_code,
-                              a.device_signature, a.sim_signature, /*pin_checked=*/true,
+  // right PIN's count is reset by the approval's own transaction. The proof's jti is accepted
+  // in the write that reserves the attempt (one commit fewer per approval).
+  if (Status pin = devices_.CheckPin(caller.id, a->pin_input, &proof_jti); !pin.ok())
+    return refuse(pin);
+  approval::Approval approval{action->id,          caller.id,        a->verification_code,
+                              a->device_signature, a->sim_signature, /*pin_checked=*/true,
                               /*device=*/&caller};
   auto decided = actions_.Approve(approval);
   if (!decided.ok()) {
@@ -280,7 +298,14 @@ void AddDeviceRoutes(http::Router& router, DeviceApi& api) {
   add("GET", "/app/v1/devices", "app_devices", &DeviceApi::ListDevices);
   add("DELETE", "/app/v1/devices/{device_id}", "app_device_remove", &DeviceApi::RemoveDevice);
   add("GET", "/app/v1/actions/{action_id}", "app_action", &DeviceApi::GetAction);
-  add("POST", "/app/v1/actions/{action_id}/approve", "app_approve", &DeviceApi::Approve);
+  router.Add("POST", "/app/v1/actions/{action_id}/approve", "app_approve",
+             [&api](http::Request& req) {
+               store::DeferredOnce proof_jti;  // accepted by Approve
+               auto device = api.Authenticate(req, &proof_jti);
+               if (!device.ok()) return ErrorResponse(device.status());
+               auto r = api.Approve(req, *device, proof_jti);
+               return r.ok() ? std::move(r).value() : ErrorResponse(r.status());
+             });
   add("POST", "/app/v1/actions/{action_id}/deny", "app_deny", &DeviceApi::Deny);
   add("POST", "/app/v1/claim", "app_claim", &DeviceApi::Claim);
 

@@ -43,6 +43,7 @@
 #include "http/router.h"
 #include "identity/identities.h"
 #include "store/database.h"
+#include "store/once.h"
 
 namespace idscheme::app {
 
@@ -78,14 +79,21 @@ class DeviceApi {
             approval::Actions& actions, const QrCodes& qr, const Clock& clock,
             DeviceApiOptions options);
 
-  // The calling device, from the request's device proof (consuming its jti).
-  Result<approval::Device> Authenticate(const http::Request& request);
+  // The calling device, from the request's device proof (consuming its jti). With `proof_jti`,
+  // the jti is checked but left to the caller to accept (store::DeferredOnce): the approval
+  // accepts it in the write that reserves the PIN attempt. Until then the device is not
+  // authenticated.
+  Result<approval::Device> Authenticate(const http::Request& request,
+                                        store::DeferredOnce* proof_jti = nullptr);
 
   Result<http::Response> Enrol(const http::Request& request);
   Result<http::Response> ListDevices(const http::Request& request, const approval::Device& caller);
   Result<http::Response> RemoveDevice(const http::Request& request, const approval::Device& caller);
   Result<http::Response> GetAction(const http::Request& request, const approval::Device& caller);
-  Result<http::Response> Approve(const http::Request& request, const approval::Device& caller);
+  // `proof_jti`: the caller's still pending device proof jti (Authenticate), accepted before any
+  // answer (every refusal of a replayed proof is the proof's refusal).
+  Result<http::Response> Approve(const http::Request& request, const approval::Device& caller,
+                                 store::DeferredOnce& proof_jti);
   Result<http::Response> Deny(const http::Request& request, const approval::Device& caller);
   Result<http::Response> Claim(const http::Request& request, const approval::Device& caller);
   // The long poll's parts: the wait asked for (0..max), and one look at the store.

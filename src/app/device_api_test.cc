@@ -8,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <thread>
+#include <tuple>
 
 #include "app/device_proof.h"
 #include "app/identity_adapters.h"
@@ -375,6 +376,62 @@ TEST_P(DeviceApiTest, FiveWrongPinsLockAndTheRightOneIsThenRefusedAlike) {
   ASSERT_TRUE(cancelled.ok());
   EXPECT_EQ(cancelled->state, approval::ActionState::kCancelled);
   EXPECT_EQ(cancelled->decided_by, approval::kDecidedByDeviceLocked);
+}
+
+// The approve route accepts its proof's jti in the write that reserves the PIN attempt: a
+// replayed proof is refused as a proof, counts no PIN attempt and approves nothing, and every
+// other answer spends its proof all the same.
+TEST_P(DeviceApiTest, AnApprovalsProofIsSpentByEveryAnswerAndAReplayCountsNoAttempt) {
+  Phone phone = Enrol(NewIdentity("+32470000001"), /*pin=*/1);
+  Action action = CreateAction(phone.identity_id);
+  const std::string code = RightCode(action.id);
+  Reply shown = Call(phone, "GET", "/app/v1/actions/" + action.id);
+  ASSERT_EQ(shown.status, 200);
+  const std::string path = "/app/v1/actions/" + action.id + "/approve";
+  const json right = {{"pin_input", PinInput(1)},
+                      {"verification_code", code},
+                      {"device_signature", Sign(*phone.key, shown.body, code)}};
+  json wrong_pin = right;
+  wrong_pin["pin_input"] = PinInput(2);
+  auto failures = [&] {
+    auto device = devices_->Get(phone.device_id);
+    EXPECT_TRUE(device.ok());
+    return device.ok() ? device->pin_failures : -1;
+  };
+
+  // A wrong PIN counts once; its proof again, now with the right PIN, is a replay.
+  const std::string proof = Proof(phone, "POST", path);
+  Reply refused = Raw("POST", path, wrong_pin.dump(), {{"Authorization", proof}});
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(refused.body["error"], "access_denied");
+  EXPECT_EQ(failures(), 1);
+  Reply replay = Raw("POST", path, right.dump(), {{"Authorization", proof}});
+  EXPECT_EQ(replay.status, 401);
+  EXPECT_EQ(replay.body["error"], "invalid_token");
+  EXPECT_EQ(failures(), 1);
+  EXPECT_EQ(actions_->Get(action.id)->state, approval::ActionState::kPending);
+
+  // Refused before the PIN (a malformed body, an unknown action): spent all the same.
+  const std::string unknown = "/app/v1/actions/act_unknown/approve";
+  for (const auto& [target, body, status] :
+       {std::tuple{path, std::string("{"), 400}, std::tuple{unknown, right.dump(), 404}}) {
+    SCOPED_TRACE(target + " " + body);
+    const std::string once = Proof(phone, "POST", target);
+    EXPECT_EQ(Raw("POST", target, body, {{"Authorization", once}}).status, status);
+    Reply again = Raw("POST", target, right.dump(), {{"Authorization", once}});
+    EXPECT_EQ(again.status, 401);
+    EXPECT_EQ(again.body["error"], "invalid_token");
+  }
+  EXPECT_EQ(failures(), 1);
+
+  // The approval, then its proof once more.
+  const std::string good = Proof(phone, "POST", path);
+  Reply approved = Raw("POST", path, right.dump(), {{"Authorization", good}});
+  EXPECT_EQ(approved.status, 200) << approved.body.dump();
+  EXPECT_EQ(failures(), 0);
+  Reply after = Raw("POST", path, right.dump(), {{"Authorization", good}});
+  EXPECT_EQ(after.status, 401);
+  EXPECT_EQ(after.body["error"], "invalid_token");
 }
 
 TEST_P(DeviceApiTest, AnotherPersonsActionIsNotFound) {

@@ -5,6 +5,7 @@
 #include <array>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -139,21 +140,21 @@ Result<int64_t> CancelPendingOfLockedDevice(store::Transaction& tx, std::string_
                                " AND status = 'active' AND id <> ?",
                                {Text(std::string(identity_id)), Text(std::string(device_id))}));
   if (others.rows[0].Int(0) > 0) return int64_t{0};
-  IDS_ASSIGN_OR_RETURN(
-      auto r, tx.Exec("UPDATE approval_actions SET state = 'cancelled', decided_at = ?,"
-                      " decided_by = ? WHERE identity_id = ? AND state = 'pending'"
-                      " AND expires_at > ?",
-                      {Int(now_ms), Text(std::string(kDecidedByDeviceLocked)),
-                       Text(std::string(identity_id)), Int(now_ms / 1000)}));
+  IDS_ASSIGN_OR_RETURN(auto r,
+                       tx.Exec("UPDATE approval_actions SET state = 'cancelled', decided_at = ?,"
+                               " decided_by = ? WHERE identity_id = ? AND state = 'pending'"
+                               " AND expires_at > ?",
+                               {Int(now_ms), Text(std::string(kDecidedByDeviceLocked)),
+                                Text(std::string(identity_id)), Int(now_ms / 1000)}));
   if (r.affected > 0) {
-    IDS_RETURN_IF_ERROR(audit::Append(tx,
-                                      {std::string(kDecidedByDeviceLocked),
-                                       "approval.cancel_locked",
-                                       std::string(device_id),
-                                       {{"identity_id", std::string(identity_id)},
-                                        {"cancelled", r.affected}}},
-                                      now_ms)
-                            .status());
+    IDS_RETURN_IF_ERROR(
+        audit::Append(tx,
+                      {std::string(kDecidedByDeviceLocked),
+                       "approval.cancel_locked",
+                       std::string(device_id),
+                       {{"identity_id", std::string(identity_id)}, {"cancelled", r.affected}}},
+                      now_ms)
+            .status());
   }
   return r.affected;
 }
@@ -262,35 +263,54 @@ Result<Device> Devices::Enrol(const Enrolment& enrolment) {
 }
 
 Status Devices::VerifyPin(std::string_view device_id, std::string_view pin_input) {
-  return CheckPin(device_id, pin_input, /*reset=*/true);
+  return CheckPin(device_id, pin_input, /*reset=*/true, nullptr);
 }
 
-Status Devices::CheckPin(std::string_view device_id, std::string_view pin_input) {
-  return CheckPin(device_id, pin_input, /*reset=*/false);
+Status Devices::CheckPin(std::string_view device_id, std::string_view pin_input,
+                         store::DeferredOnce* request_once) {
+  return CheckPin(device_id, pin_input, /*reset=*/false, request_once);
 }
 
 Status Devices::ConfirmPin(std::string_view device_id) {
   const int64_t now = clock_.NowMillis();
   return db_
-      .Exec("UPDATE approval_devices SET pin_failures = 0, last_used_at = ?, updated_at = ?"
-            " WHERE id = ? AND status = 'active'",
-            {Int(now), Int(now), Text(std::string(device_id))})
+      .Exec(
+          "UPDATE approval_devices SET pin_failures = 0, last_used_at = ?, updated_at = ?"
+          " WHERE id = ? AND status = 'active'",
+          {Int(now), Int(now), Text(std::string(device_id))})
       .status();
 }
 
-Status Devices::CheckPin(std::string_view device_id, std::string_view pin_input_text, bool reset) {
+Status Devices::CheckPin(std::string_view device_id, std::string_view pin_input_text, bool reset,
+                         store::DeferredOnce* request_once) {
   auto pin_input = DecodePinInput(pin_input_text);
   if (!pin_input.ok()) return PinRefused();
   const int64_t now = clock_.NowMillis();
 
   // Reserve an attempt first: the count rises before the PIN is checked, so no number of
   // parallel guesses gets past the limit.
-  auto reserved = db_.Exec(
-      "UPDATE approval_devices SET pin_failures = pin_failures + 1, updated_at = ?"
-      " WHERE id = ? AND status = 'active' AND pin_failures < ?"
-      " RETURNING pin_salt, pin_verifier, pin_t_cost, pin_m_cost_kib, pin_parallelism",
-      {Int(now), Text(std::string(device_id)), Int(options_.max_pin_failures)});
-  if (!reserved.ok()) return reserved.status();
+  auto reserve = [&](store::Executor& db) {
+    return db.Exec(
+        "UPDATE approval_devices SET pin_failures = pin_failures + 1, updated_at = ?"
+        " WHERE id = ? AND status = 'active' AND pin_failures < ?"
+        " RETURNING pin_salt, pin_verifier, pin_t_cost, pin_m_cost_kib, pin_parallelism",
+        {Int(now), Text(std::string(device_id)), Int(options_.max_pin_failures)});
+  };
+  std::optional<store::QueryResult> reserved;
+  if (request_once != nullptr && request_once->pending()) {
+    bool replayed = false;
+    Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+      IDS_ASSIGN_OR_RETURN(bool first, request_once->AcceptIn(tx));
+      replayed = !first;
+      if (replayed) return PinRefused();  // rolls back; counts no attempt
+      IDS_ASSIGN_OR_RETURN(reserved, reserve(tx));
+      return Status::Ok();
+    });
+    if (!st.ok()) return replayed ? PinRefused() : st;
+    request_once->Committed();
+  } else {
+    IDS_ASSIGN_OR_RETURN(reserved, reserve(db_));
+  }
   if (reserved->rows.empty()) {
     // Unknown, locked or removed: spend the same work as a real check, then the same refusal.
     static constexpr std::array<uint8_t, kSaltBytes> kDummySalt{};
@@ -321,8 +341,9 @@ Status Devices::CheckPin(std::string_view device_id, std::string_view pin_input_
       random_.Fill(salt);
       auto verifier = Argon2id(*pin_input, salt, want);
       if (verifier.ok()) {
-        sql += ", pin_salt = ?, pin_verifier = ?, pin_t_cost = ?, pin_m_cost_kib = ?,"
-               " pin_parallelism = ?";
+        sql +=
+            ", pin_salt = ?, pin_verifier = ?, pin_t_cost = ?, pin_m_cost_kib = ?,"
+            " pin_parallelism = ?";
         args.insert(args.end(), {store::Bytes(salt), store::Bytes(*verifier), Int(want.t_cost),
                                  Int(want.m_cost_kib), Int(want.parallelism)});
       }
@@ -353,8 +374,7 @@ Status Devices::CheckPin(std::string_view device_id, std::string_view pin_input_
                                           {"failures", options_.max_pin_failures}}},
                                         now)
                               .status());
-      IDS_RETURN_IF_ERROR(
-          CancelPendingOfLockedDevice(tx, lock.rows[0].Text(0), id, now).status());
+      IDS_RETURN_IF_ERROR(CancelPendingOfLockedDevice(tx, lock.rows[0].Text(0), id, now).status());
     }
     return Status::Ok();
   });

@@ -39,6 +39,7 @@
 #include "common/status.h"
 #include "crypto/key.h"
 #include "store/database.h"
+#include "store/once.h"
 
 namespace idscheme::approval {
 
@@ -117,7 +118,11 @@ class Devices {
   // VerifyPin for an approval, one store write shorter: on success the attempt stays counted
   // until the approval's own transaction resets the count (Approval::pin_checked), or, when the
   // approval fails, until the caller calls ConfirmPin. Failures are handled as in VerifyPin.
-  Status CheckPin(std::string_view device_id, std::string_view pin_input);
+  // `request_once` (may be null): a value the request must accept once (the device proof's
+  // jti), accepted in the same write as the reserved attempt. When it was used before, nothing
+  // is reserved, the answer is PinRefused() and `request_once` stays pending.
+  Status CheckPin(std::string_view device_id, std::string_view pin_input,
+                  store::DeferredOnce* request_once = nullptr);
   // Resets the count after a successful CheckPin whose approval did not go through.
   Status ConfirmPin(std::string_view device_id);
 
@@ -133,7 +138,8 @@ class Devices {
   const DeviceOptions& options() const { return options_; }
 
  private:
-  Status CheckPin(std::string_view device_id, std::string_view pin_input, bool reset);
+  Status CheckPin(std::string_view device_id, std::string_view pin_input, bool reset,
+                  store::DeferredOnce* request_once);
 
   store::Database& db_;
   const Clock& clock_;
