@@ -152,26 +152,39 @@ http::Response AuthorizationEndpoint::HandlePar(const http::Request& request) {
   if (!params.ok()) return http::Response::Error(params.status());
   // RFC 6749 §3.1 (RFC 9126 §2.1 keeps the authorization request's rules).
   if (Status s = params->CheckNoDuplicates(); !s.ok()) return http::Response::Error(s);
-  // RFC 9126 §2: the client authenticates as at the token endpoint.
-  auto authenticated = deps_.client_auth.Authenticate(request, *params);
+  // RFC 9126 §2: the client authenticates as at the token endpoint. A client assertion's jti is
+  // accepted with the pushed request, in one write.
+  auto authenticated =
+      deps_.client_auth.Authenticate(request, *params, oauth::JtiAcceptance::kDeferred);
   if (!authenticated.ok()) return http::Response::Error(authenticated.status());
+  oauth::PendingJti& jti = authenticated->jti;
+  // Every answer, and anything with an effect of its own (a request object's or a DPoP proof's
+  // jti), waits for the assertion's jti: a replayed assertion is invalid_client whatever else
+  // is wrong, as if it had been refused above.
+  auto answer = [&](http::Response response) {
+    if (Status s = jti.Settle(); !s.ok()) return http::Response::Error(s);
+    return response;
+  };
   const std::string& client_id = authenticated->record.client_id;
   // RFC 9126 §2.1: request_uri is not allowed here.
-  if (params->Has("request_uri")) return JsonError("invalid_request", "request_uri is not allowed");
+  if (params->Has("request_uri"))
+    return answer(JsonError("invalid_request", "request_uri is not allowed"));
   if (auto id = params->Get("client_id"); id && *id != client_id)
-    return JsonError("invalid_request", "client_id does not match the authenticated client");
+    return answer(
+        JsonError("invalid_request", "client_id does not match the authenticated client"));
 
   auto client = deps_.clients.FindForAuthorization(client_id);
   if (!client.ok()) {
     if (client.status().code() == Status::Code::kNotFound)
-      return JsonError("invalid_client", "unknown client", 401);
-    return http::Response::Error(client.status());
+      return answer(JsonError("invalid_client", "unknown client", 401));
+    return answer(http::Response::Error(client.status()));
   }
 
   http::FormParams effective;
   RequestSource source;
   source.pushed = true;
   if (auto object = params->Get("request")) {
+    if (Status s = jti.Settle(); !s.ok()) return http::Response::Error(s);
     // RFC 9126 §3: a request object may be pushed; only its parameters are used.
     auto inner = request_objects_.Verify(*object, *client);
     if (!inner.ok()) return http::Response::Error(inner.status());
@@ -184,17 +197,20 @@ http::Response AuthorizationEndpoint::HandlePar(const http::Request& request) {
     if (!effective.Has("client_id")) effective.Add("client_id", client_id);
   }
   if (deps_.dpop != nullptr) {
+    if (request.HeaderCount("DPoP") > 0) {
+      if (Status s = jti.Settle(); !s.ok()) return http::Response::Error(s);
+    }
     // RFC 9449 §10.1: a DPoP proof at PAR is checked as §4.3 says, and binds the code as if its
     // key's thumbprint had been sent as dpop_jkt.
     const std::string url = options_.issuer + std::string(kParPath);
     auto proof = deps_.dpop->VerifyRequest(request, oauth::DpopBinding{"POST", url, std::nullopt});
-    if (!proof.ok()) return http::Response::Error(proof.status());
+    if (!proof.ok()) return answer(http::Response::Error(proof.status()));
     if (*proof) {
       auto jkt = effective.Get("dpop_jkt");
       // RFC 9449 §10.1: both given, they must name the same key.
       if (jkt && !crypto::ConstantTimeEquals(*jkt, (*proof)->jkt))
-        return JsonError("invalid_request",
-                         "dpop_jkt is not the thumbprint of the DPoP proof's key");
+        return answer(
+            JsonError("invalid_request", "dpop_jkt is not the thumbprint of the DPoP proof's key"));
       if (!jkt) effective.Add("dpop_jkt", (*proof)->jkt);
     }
   }
@@ -204,11 +220,11 @@ http::Response AuthorizationEndpoint::HandlePar(const http::Request& request) {
     outcome = CheckPolicy(std::move(*validated));
   if (auto* error = std::get_if<AuthorizationError>(&outcome)) {
     // RFC 9126 §2.3: errors are answered to the client, never redirected.
-    return JsonError(error->error, error->description);
+    return answer(JsonError(error->error, error->description));
   }
 
-  auto pushed = pushed_.Push(client_id, effective, options_.pushed_request_lifetime_seconds);
-  if (!pushed.ok()) return http::Response::Error(pushed.status());
+  auto pushed = pushed_.Push(client_id, effective, options_.pushed_request_lifetime_seconds, &jti);
+  if (!pushed.ok()) return answer(http::Response::Error(pushed.status()));
   // RFC 9126 §2.2.
   return http::Response::Json(
       201, {{"request_uri", pushed->request_uri}, {"expires_in", pushed->expires_in}});

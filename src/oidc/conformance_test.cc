@@ -874,6 +874,32 @@ TEST_P(ClientAssertionTest, AtTheTokenEndpointAJtiIsSpentByEveryAnswer) {
   EXPECT_FALSE(Active(access));
 }
 
+// PAR accepts the assertion's jti in the write that stores the pushed request; every answer
+// still spends it, and a replay is invalid_client whatever else is wrong.
+TEST_P(ClientAssertionTest, AtParAJtiIsSpentByEveryAnswer) {
+  auto push = [&](const std::string& assertion, std::map<std::string, std::string> params) {
+    std::vector<std::pair<std::string, std::string>> list(params.begin(), params.end());
+    return idscheme::testing::Post(port_, "/par", kFormType,
+                                   Encode(WithAssertion(std::move(list), assertion)));
+  };
+  auto fresh = [&] { return SignAssertion(AssertionClaims(client_id_, "/par"), key_); };
+  auto without_pkce = GoodAuthorization();
+  without_pkce.erase("code_challenge");
+  auto with_request_uri = GoodAuthorization();
+  with_request_uri["request_uri"] = "urn:ietf:params:oauth:request_uri:x";
+  for (const auto& refused : {without_pkce, with_request_uri}) {
+    const std::string spent = fresh();
+    HttpReply first = push(spent, refused);
+    EXPECT_EQ(first.status, 400) << first.body;
+    EXPECT_EQ(ErrorOf(first), "invalid_request") << first.body;
+    ExpectInvalidClient(push(spent, GoodAuthorization()));
+  }
+  const std::string once = fresh();
+  EXPECT_EQ(push(once, GoodAuthorization()).status, 201);
+  ExpectInvalidClient(push(once, with_request_uri));
+  ExpectInvalidClient(push(once, GoodAuthorization()));
+}
+
 // The same assertion with two good codes at once: one answer has tokens, the other is
 // invalid_client, and the code of the refused request can still be redeemed.
 TEST_P(ClientAssertionTest, OneAssertionRacingWithTwoCodesGetsOneAnswer) {

@@ -17,8 +17,8 @@ std::string UriHash(std::string_view request_uri) {
 }  // namespace
 
 Result<PushedRequest> PushedRequests::Push(std::string_view client_id,
-                                           const http::FormParams& params,
-                                           int64_t lifetime_seconds) {
+                                           const http::FormParams& params, int64_t lifetime_seconds,
+                                           oauth::PendingJti* jti) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [name, value] : params.entries()) list.push_back({name, value});
   IDS_ASSIGN_OR_RETURN(std::string text, crypto::DumpJson(list));
@@ -27,12 +27,25 @@ Result<PushedRequest> PushedRequests::Push(std::string_view client_id,
   out.request_uri = std::string(kRequestUriPrefix) + random_.Token(32);
   out.expires_in = lifetime_seconds;
   const int64_t now = clock_.NowSeconds();
-  auto r = db_.Exec(
-      "INSERT INTO oidc_pushed_requests (request_uri_hash, client_id, params, created_at, "
-      "expires_at) VALUES (?, ?, ?, ?, ?)",
-      {store::Text(UriHash(out.request_uri)), store::Text(std::string(client_id)),
-       store::Text(std::move(text)), store::Int(now), store::Int(now + lifetime_seconds)});
-  if (!r.ok()) return r.status();
+  auto insert = [&](store::Executor& db) {
+    return db
+        .Exec(
+            "INSERT INTO oidc_pushed_requests (request_uri_hash, client_id, params, created_at, "
+            "expires_at) VALUES (?, ?, ?, ?, ?)",
+            {store::Text(UriHash(out.request_uri)), store::Text(std::string(client_id)),
+             store::Text(text), store::Int(now), store::Int(now + lifetime_seconds)})
+        .status();
+  };
+  if (jti == nullptr || !jti->pending()) {
+    IDS_RETURN_IF_ERROR(insert(db_));
+    return out;
+  }
+  // One commit for both (RFC 7523 §3 item 7: the jti is still accepted once).
+  IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    IDS_RETURN_IF_ERROR(jti->AcceptIn(tx));
+    return insert(tx);
+  }));
+  jti->Committed();
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include "common/random.h"
 #include "common/status.h"
 #include "http/form.h"
+#include "oauth/client_auth.h"
 #include "store/database.h"
 
 namespace idscheme::oidc {
@@ -36,8 +37,10 @@ class PushedRequests {
   PushedRequests(store::Database& db, const Clock& clock, Random& random)
       : db_(db), clock_(clock), random_(random) {}
 
+  // `jti` (may be null): the pushing client's assertion jti, still pending; accepted in the
+  // same write as the request (invalid_client, and nothing stored, when it was used before).
   Result<PushedRequest> Push(std::string_view client_id, const http::FormParams& params,
-                             int64_t lifetime_seconds);
+                             int64_t lifetime_seconds, oauth::PendingJti* jti = nullptr);
   // The parameters pushed under `request_uri` by `client_id`; NotFound when there are none
   // (never pushed, already used, pushed by another client) and FailedPrecondition when expired.
   Result<http::FormParams> Take(std::string_view request_uri, std::string_view client_id);
