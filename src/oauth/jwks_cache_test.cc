@@ -102,6 +102,25 @@ class JwksCacheTest : public ::testing::Test {
     });
   }
 
+  // Two lookups of `kid` while one fetch is held: A starts the fetch, B arrives during it and
+  // must wait for it (B must not be done 200 ms into the held fetch: a cache that answered B
+  // without the set would almost surely be by then). Both results, once the fetch is released.
+  std::pair<Result<crypto::KeyPtr>, Result<crypto::KeyPtr>> TwoDuringOneFetch(
+      const ClientAuthRecord& client, const std::string& kid) {
+    gate_.Arm();
+    auto entered = gate_.entered();
+    ReleaseAtExit release{gate_};
+    KeyFuture a = FindAsync(client, kid);
+    EXPECT_EQ(entered.wait_for(kPatience), std::future_status::ready);
+    KeyFuture b = FindAsync(client, kid);
+    EXPECT_EQ(b.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+        << "B answered without waiting for the fetch";
+    gate_.Release();
+    EXPECT_EQ(a.wait_for(kPatience), std::future_status::ready);
+    EXPECT_EQ(b.wait_for(kPatience), std::future_status::ready);
+    return {a.get(), b.get()};
+  }
+
   FakeClock clock_{kStart};
   JwksServer server_;
   HttpsFetcher fetcher_;
@@ -294,25 +313,7 @@ TEST_F(JwksCacheTest, UnknownKidDuringAFetchIsNotFoundAtOnce) {
 // first fetch (or the fetch of a changed jwks_uri) wait for it and share its result.
 TEST_F(JwksCacheTest, RequestsDuringTheFirstFetchWaitForItAndShareIt) {
   server_.Set(SetOf({&k1_}), "max-age=600");
-  auto client = UriClient();
-
-  gate_.Arm();
-  auto entered = gate_.entered();
-  KeyFuture a, b;
-  ReleaseAtExit release{gate_};
-  a = FindAsync(client, "k1");
-  ASSERT_EQ(entered.wait_for(kPatience), std::future_status::ready);
-  b = FindAsync(client, "k1");
-  // A correct cache never lets B finish here; one that answered B without the set (say
-  // Unavailable) would almost surely be done within this time.
-  EXPECT_EQ(b.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
-      << "B answered without waiting for the set";
-
-  gate_.Release();
-  ASSERT_EQ(a.wait_for(kPatience), std::future_status::ready);
-  ASSERT_EQ(b.wait_for(kPatience), std::future_status::ready);
-  auto ka = a.get();
-  auto kb = b.get();
+  auto [ka, kb] = TwoDuringOneFetch(UriClient(), "k1");
   ASSERT_TRUE(ka.ok()) << ka.status().ToString();
   ASSERT_TRUE(kb.ok()) << kb.status().ToString();
   EXPECT_EQ(ka->get(), kb->get()) << "both from the one fetched set";
@@ -327,22 +328,8 @@ TEST_F(JwksCacheTest, RequestsDuringTheFetchOfAChangedJwksUriWaitForIt) {
   auto client = UriClient();
   ASSERT_TRUE(cache_.FindVerifyKey(client, "k1", SigAlg::kES256).ok());
   client.jwks_uri = moved.url();  // the registry changed the client's jwks_uri
-
-  gate_.Arm();
-  auto entered = gate_.entered();
-  KeyFuture a, b;
-  ReleaseAtExit release{gate_};
-  a = FindAsync(client, "k2");
-  ASSERT_EQ(entered.wait_for(kPatience), std::future_status::ready);
-  b = FindAsync(client, "k2");
-  EXPECT_EQ(b.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
-      << "B answered from the old jwks_uri's set or without one";
-
-  gate_.Release();
-  ASSERT_EQ(a.wait_for(kPatience), std::future_status::ready);
-  ASSERT_EQ(b.wait_for(kPatience), std::future_status::ready);
-  auto ka = a.get();
-  auto kb = b.get();
+  // B must not answer from the old jwks_uri's set.
+  auto [ka, kb] = TwoDuringOneFetch(client, "k2");
   ASSERT_TRUE(ka.ok()) << ka.status().ToString();
   ASSERT_TRUE(kb.ok()) << kb.status().ToString();
   EXPECT_EQ(cache_.fetch_count(), 2u);
