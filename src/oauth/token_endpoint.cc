@@ -138,6 +138,11 @@ http::Response TokenEndpoint::Handle(const http::Request& request) {
   };
   auto grant = SelectGrant(*params, client->record);  // 3
   if (!grant.ok()) return refuse(grant.status());
+  // A DPoP proof's jti is accepted once too (RFC 9449 §11.1): the assertion's goes first, as
+  // before any other effect.
+  if (request.HeaderCount("DPoP") > 0) {
+    if (Status jti = client->jti.Settle(); !jti.ok()) return error(jti, client_id);
+  }
   auto dpop_jkt = CheckDpopProof(request, client->record);  // 4
   if (!dpop_jkt.ok()) return refuse(dpop_jkt.status());
   if (!(*grant)->accepts_jti_in_transaction()) {

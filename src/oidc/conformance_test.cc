@@ -861,6 +861,24 @@ TEST_P(ClientAssertionTest, AtTheTokenEndpointAJtiIsSpentByEveryAnswer) {
   EXPECT_EQ(ErrorOf(post_code(spent, "", "password")), "unsupported_grant_type");
   ExpectInvalidClient(post_code(spent, IssueCode(client_id_)));
 
+  // A replay with a DPoP proof is refused before the proof is spent: the proof still works.
+  const ClientKey dpop_key = MakeKey("dpop-1");
+  const std::string dpop_code = IssueCode(client_id_);
+  const std::string proof = DpopProof(dpop_key, "POST", "/token");
+  auto with_proof = [&](const std::string& assertion) {
+    return idscheme::testing::Post(port_, "/token", kFormType,
+                                   Encode(WithAssertion({{"grant_type", "authorization_code"},
+                                                         {"code", dpop_code},
+                                                         {"redirect_uri", kRedirect},
+                                                         {"code_verifier", kVerifier}},
+                                                        assertion)),
+                                   {{"DPoP", proof}});
+  };
+  ExpectInvalidClient(with_proof(once));
+  HttpReply bound = with_proof(fresh());
+  EXPECT_EQ(bound.status, 200) << bound.body;
+  EXPECT_EQ(json::parse(bound.body, nullptr, false).value("token_type", ""), "DPoP");
+
   // A replay with a code already redeemed is refused as a replay: it revokes nothing, while the
   // same code with a fresh assertion is a reuse that revokes what the code gave.
   const std::string code = IssueCode(client_id_);

@@ -66,7 +66,8 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
   IDS_ASSIGN_OR_RETURN(auto issued, deps.access_tokens.Issue(token_request));
   // One write for the records: the client assertion's jti accepted and the code taken
   // (authorization_code grant), the token in its family (so a reused code or refresh token
-  // revokes it) and what userinfo will need.
+  // revokes it) and what userinfo will need. (An opaque access token's row, written by Issue
+  // above, stays unknown to anyone when this is refused: its value is never returned.)
   IDS_RETURN_IF_ERROR(store::InTransaction(deps.db, [&](store::Transaction& tx) -> Status {
     if (jti) IDS_RETURN_IF_ERROR(jti->AcceptIn(tx));
     if (take) IDS_RETURN_IF_ERROR(take(tx));
