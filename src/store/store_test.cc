@@ -7,12 +7,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <barrier>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -138,9 +141,10 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
                          });
 
 // Tests of several Databases (or processes) on one store: an exclusive SQLite file has one.
-#define SKIP_IF_EXCLUSIVE()                                                       \
-  if (IsExclusive()) GTEST_SKIP() << "an exclusive SQLite file has one Database " \
-                                     "(ExclusiveFileHasOneOwner)"
+#define SKIP_IF_EXCLUSIVE()                                    \
+  if (IsExclusive())                                           \
+  GTEST_SKIP() << "an exclusive SQLite file has one Database " \
+                  "(ExclusiveFileHasOneOwner)"
 
 // --- Values ------------------------------------------------------------------------------------
 
@@ -937,6 +941,48 @@ TEST_P(StoreTest, SqliteCheckpointsTheWalOffTheRequestPath) {
   }
   EXPECT_GE(fs::file_size(file), size_before + 200 * 4096);
   EXPECT_EQ(Count("t"), 200);
+}
+
+// Under writes that never pause, a PASSIVE checkpoint never reaches the WAL's end (the writers
+// append while it copies), and SQLite starts the WAL over only once all of it is copied: the file
+// grew without bound. Once the WAL is long, the checkpointer starts it over: the WAL header's
+// checkpoint sequence number (bytes 12-15, big-endian) changes while the writes go on.
+TEST_P(StoreTest, SqliteStartsALongWalOverWhileWritesGoOn) {
+  if (IsPg()) GTEST_SKIP() << "SQLite's WAL";
+  ASSERT_OK(Create("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB NOT NULL)"));
+  const fs::path wal = dir_ / "store.db-wal";
+  auto sequence = [&]() -> std::optional<uint32_t> {
+    std::ifstream in(wal, std::ios::binary);
+    std::array<unsigned char, 16> header{};
+    if (!in.read(reinterpret_cast<char*>(header.data()), header.size())) return std::nullopt;
+    return (uint32_t{header[12]} << 24) | (uint32_t{header[13]} << 16) |
+           (uint32_t{header[14]} << 8) | uint32_t{header[15]};
+  };
+  const std::vector<uint8_t> blob = Pattern(16 * 1024);
+  auto insert = [&](int64_t id) {
+    return db_->Exec("INSERT INTO t (id, b) VALUES (?, ?)", {Int(id), Bytes(blob)}).status();
+  };
+  ASSERT_OK(insert(0));
+  const std::optional<uint32_t> first = sequence();
+  ASSERT_TRUE(first.has_value());
+
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {  // short reads beside the writes, as on a serving node
+    for (int64_t id = 0; !stop; ++id) (void)db_->Exec("SELECT id FROM t WHERE id = ?", {Int(id)});
+  });
+  // At most 512 MB: eight times the WAL length the checkpointer starts over at.
+  int64_t rows = 1;
+  bool restarted = false;
+  Status failed;
+  for (; rows < 32768 && !restarted && failed.ok(); ++rows) {
+    failed = insert(rows);
+    if (rows % 64 == 0) restarted = sequence() != first;
+  }
+  stop = true;
+  reader.join();
+  ASSERT_OK(failed);
+  EXPECT_TRUE(restarted) << rows << " rows written, the WAL is " << fs::file_size(wal) << " bytes";
+  EXPECT_EQ(Count("t"), rows);
 }
 
 }  // namespace
