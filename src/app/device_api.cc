@@ -75,6 +75,13 @@ json PendingJson(const std::vector<Action>& actions) {
   return out;
 }
 
+// Another person's action reads as an unknown one: ids cannot be probed. `read` is the status of
+// reading it (an error other than NotFound is passed on).
+Status NoSuchAction(const Status& read) {
+  if (!read.ok() && read.code() != Status::Code::kNotFound) return read;
+  return Status::NotFound("no such action");
+}
+
 }  // namespace
 
 Result<approval::Enrolment> ParseEnrolment(const json& body) {
@@ -198,10 +205,8 @@ Result<http::Response> DeviceApi::RemoveDevice(const http::Request& req, const D
 
 Result<Action> DeviceApi::OwnAction(std::string_view action_id, const Device& caller) {
   auto action = actions_.Get(action_id);
-  // Another person's action reads as an unknown one: ids cannot be probed.
   if (!action.ok() || action->identity_id != caller.identity_id) {
-    if (!action.ok() && action.status().code() != Status::Code::kNotFound) return action.status();
-    return Status::NotFound("no such action");
+    return NoSuchAction(action.status());
   }
   return action;
 }
@@ -223,16 +228,20 @@ Result<http::Response> DeviceApi::Approve(const http::Request& req, const Device
   if (!body.ok()) return refuse(body.status());
   auto a = ParseApproveBody(*body);
   if (!a.ok()) return refuse(a.status());
-  auto action = OwnAction(Param(req, "action_id"), caller);
-  if (!action.ok()) return refuse(action.status());
+  // Read once for the whole approval (Actions::Approve verifies against it); a pending action
+  // past its expiry is refused there as expired, after the PIN as before.
+  auto action = actions_.Load(Param(req, "action_id"));
+  if (!action.ok() || action->action.identity_id != caller.identity_id) {
+    return refuse(NoSuchAction(action.status()));
+  }
   // The knowledge factor first; a refusal counts towards the lock and says nothing more. The
   // right PIN's count is reset by the approval's own transaction. The proof's jti is accepted
   // in the write that reserves the attempt (one commit fewer per approval).
   if (Status pin = devices_.CheckPin(caller.id, a->pin_input, &proof_jti); !pin.ok())
     return refuse(pin);
-  approval::Approval approval{action->id,          caller.id,        a->verification_code,
-                              a->device_signature, a->sim_signature, /*pin_checked=*/true,
-                              /*device=*/&caller};
+  approval::Approval approval{action->action.id,   caller.id,          a->verification_code,
+                              a->device_signature, a->sim_signature,   /*pin_checked=*/true,
+                              /*device=*/&caller,  /*loaded=*/&*action};
   auto decided = actions_.Approve(approval);
   if (!decided.ok()) {
     (void)devices_.ConfirmPin(caller.id);  // the PIN was right all the same

@@ -478,6 +478,27 @@ TEST_P(DeviceApiTest, ApproveWithNumberMatching) {
   EXPECT_NE(ApproveWith(phone, action.id, RightCode(action.id), 1).status, 200);
 }
 
+// The approval reads the action once, with no expiry written: one past its expiry is refused as
+// expired all the same, and reads as expired afterwards.
+TEST_P(DeviceApiTest, AnActionPastItsExpiryIsRefusedAsExpired) {
+  Phone phone = Enrol(NewIdentity("+32470000001"));
+  Action action = CreateAction(phone.identity_id);
+  Reply shown = Call(phone, "GET", "/app/v1/actions/" + action.id);
+  ASSERT_EQ(shown.status, 200) << shown.body.dump();
+  clock_.AdvanceSeconds(action.expires_at - clock_.NowSeconds());
+  const std::string code = RightCode(action.id);
+  Reply late = Call(phone, "POST", "/app/v1/actions/" + action.id + "/approve",
+                    {{"pin_input", PinInput(1)},
+                     {"verification_code", code},
+                     {"device_signature", Sign(*phone.key, shown.body, code)}});
+  EXPECT_EQ(late.status, 400) << late.body.dump();
+  EXPECT_EQ(late.body["error"], "failed_precondition") << late.body.dump();
+  EXPECT_NE(late.body["error_description"].get<std::string>().find("expired"), std::string::npos)
+      << late.body.dump();
+  EXPECT_EQ(actions_->Get(action.id)->state, approval::ActionState::kExpired);
+  EXPECT_EQ(Call(phone, "GET", "/app/v1/actions/" + action.id).body["state"], "expired");
+}
+
 TEST_P(DeviceApiTest, WrongCodeDenies) {
   Phone phone = Enrol(NewIdentity("+32470000001"));
   Action action = CreateAction(phone.identity_id);

@@ -303,6 +303,14 @@ Result<Action> Actions::Get(std::string_view action_id) {
   return *action;
 }
 
+Result<LoadedAction> Actions::Load(std::string_view action_id) {
+  LoadedAction loaded;
+  IDS_ASSIGN_OR_RETURN(auto action, LoadAction(db_, action_id, &loaded.display_text));
+  if (!action) return Status::NotFound("no such action");
+  loaded.action = std::move(*action);
+  return loaded;
+}
+
 Result<Action> Actions::Claim(std::string_view action_id, std::string_view identity_id) {
   if (identity_id.empty()) return Status::InvalidArgument("identity_id: empty");
   const int64_t now_s = clock_.NowSeconds();
@@ -372,8 +380,17 @@ Result<Action> Actions::Approve(const Approval& approval) {
   // transaction, so they do not hold the store's write slot; the transaction then records the
   // decision only if the row is still exactly what was verified (RecordApproval).
   std::string display_text;
-  IDS_ASSIGN_OR_RETURN(auto action, LoadAction(db_, approval.action_id, &display_text));
-  if (!action) return Status::NotFound("no such action");
+  std::optional<Action> action;
+  if (approval.loaded != nullptr) {
+    if (approval.loaded->action.id != approval.action_id) {
+      return Status::InvalidArgument("approval: the action given is not action_id's");
+    }
+    action = approval.loaded->action;
+    display_text = approval.loaded->display_text;
+  } else {
+    IDS_ASSIGN_OR_RETURN(action, LoadAction(db_, approval.action_id, &display_text));
+    if (!action) return Status::NotFound("no such action");
+  }
   if (action->state != ActionState::kPending || now_s >= action->expires_at) {
     return NotPending(*action, now_s);  // a replayed approval ends here
   }
@@ -450,7 +467,8 @@ Result<Action> Actions::Approve(const Approval& approval) {
                           " updated_at = ? WHERE id = ? AND identity_id = ? AND status = 'active'",
                           {Int(now_ms), Int(now_ms), Text(approval.device_id),
                            Text(*action->identity_id)}));
-      if (r.affected != 1) return Status::PermissionDenied("this device may not decide this action");
+      if (r.affected != 1)
+        return Status::PermissionDenied("this device may not decide this action");
     } else {
       IDS_RETURN_IF_ERROR(CheckDeviceStatus(tx, approval.device_id, *action));
     }

@@ -49,11 +49,11 @@
 #include <string_view>
 #include <vector>
 
+#include "approval/devices.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/status.h"
 #include "crypto/hash.h"
-#include "approval/devices.h"
 #include "crypto/key.h"
 #include "store/database.h"
 
@@ -131,6 +131,12 @@ struct Action {
 Result<nlohmann::json> DigestInput(const Action& action);
 Result<crypto::Sha256Digest> ActionDigest(const Action& action);
 
+// An action as the store holds it, with the stored display text the digest covers.
+struct LoadedAction {
+  Action action;
+  std::string display_text;
+};
+
 struct Approval {
   std::string action_id;
   std::string device_id;
@@ -145,6 +151,10 @@ struct Approval {
   // that Approve need not read it again; null: Approve reads it. Either way the decision's
   // transaction checks again that the device is still active and the action's person's.
   const Device* device = nullptr;
+  // The action as the caller read it in this request (Actions::Load of action_id), so that
+  // Approve need not read it again; null: Approve reads it. Either way the decision is recorded
+  // only if the row is still exactly what was verified.
+  const LoadedAction* loaded = nullptr;
 };
 
 class Actions {
@@ -157,6 +167,9 @@ class Actions {
   // The action with its state as of now (a pending action past its expiry reads, and is
   // written, as expired). NotFound when unknown.
   Result<Action> Get(std::string_view action_id);
+  // The action as stored, with no expiry written (a pending action past its expiry stays
+  // pending here; Approve refuses it as expired). NotFound when unknown.
+  Result<LoadedAction> Load(std::string_view action_id);
   // Binds an unclaimed pending action to the identity whose app scanned it.
   Result<Action> Claim(std::string_view action_id, std::string_view identity_id);
   // The identity's pending, unexpired actions, oldest first.

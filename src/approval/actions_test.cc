@@ -338,6 +338,44 @@ TEST_P(ActionsTest, ADeviceTheCallerGivesIsCheckedAgainWhenTheDecisionIsRecorded
   EXPECT_EQ(decided->state, ActionState::kApproved);
 }
 
+TEST_P(ActionsTest, AnActionTheCallerReadIsCheckedAgainWhenTheDecisionIsRecorded) {
+  auto phone = Enrol("id_anna");
+  auto a = Create(Request());
+  auto b = Create(Request());
+  // Another action's record under this action_id is a caller's bug.
+  auto read_b = actions_->Load(b.id);
+  ASSERT_TRUE(read_b.ok()) << read_b.status().ToString();
+  Approval mismatched = Sign(a, phone);
+  mismatched.loaded = &*read_b;
+  EXPECT_EQ(actions_->Approve(mismatched).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(actions_->Load(a.id)->action.state, ActionState::kPending);
+  EXPECT_EQ(actions_->Load("act_unknown").status().code(), Status::Code::kNotFound);
+
+  // What the caller read, and the app signed, was changed in the store since: the signature
+  // verifies over the read, and the decision is still refused.
+  auto read = actions_->Load(a.id);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->action.verification_code, a.verification_code);
+  ASSERT_TRUE(db_->Exec("UPDATE approval_actions SET display = ? WHERE id = ?",
+                        {store::Text(R"({"amount":"999.00","currency":"EUR","payee":"Shop"})"),
+                         store::Text(a.id)})
+                  .ok());
+  Approval stale = Sign(a, phone);
+  stale.loaded = &*read;
+  EXPECT_EQ(actions_->Approve(stale).status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_TRUE(AuditEntries("approval.approve").empty());
+
+  // A current read approves without being read again.
+  auto current = actions_->Load(b.id);
+  ASSERT_TRUE(current.ok());
+  Approval ap = Sign(b, phone);
+  ap.loaded = &*current;
+  auto decided = actions_->Approve(ap);
+  ASSERT_TRUE(decided.ok()) << decided.status().ToString();
+  EXPECT_EQ(decided->state, ActionState::kApproved);
+  EXPECT_EQ(actions_->Get(b.id)->state, ActionState::kApproved);
+}
+
 TEST_P(ActionsTest, StateMachineAndExpiry) {
   auto phone = Enrol("id_anna");
   // Deny.
