@@ -28,6 +28,9 @@ namespace idscheme::store::internal {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
+// What a WAL file keeps after it is started over (twice the length the checkpointer restarts
+// it at: see CheckpointShared).
+constexpr int64_t kWalKeepBytes = int64_t{128} << 20;
 constexpr std::chrono::milliseconds kPoolWait{10000};
 
 Status SqliteError(sqlite3* db, int rc) {
@@ -259,6 +262,10 @@ Result<std::unique_ptr<Conn>> OpenConn(const std::string& path, SqliteLocking lo
     // queued behind it would wait (the p99). The Checkpointer below does it off the request path.
     IDS_RETURN_IF_ERROR(Script(
         raw, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0;"));
+    // The WAL keeps its largest size, and writers start over from its beginning (overwriting is
+    // cheaper than extending); after a burst longer than the checkpointer's restart length, the
+    // first commit after the restart gives back what is beyond this.
+    IDS_RETURN_IF_ERROR(Script(raw, "PRAGMA journal_size_limit=" + std::to_string(kWalKeepBytes)));
     // Without WAL, readers and the writer would block each other (and some file systems, e.g.
     // network ones, cannot do it): refuse rather than run slowly.
     IDS_ASSIGN_OR_RETURN(Stmt wal, Prepare(raw, "PRAGMA journal_mode=WAL"));
