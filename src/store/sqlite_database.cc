@@ -1,6 +1,7 @@
 // The SQLite backend: a pool of connections to one file in WAL mode. Readers run in parallel;
 // this process's writers take turns through one write slot (so they queue here instead of
-// polling SQLite's lock), and other processes are waited for with SQLite's busy timeout. Or, with
+// polling SQLite's lock) and write through one connection of their own, and other processes are
+// waited for with SQLite's busy timeout. Or, with
 // SqliteLocking::kExclusive, one connection that owns the file: no file locks per transaction
 // and a page cache no other connection invalidates (for a single node).
 // Each connection keeps its prepared statements by SQL text (the hot paths run the same few
@@ -15,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -348,8 +350,11 @@ using ConnPool = Pool<Conn>;
 
 class SqliteTransaction final : public Transaction {
  public:
-  SqliteTransaction(SlotHold slot, ConnPool::Lease conn)
-      : slot_(std::move(slot)), conn_(std::move(conn)) {}
+  // On a connection of the pool (exclusive mode: the only one)...
+  SqliteTransaction(SlotHold slot, ConnPool::Lease lease)
+      : lease_(std::move(lease)), conn_(&**lease_), slot_(std::move(slot)) {}
+  // ... or on the shared mode's writer, which the slot guards.
+  SqliteTransaction(SlotHold slot, Conn* writer) : conn_(writer), slot_(std::move(slot)) {}
   ~SqliteTransaction() override { Rollback(); }
 
   Result<QueryResult> Exec(std::string_view sql, const std::vector<Value>& params) override {
@@ -400,8 +405,9 @@ class SqliteTransaction final : public Transaction {
     slot_.Release();
   }
 
-  SlotHold slot_;
-  ConnPool::Lease conn_;
+  std::optional<ConnPool::Lease> lease_;
+  Conn* conn_;
+  SlotHold slot_;  // given back before the lease
   Status failed_;
   bool done_ = false;
 };
@@ -452,18 +458,31 @@ class SqliteDatabase final : public Database {
               [this] { return OpenConn(path_, locking_); }) {}
 
   Result<QueryResult> Exec(std::string_view sql, const std::vector<Value>& params) override {
-    IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
-    SlotHold hold;  // outlives the statement
-    IDS_ASSIGN_OR_RETURN(sqlite3_stmt * raw, conn->Statement(sql));
-    StmtUse stmt(raw);  // reset before the write slot is given back
-    if (!IsReadOnly(stmt.get())) {
-      IDS_RETURN_IF_ERROR(slot_.Take());
-      hold = SlotHold(&slot_);
+    {
+      IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
+      SlotHold hold;  // outlives the statement
+      IDS_ASSIGN_OR_RETURN(sqlite3_stmt * raw, conn->Statement(sql));
+      StmtUse stmt(raw);  // reset before the write slot is given back
+      if (IsReadOnly(stmt.get())) return Run(conn->db(), stmt.get(), params);
+      if (!writer_) {
+        IDS_RETURN_IF_ERROR(slot_.Take());
+        hold = SlotHold(&slot_);
+        return Run(conn->db(), stmt.get(), params);
+      }
     }
-    return Run(conn->db(), stmt.get(), params);
+    IDS_RETURN_IF_ERROR(slot_.Take());
+    SlotHold hold(&slot_);
+    IDS_ASSIGN_OR_RETURN(sqlite3_stmt * raw, writer_->Statement(sql));
+    StmtUse stmt(raw);
+    return Run(writer_->db(), stmt.get(), params);
   }
 
   Status ExecScript(std::string_view sql) override {
+    if (writer_) {
+      IDS_RETURN_IF_ERROR(slot_.Take());
+      SlotHold hold(&slot_);
+      return Script(writer_->db(), sql);
+    }
     IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
     IDS_RETURN_IF_ERROR(slot_.Take());
     SlotHold hold(&slot_);
@@ -475,6 +494,13 @@ class SqliteDatabase final : public Database {
   // Always the connection first, then the write slot: whoever holds the slot never waits for
   // the pool.
   Result<std::unique_ptr<Transaction>> Begin() override {
+    if (writer_) {
+      IDS_RETURN_IF_ERROR(slot_.Take());
+      SlotHold hold(&slot_);
+      IDS_RETURN_IF_ERROR(Control(*writer_, "BEGIN IMMEDIATE"));
+      return std::unique_ptr<Transaction>(
+          std::make_unique<SqliteTransaction>(std::move(hold), writer_.get()));
+    }
     IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
     IDS_RETURN_IF_ERROR(slot_.Take());
     SlotHold hold(&slot_);
@@ -499,6 +525,7 @@ class SqliteDatabase final : public Database {
       });
       return Status::Ok();
     }
+    IDS_ASSIGN_OR_RETURN(writer_, OpenConn(path_, locking_));
     IDS_ASSIGN_OR_RETURN(checkpoint_conn_, OpenConn(path_, locking_));
     checkpointer_ = std::make_unique<Checkpointer>([this] { CheckpointShared(*checkpoint_conn_); });
     return Status::Ok();
@@ -579,6 +606,11 @@ class SqliteDatabase final : public Database {
   const std::string path_;
   const SqliteLocking locking_;
   ConnPool pool_;
+  // Shared mode: this process's writes all go through one connection, used by whoever holds the
+  // write slot. Its page cache stays valid from one write to the next (no other connection of
+  // this process commits), where a pool connection's is dropped whenever another one committed:
+  // each write then read its b-tree pages again (pread was a sixth of a code exchange's write).
+  std::unique_ptr<Conn> writer_;
   std::unique_ptr<Conn> checkpoint_conn_;  // shared mode: the checkpointer's own
   WriteSlot slot_;
   std::unique_ptr<Checkpointer> checkpointer_;  // stopped before the pool closes
