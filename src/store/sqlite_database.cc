@@ -568,23 +568,25 @@ class SqliteDatabase final : public Database {
                                        nullptr) == SQLITE_OK;
     };
     if (!passive() || frames < kRestartFrames) return;
+    // A PASSIVE round writes pages into the database file without syncing it (SQLite syncs it
+    // only when a checkpoint reaches the WAL's end, as the RESTART below does while the writers
+    // wait): each round syncs what it copied, so the RESTART copies and syncs only what the
+    // writers added during the last round.
+    sqlite3_file* file = nullptr;
+    if (sqlite3_file_control(conn.db(), "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+        file == nullptr || file->pMethods == nullptr) {
+      file = nullptr;
+    }
     for (int i = 0, last = frames; i < kCatchUpRounds; ++i) {
       const int before = frames;
+      if (file != nullptr) (void)file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
       if (!passive()) return;
       const int added = frames - before;
       // Caught up, or the writers add as much as the rounds copy: then they wait below.
       if (added <= kRestartTail || added > last / 2) break;
       last = added;
     }
-    // The PASSIVE rounds wrote pages into the database file without syncing it (SQLite syncs it
-    // when a checkpoint reaches the WAL's end): sync them now, then copy what came meanwhile,
-    // so that the RESTART syncs only the last few pages while the writers wait.
-    sqlite3_file* file = nullptr;
-    if (sqlite3_file_control(conn.db(), "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK &&
-        file != nullptr && file->pMethods != nullptr) {
-      (void)file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
-    }
-    if (!passive()) return;
+    if (file != nullptr) (void)file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
     if (!slot_.Take(kRestartSlotWait).ok()) return;
     SlotHold hold(&slot_);
     // Readers of this process finish within microseconds; one of another process may hold an
