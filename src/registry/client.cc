@@ -2,7 +2,9 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -136,13 +138,46 @@ class Clients::ParsedMetadata {
   std::unordered_map<std::string, Entry> by_client_;
 };
 
-Clients::Clients(store::Database& db, const Clock& clock, Random& random,
-                 const StatusHooks& hooks)
+// The records FindClient read, by client_id, each with the store's ChangeEpoch seen before it
+// was read and when: used again while the epoch stays and for less than kMaxAgeMs.
+class Clients::AuthCache {
+ public:
+  static constexpr int64_t kMaxAgeMs = 2000;
+
+  std::optional<ClientAuthRecord> Find(std::string_view client_id, uint64_t epoch, int64_t now_ms) {
+    std::lock_guard lock(mu_);
+    auto it = by_client_.find(client_id);
+    if (it == by_client_.end()) return std::nullopt;
+    const Entry& e = it->second;
+    if (e.epoch != epoch || now_ms < e.read_at_ms || now_ms - e.read_at_ms >= kMaxAgeMs)
+      return std::nullopt;
+    return e.record;
+  }
+
+  void Put(const ClientAuthRecord& record, uint64_t epoch, int64_t read_at_ms) {
+    std::lock_guard lock(mu_);
+    if (by_client_.size() >= kMaxClients) by_client_.clear();  // as ParsedMetadata
+    by_client_.insert_or_assign(record.client_id, Entry{epoch, read_at_ms, record});
+  }
+
+ private:
+  static constexpr size_t kMaxClients = 10000;
+  struct Entry {
+    uint64_t epoch;
+    int64_t read_at_ms;
+    ClientAuthRecord record;
+  };
+  std::mutex mu_;
+  std::map<std::string, Entry, std::less<>> by_client_;
+};
+
+Clients::Clients(store::Database& db, const Clock& clock, Random& random, const StatusHooks& hooks)
     : db_(db),
       clock_(clock),
       random_(random),
       hooks_(hooks),
-      parsed_metadata_(std::make_unique<ParsedMetadata>()) {}
+      parsed_metadata_(std::make_unique<ParsedMetadata>()),
+      auth_cache_(std::make_unique<AuthCache>()) {}
 
 Clients::~Clients() = default;
 Clients::Clients(Clients&&) noexcept = default;
@@ -209,8 +244,7 @@ Status Clients::VerifySectorDocument(const ClientMetadata& metadata) const {
   // Before fetching: a client with nothing for the document to list is refused as it is.
   IDS_RETURN_IF_ERROR(UrisSectorDocumentMustList(metadata).status());
   if (!sector_fetcher_)
-    return Status::FailedPrecondition(
-        "cannot verify sector_identifier_uri: no fetcher configured");
+    return Status::FailedPrecondition("cannot verify sector_identifier_uri: no fetcher configured");
   // OIDC Registration §5: the OP MUST fetch the document and check it.
   Result<std::string> body = sector_fetcher_(url);
   if (!body.ok())
@@ -222,7 +256,7 @@ Status Clients::VerifySectorDocument(const ClientMetadata& metadata) const {
 Result<ClientWithSecret> Clients::Create(std::string_view member_id, const ClientMetadata& metadata,
                                          std::string_view registered_by, std::string_view actor) {
   IDS_RETURN_IF_ERROR(VerifySectorDocument(metadata));  // network I/O: outside the transaction
-  internal::RegistryWrite write;  // this request reads its own change back
+  internal::RegistryWrite write(db_);                   // this request reads its own change back
   ClientWithSecret out;
   Client& c = out.client;
   c.client_id = NewId(random_, "c_", 12);
@@ -287,7 +321,7 @@ Result<std::vector<Client>> Clients::ListByMember(std::string_view member_id) {
 Result<ClientWithSecret> Clients::Update(std::string_view client_id, const ClientMetadata& metadata,
                                          std::string_view actor) {
   IDS_RETURN_IF_ERROR(VerifySectorDocument(metadata));  // network I/O: outside the transaction
-  internal::RegistryWrite write;  // this request reads its own change back
+  internal::RegistryWrite write(db_);                   // this request reads its own change back
   ClientWithSecret out;
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     out.secret.clear();
@@ -353,7 +387,7 @@ Result<Client> Clients::Delete(std::string_view client_id, std::string_view acto
 
 Result<Client> Clients::Transition(std::string_view client_id, ClientStatus to,
                                    std::string_view action, std::string_view actor) {
-  internal::RegistryWrite write;  // this request reads its own change back
+  internal::RegistryWrite write(db_);  // this request reads its own change back
   Client out;
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_ASSIGN_OR_RETURN(Client c, GetClient(tx, client_id));
@@ -404,7 +438,7 @@ Result<Client> Clients::Transition(std::string_view client_id, ClientStatus to,
 }
 
 Result<ClientWithSecret> Clients::RotateSecret(std::string_view client_id, std::string_view actor) {
-  internal::RegistryWrite write;  // this request reads its own change back
+  internal::RegistryWrite write(db_);  // this request reads its own change back
   ClientWithSecret out;
   out.secret = NewSecret();
   const std::string hash = HashClientSecret(out.secret);
@@ -442,6 +476,16 @@ Result<ClientAuthRecord> Clients::FindClient(std::string_view client_id) {
   if (request != 0 && request_memo.request == request && request_memo.owner == this &&
       request_memo.record.client_id == client_id)
     return request_memo.record;
+  // Seen before the read: a write committed after it moves the epoch past what is kept.
+  store::ChangeEpoch* const epoch = db_.change_epoch();
+  const uint64_t seen = epoch != nullptr ? epoch->Load() : 0;
+  const int64_t now_ms = epoch != nullptr ? clock_.NowMillis() : 0;
+  if (epoch != nullptr) {
+    if (std::optional<ClientAuthRecord> kept = auth_cache_->Find(client_id, seen, now_ms)) {
+      if (request != 0) request_memo = RequestMemo{request, this, *kept};
+      return *std::move(kept);
+    }
+  }
   IDS_ASSIGN_OR_RETURN(
       auto r,
       db_.Exec("SELECT c.client_id, c.member_id, c.status, c.metadata, c.sector_identifier,"
@@ -468,6 +512,7 @@ Result<ClientAuthRecord> Clients::FindClient(std::string_view client_id) {
   if (!row.IsNull(12) && !row.Text(12).empty())
     a.reseller_status = ParseMemberStatus(row.Text(13)).value_or(MemberStatus::kSuspended);
   if (request != 0) request_memo = RequestMemo{request, this, a};
+  if (epoch != nullptr) auth_cache_->Put(a, seen, now_ms);
   return a;
 }
 

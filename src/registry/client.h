@@ -114,9 +114,13 @@ class Clients {
   // A new secret (the old one stops working at once); only for a client using a secret method.
   Result<ClientWithSecret> RotateSecret(std::string_view client_id, std::string_view actor);
 
-  // The record for client authentication: one indexed query (client, member, reseller) each
-  // time, so a status change acts at once; within one request, the first answer is reused
-  // (internal/request_reads.h), and the metadata is parsed again only when its text changed.
+  // The record for client authentication: one indexed query (client, member, reseller), whose
+  // answer is used again while no registry write happened anywhere since (the store's
+  // ChangeEpoch, store/database.h: every registry writer bumps it) and for at most two seconds
+  // (a writer that died between its commit and its bump); so a status change acts at once, on
+  // every node of the store. A store without an epoch (PostgreSQL) is read each time. Within
+  // one request, the first answer is reused (internal/request_reads.h); the metadata is parsed
+  // again only when its text changed.
   Result<ClientAuthRecord> FindClient(std::string_view client_id);
 
  private:
@@ -133,6 +137,8 @@ class Clients {
   DocumentFetcher sector_fetcher_;
   class ParsedMetadata;
   std::unique_ptr<ParsedMetadata> parsed_metadata_;
+  class AuthCache;
+  std::unique_ptr<AuthCache> auth_cache_;
 };
 
 }  // namespace idscheme::registry

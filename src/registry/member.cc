@@ -267,7 +267,7 @@ Result<Member> GetMember(store::Executor& db, std::string_view id) {
 }
 
 Result<Member> Members::Create(const NewMember& request, std::string_view actor) {
-  internal::RegistryWrite write;  // this request reads its own change back
+  internal::RegistryWrite write(db_);  // this request reads its own change back
   IDS_RETURN_IF_ERROR(ValidateDisplayName(request.display_name));
   IDS_RETURN_IF_ERROR(ValidateLegalId(request.legal_id));
   IDS_RETURN_IF_ERROR(ValidateContacts(request.contacts));
@@ -345,7 +345,7 @@ Result<std::vector<Member>> Members::List(const MemberFilter& filter) {
 
 Result<Member> Members::Update(std::string_view id, const MemberUpdate& update,
                                std::string_view actor) {
-  internal::RegistryWrite write;  // this request reads its own change back
+  internal::RegistryWrite write(db_);  // this request reads its own change back
   if (update.display_name) IDS_RETURN_IF_ERROR(ValidateDisplayName(*update.display_name));
   if (update.contacts) IDS_RETURN_IF_ERROR(ValidateContacts(*update.contacts));
   Member out;
@@ -396,7 +396,7 @@ Result<Member> Members::Terminate(std::string_view id, std::string_view actor,
 
 Result<Member> Members::Transition(std::string_view id, MemberStatus to, std::string_view action,
                                    std::string_view actor, std::string_view reason) {
-  internal::RegistryWrite write;  // this request reads its own change back
+  internal::RegistryWrite write(db_);  // this request reads its own change back
   if (!reason.empty()) IDS_RETURN_IF_ERROR(internal::CheckText("reason", reason, 500));
   Member out;
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {

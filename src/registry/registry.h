@@ -4,8 +4,9 @@
 // Registry bundles the parts for the server and the CLI; each part is usable alone. It is also
 // the production ClientDirectory (client_directory.h) for client authentication.
 //
-// Suspension and termination take effect at once: MemberStatusOf and FindClient are single
-// indexed queries without a cache, so the next request on any node sees the change.
+// Suspension and termination take effect at once: MemberStatusOf is a single indexed query
+// without a cache, and FindClient's cache is dropped by any registry write on any node (the
+// store's ChangeEpoch), so the next request on any node sees the change.
 //
 // Thread-safety: safe from any thread once constructed; register status hooks (hooks()) before
 // the first change.

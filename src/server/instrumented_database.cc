@@ -95,6 +95,7 @@ class InstrumentedDatabase final : public store::Database {
   }
   Status Ping() override { return db_->Ping(); }
   std::string Describe() const override { return db_->Describe(); }
+  store::ChangeEpoch* change_epoch() override { return db_->change_epoch(); }
 
  private:
   std::unique_ptr<store::Database> db_;

@@ -116,6 +116,19 @@ enum class SqliteLocking {
   kExclusive,
 };
 
+// A number that every process using one store sees and moves alike, for caches of records that
+// change rarely and are read by nearly every request (the registry's clients). A reader keeps
+// what it read together with the number it saw before reading, and reads the store again once
+// the number moved; a writer of such records bumps it before its change and again after its
+// commit. Crash-safety is the reader's: a process that dies between its commit and the second
+// bump leaves a cache that only an age limit ends.
+class ChangeEpoch {
+ public:
+  virtual ~ChangeEpoch() = default;
+  virtual uint64_t Load() const = 0;
+  virtual void Bump() = 0;
+};
+
 class Database : public Executor {
  public:
   // Opens "postgresql://..." / "postgres://..." with libpq (any libpq URL parameter works, e.g.
@@ -133,6 +146,11 @@ class Database : public Executor {
   virtual Status Ping() = 0;
   // A human-readable description without credentials (for logs and `config check`).
   virtual std::string Describe() const = 0;
+  // The store's ChangeEpoch, or nullptr when it has none (then read the store each time). The
+  // embedded store keeps it in a small file beside the database, mapped into memory by every
+  // process that opens the database (they all run on one host), so a check is one memory read.
+  // PostgreSQL has none: its nodes may run on several hosts.
+  virtual ChangeEpoch* change_epoch() { return nullptr; }
 };
 
 // Runs `fn` in a transaction and commits it; retries (a few times) when the backend reports a

@@ -7,9 +7,14 @@
 // Each connection keeps its prepared statements by SQL text (the hot paths run the same few
 // statements over and over; parsing them each time was a sixth of a token request), resetting
 // each one after use so that no statement holds a read snapshot open.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -348,6 +353,45 @@ class SlotHold {
 
 using ConnPool = Pool<Conn>;
 
+// The ChangeEpoch of one database file: a counter in the first 8 bytes of `<file>-epoch`, mapped
+// shared into every process that opens the database, moved with atomic operations on the mapping
+// (lock-free 64-bit atomics hold across processes on one host).
+class MappedEpoch final : public ChangeEpoch {
+ public:
+  // nullptr when the file cannot be made or mapped (a read-only directory): no cache then.
+  static std::unique_ptr<MappedEpoch> Open(const std::string& db_path) {
+    static_assert(std::atomic_ref<uint64_t>::is_always_lock_free);
+    const std::string path = db_path + "-epoch";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return nullptr;
+    struct stat st {};
+    void* mapped = MAP_FAILED;
+    // Growing the file is idempotent (a second process may do it at the same time); the new
+    // bytes read as zero.
+    if (::fstat(fd, &st) == 0 && (st.st_size >= kBytes || ::ftruncate(fd, kBytes) == 0)) {
+      mapped = ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    }
+    ::close(fd);  // the mapping stays
+    if (mapped == MAP_FAILED) return nullptr;
+    return std::unique_ptr<MappedEpoch>(new MappedEpoch(static_cast<uint64_t*>(mapped)));
+  }
+  ~MappedEpoch() override { ::munmap(counter_, kBytes); }
+  MappedEpoch(const MappedEpoch&) = delete;
+  MappedEpoch& operator=(const MappedEpoch&) = delete;
+
+  uint64_t Load() const override {
+    return std::atomic_ref<uint64_t>(*counter_).load(std::memory_order_acquire);
+  }
+  void Bump() override {
+    std::atomic_ref<uint64_t>(*counter_).fetch_add(1, std::memory_order_acq_rel);
+  }
+
+ private:
+  static constexpr off_t kBytes = 8;
+  explicit MappedEpoch(uint64_t* counter) : counter_(counter) {}
+  uint64_t* counter_;  // page-aligned: the mapping's start
+};
+
 class SqliteTransaction final : public Transaction {
  public:
   // On a connection of the pool (exclusive mode: the only one)...
@@ -513,11 +557,14 @@ class SqliteDatabase final : public Database {
 
   std::string Describe() const override { return "sqlite:" + path_; }
 
+  ChangeEpoch* change_epoch() override { return epoch_.get(); }
+
   // Opens the first connection now, so that a bad path (or a file held by another process)
   // fails at start-up, and starts the checkpointer: on a connection of its own when shared, on
   // the one connection between requests when exclusive.
   Status Warm() {
     IDS_RETURN_IF_ERROR(pool_.Acquire().status());
+    epoch_ = MappedEpoch::Open(path_);
     if (locking_ == SqliteLocking::kExclusive) {
       checkpointer_ = std::make_unique<Checkpointer>([this] {
         auto conn = pool_.Acquire();
@@ -615,6 +662,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<Conn> writer_;
   std::unique_ptr<Conn> checkpoint_conn_;  // shared mode: the checkpointer's own
   WriteSlot slot_;
+  std::unique_ptr<MappedEpoch> epoch_;
   std::unique_ptr<Checkpointer> checkpointer_;  // stopped before the pool closes
 };
 

@@ -811,6 +811,32 @@ TEST_P(StoreTest, PingAndDescribe) {
   EXPECT_NE(described.find("127.0.0.1"), std::string::npos) << described;
 }
 
+// store/database.h: ChangeEpoch. The embedded store's is shared by every Database (process) on
+// the file, and survives them; PostgreSQL has none.
+TEST_P(StoreTest, TheChangeEpochIsSharedByEveryoneOnTheStore) {
+  ChangeEpoch* epoch = db_->change_epoch();
+  if (IsPg()) {
+    EXPECT_EQ(epoch, nullptr);
+    return;
+  }
+  ASSERT_NE(epoch, nullptr);
+  const uint64_t start = epoch->Load();
+  epoch->Bump();
+  EXPECT_EQ(epoch->Load(), start + 1);
+  if (IsExclusive()) return;  // no second Database on the file
+  auto other = OpenDb(2);
+  ASSERT_NE(other, nullptr);
+  ASSERT_NE(other->change_epoch(), nullptr);
+  EXPECT_EQ(other->change_epoch()->Load(), start + 1);
+  other->change_epoch()->Bump();
+  EXPECT_EQ(epoch->Load(), start + 2);
+  db_.reset();
+  other.reset();
+  auto reopened = OpenDb(2);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->change_epoch()->Load(), start + 2);
+}
+
 TEST_P(StoreTest, ReconnectsAfterTheServerDropsConnections) {
   if (!IsPg()) GTEST_SKIP() << "SQLite has no server to lose";
   const std::string app = "victim_" + Unique();

@@ -6,22 +6,36 @@
 // Any registry write on this thread forgets it first and after, so a request never reads back
 // a record older than its own change. Changes by other threads, processes or nodes are seen by
 // the next request, as they would be had this request's reads all happened at its first one.
+// Across requests, Clients keeps what it read while the store's ChangeEpoch stays (client.h).
 //
 // Thread-safety: the state is per thread.
 #pragma once
+
+#include "store/database.h"
 
 namespace idscheme::registry::internal {
 
 // Drops what this thread's current request has read from the registry.
 void ForgetRequestReads();
 
-// Forgets the request's reads when made and when destroyed: registry writers hold one.
+// Forgets the request's reads when made and when destroyed, and bumps the store's ChangeEpoch
+// both times (the second after the writer's commit), so that every process's cache of registry
+// records reads them again: registry writers hold one for the whole write.
 class RegistryWrite {
  public:
-  RegistryWrite() { ForgetRequestReads(); }
-  ~RegistryWrite() { ForgetRequestReads(); }
+  explicit RegistryWrite(store::Database& db) : epoch_(db.change_epoch()) {
+    ForgetRequestReads();
+    if (epoch_ != nullptr) epoch_->Bump();
+  }
+  ~RegistryWrite() {
+    if (epoch_ != nullptr) epoch_->Bump();
+    ForgetRequestReads();
+  }
   RegistryWrite(const RegistryWrite&) = delete;
   RegistryWrite& operator=(const RegistryWrite&) = delete;
+
+ private:
+  store::ChangeEpoch* epoch_;
 };
 
 }  // namespace idscheme::registry::internal
