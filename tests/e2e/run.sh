@@ -52,7 +52,9 @@ identity=$(echo "$person" | field identity.id)
 activation=$(echo "$person" | field activation_code.activation_code)
 
 # The cases start about a dozen logins for one phone number: above the default hourly limit.
-ids serve --listen "127.0.0.1:$port" --issuer "$issuer" --set log.level=warn \
+# Not through ids(): `ids serve &` would run in a subshell whose pid is all $! gives, and the
+# cleanup's kill would leave the server itself running.
+"$bin" serve "${common[@]}" --listen "127.0.0.1:$port" --issuer "$issuer" --set log.level=warn \
   --set login.actions_per_phone_per_hour=50 >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 200); do
