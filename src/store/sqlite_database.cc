@@ -525,7 +525,13 @@ class SqliteDatabase final : public Database {
     if (writer_) {
       IDS_RETURN_IF_ERROR(slot_.Take());
       SlotHold hold(&slot_);
-      return Script(writer_->db(), sql);
+      Status s = Script(writer_->db(), sql);
+      // A script that began a transaction and stopped before its end (an error) would leave the
+      // writer inside it, and every later write would fail: roll it back, as a pool connection
+      // left in a transaction is closed.
+      if (!sqlite3_get_autocommit(writer_->db()))
+        sqlite3_exec(writer_->db(), "ROLLBACK", nullptr, nullptr, nullptr);
+      return s;
     }
     IDS_ASSIGN_OR_RETURN(ConnPool::Lease conn, pool_.Acquire());
     IDS_RETURN_IF_ERROR(slot_.Take());

@@ -811,6 +811,27 @@ TEST_P(StoreTest, PingAndDescribe) {
   EXPECT_NE(described.find("127.0.0.1"), std::string::npos) << described;
 }
 
+// A script run on the Database that opens a transaction and fails before its end leaves no
+// connection inside it: the next writes go through (SQLite writes through one connection).
+TEST_P(StoreTest, AScriptThatFailsInsideItsTransactionLeavesNothingOpen) {
+  ASSERT_OK(Create("CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)"));
+  EXPECT_FALSE(db_->ExecScript("BEGIN; INSERT INTO kv VALUES ('a', '1'); INSERT INTO nowhere "
+                               "VALUES (1); COMMIT;")
+                   .ok());
+  ASSERT_OK(db_->Exec("INSERT INTO kv VALUES ('b', '2')"));
+  {
+    auto tx = db_->Begin();  // (exclusive: holds the only connection until destroyed)
+    ASSERT_OK(tx);
+    ASSERT_OK((*tx)->Exec("INSERT INTO kv VALUES ('c', '3')"));
+    ASSERT_OK((*tx)->Commit());
+  }
+  auto r = db_->Exec("SELECT k FROM kv ORDER BY k");
+  ASSERT_OK(r);
+  ASSERT_EQ(r->rows.size(), 2u) << "the failed script's insert was rolled back";
+  EXPECT_EQ(r->rows[0].Text(0), "b");
+  EXPECT_EQ(r->rows[1].Text(0), "c");
+}
+
 // store/database.h: ChangeEpoch. The embedded store's is shared by every Database (process) on
 // the file, and survives them; PostgreSQL has none.
 TEST_P(StoreTest, TheChangeEpochIsSharedByEveryoneOnTheStore) {
