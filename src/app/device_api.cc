@@ -234,18 +234,26 @@ Result<http::Response> DeviceApi::Approve(const http::Request& req, const Device
   if (!action.ok() || action->action.identity_id != caller.identity_id) {
     return refuse(NoSuchAction(action.status()));
   }
-  // The knowledge factor first; a refusal counts towards the lock and says nothing more. The
-  // right PIN's count is reset by the approval's own transaction. The proof's jti is accepted
-  // in the write that reserves the attempt (one commit fewer per approval).
-  if (Status pin = devices_.CheckPin(caller.id, a->pin_input, &proof_jti); !pin.ok())
-    return refuse(pin);
-  approval::Approval approval{action->action.id,   caller.id,          a->verification_code,
-                              a->device_signature, a->sim_signature,   /*pin_checked=*/true,
-                              /*device=*/&caller,  /*loaded=*/&*action};
+  // The knowledge factor first; a refusal counts towards the lock and says nothing more. A
+  // wrong PIN is recorded with the proof's jti; a right one in the approval's own transaction,
+  // with the jti and the decision (one write per approval).
+  auto pin = devices_.CheckPin(caller, a->pin_input);
+  if (!pin.ok()) return refuse(pin.status());
+  if (!pin->match) return refuse(devices_.SettlePin(*pin, &proof_jti));
+  const approval::Approval approval{.action_id = action->action.id,
+                                    .device_id = caller.id,
+                                    .verification_code = a->verification_code,
+                                    .device_signature = a->device_signature,
+                                    .sim_signature = a->sim_signature,
+                                    .pin = &*pin,
+                                    .once = &proof_jti,
+                                    .device = &caller,
+                                    .loaded = &*action};
   auto decided = actions_.Approve(approval);
   if (!decided.ok()) {
-    (void)devices_.ConfirmPin(caller.id);  // the PIN was right all the same
-    return decided.status();
+    // Refused before its transaction committed: the PIN was right all the same.
+    if (proof_jti.pending()) (void)devices_.SettlePin(*pin, &proof_jti);
+    return refuse(decided.status());
   }
   IDS_ASSIGN_OR_RETURN(json out, ActionToAppJson(*decided));
   return http::Response::Json(200, out);

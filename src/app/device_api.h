@@ -15,7 +15,7 @@
 //
 // Every call but enrolment carries a device proof (device_proof.h) in `Authorization: Device`;
 // a missing or bad proof, a replayed jti, and a locked or removed device or a revoked identity
-// all give the same 401 invalid_token. Approve checks the PIN first (Devices::VerifyPin: 401
+// all give the same 401 invalid_token. Approve checks the PIN first (Devices::CheckPin: 401
 // access_denied for any refusal, five in a row lock the device), then Actions::Approve. Another
 // person's action reads as 404, like an unknown one.
 //
@@ -81,8 +81,8 @@ class DeviceApi {
 
   // The calling device, from the request's device proof (consuming its jti). With `proof_jti`,
   // the jti is checked but left to the caller to accept (store::DeferredOnce): the approval
-  // accepts it in the write that reserves the PIN attempt. Until then the device is not
-  // authenticated.
+  // accepts it in the write that records the PIN's verdict (with a right PIN, the decision's).
+  // Until then the device is not authenticated.
   Result<approval::Device> Authenticate(const http::Request& request,
                                         store::DeferredOnce* proof_jti = nullptr);
 

@@ -406,11 +406,30 @@ Result<Action> Actions::Approve(const Approval& approval) {
     device_ptr = &loaded;
   }
   const Device& device = *device_ptr;
+  if (approval.pin != nullptr && (!approval.pin->match || approval.pin->device_id != device.id)) {
+    return Status::InvalidArgument("approval: the PIN check given is not a right PIN of device_id");
+  }
+  // The request's once-only value, then the PIN's verdict, first in each decision's transaction.
+  auto once_and_pin = [&](store::Transaction& tx) -> Status {
+    if (approval.once != nullptr) {
+      IDS_ASSIGN_OR_RETURN(bool first, approval.once->AcceptIn(tx));
+      // Rolled back, and `once` stays pending: the caller refuses the replay as such.
+      if (!first) return Status::Unauthenticated("approval: the request was made before");
+    }
+    if (approval.pin == nullptr) return CheckDeviceStatus(tx, approval.device_id, *action);
+    IDS_ASSIGN_OR_RETURN(bool right, RecordPin(tx, *approval.pin, now_ms));
+    // Locked, removed or at the limit since the check: the right PIN counts no more.
+    if (!right) return Status::PermissionDenied("this device may not decide this action");
+    return Status::Ok();
+  };
+  auto committed = [&] {
+    if (approval.once != nullptr) approval.once->Committed();
+  };
 
   // Number matching: a wrong pick ends the action, so guessing gets one try.
   if (!crypto::ConstantTimeEquals(approval.verification_code, action->verification_code)) {
     Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
-      IDS_RETURN_IF_ERROR(CheckDevice(tx, approval.device_id, *action).status());
+      IDS_RETURN_IF_ERROR(once_and_pin(tx));
       IDS_ASSIGN_OR_RETURN(
           auto r, tx.Exec("UPDATE approval_actions SET state = 'denied', decided_at = ?,"
                           " decided_by = ? WHERE id = ? AND state = 'pending' AND expires_at > ?",
@@ -427,6 +446,7 @@ Result<Action> Actions::Approve(const Approval& approval) {
           .status();
     });
     if (!st.ok()) return st;
+    committed();
     return Status::PermissionDenied("the verification code does not match; the action is denied");
   }
 
@@ -460,18 +480,7 @@ Result<Action> Actions::Approve(const Approval& approval) {
 
   Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     // Still the identity's active device, and (advanced) still the same binding, as of now.
-    if (approval.pin_checked) {
-      // The PIN check's reserved attempt is given back in the same write.
-      IDS_ASSIGN_OR_RETURN(
-          auto r, tx.Exec("UPDATE approval_devices SET pin_failures = 0, last_used_at = ?,"
-                          " updated_at = ? WHERE id = ? AND identity_id = ? AND status = 'active'",
-                          {Int(now_ms), Int(now_ms), Text(approval.device_id),
-                           Text(*action->identity_id)}));
-      if (r.affected != 1)
-        return Status::PermissionDenied("this device may not decide this action");
-    } else {
-      IDS_RETURN_IF_ERROR(CheckDeviceStatus(tx, approval.device_id, *action));
-    }
+    IDS_RETURN_IF_ERROR(once_and_pin(tx));
     if (!binding_id.empty()) {
       // Looked up again now, so a SIM swap reported meanwhile still stops the approval.
       IDS_ASSIGN_OR_RETURN(auto binding, CheckSimBinding(tx, *action));
@@ -495,6 +504,7 @@ Result<Action> Actions::Approve(const Approval& approval) {
         .status();
   });
   if (!st.ok()) return st;
+  committed();
   action->state = ActionState::kApproved;
   action->decided_at_ms = now_ms;
   action->decided_by = actor;

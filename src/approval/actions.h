@@ -143,10 +143,15 @@ struct Approval {
   std::string verification_code;  // the code the person picked
   std::string device_signature;   // base64url, ES256 over ActionDigest
   std::string sim_signature;      // base64url, ES256 over ActionDigest; advanced level only
-  // The caller checked the PIN with Devices::CheckPin: the decision's transaction also resets
-  // the device's failure count (one store write fewer). On an error the caller calls
-  // Devices::ConfirmPin.
-  bool pin_checked = false;
+  // The right PIN the caller checked with Devices::CheckPin (its `match` must be true): the
+  // decision's transaction records it (RecordPin), so the count is reset in the same write, and
+  // the approval is refused if the device locked since. On an error before that transaction,
+  // nothing is recorded: the caller records it (Devices::SettlePin). Null: no PIN step.
+  const PinCheck* pin = nullptr;
+  // A value the request must accept once (the device proof's jti), accepted in the decision's
+  // transaction (also the one of a wrong verification code); Committed() when it committed.
+  // Null or not pending: nothing to accept.
+  store::DeferredOnce* once = nullptr;
   // The device as the caller authenticated it in this request (device_id's, with its key), so
   // that Approve need not read it again; null: Approve reads it. Either way the decision's
   // transaction checks again that the device is still active and the action's person's.

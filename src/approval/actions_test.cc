@@ -322,10 +322,11 @@ TEST_P(ActionsTest, ADeviceTheCallerGivesIsCheckedAgainWhenTheDecisionIsRecorded
   // without the PIN step's write, and the action stays pending.
   const Device stale = anna.device;
   ASSERT_TRUE(devices_->Remove("id_anna", anna.device.id, "operator").ok());
-  for (bool pin_checked : {false, true}) {
+  PinCheck right{anna.device.id, /*match=*/true};
+  for (const PinCheck* pin : std::vector<const PinCheck*>{nullptr, &right}) {
     Approval ap = Sign(a, anna);
     ap.device = &stale;
-    ap.pin_checked = pin_checked;
+    ap.pin = pin;
     EXPECT_EQ(actions_->Approve(ap).status().code(), Status::Code::kPermissionDenied);
   }
   EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending);
@@ -489,27 +490,83 @@ TEST_P(ActionsTest, SimSwappedAndBoundAgainAfterTheRequestFails) {
   EXPECT_EQ(ok->state, ActionState::kApproved);
 }
 
-TEST_P(ActionsTest, APinCheckedForTheApprovalIsConfirmedByItsTransaction) {
+TEST_P(ActionsTest, APinCheckedForTheApprovalIsRecordedByItsTransaction) {
   auto phone = Enrol("id_anna");
   auto a = Create(Request());
-  ASSERT_TRUE(devices_->CheckPin(phone.device.id, PinInput(7)).ok());
-  EXPECT_EQ(devices_->Get(phone.device.id)->pin_failures, 1);  // reserved, not yet given back
-  Approval ap = Sign(a, phone);
-  ap.pin_checked = true;
-  ASSERT_TRUE(actions_->Approve(ap).ok());
+  // Two wrong PINs first: the right one's verdict resets the count.
+  for (int i = 0; i < 2; ++i) EXPECT_FALSE(devices_->VerifyPin(phone.device.id, PinInput(1)).ok());
   auto device = devices_->Get(phone.device.id);
+  ASSERT_TRUE(device.ok());
+  auto check = devices_->CheckPin(*device, PinInput(7));
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->match);
+  EXPECT_EQ(devices_->Get(phone.device.id)->pin_failures, 2);  // checked, nothing written
+  // The request's once-only value is accepted in the same transaction.
+  store::DeferredOnce once(*db_, "test", "jti-1", clock_.NowSeconds() + 60);
+  Approval ap = Sign(a, phone);
+  ap.pin = &*check;
+  ap.once = &once;
+  ASSERT_TRUE(actions_->Approve(ap).ok());
+  EXPECT_FALSE(once.pending());
+  device = devices_->Get(phone.device.id);
   EXPECT_EQ(device->pin_failures, 0);
   EXPECT_TRUE(device->last_used_at_ms.has_value());
-  // An approval that fails leaves the count to the caller's ConfirmPin.
-  ASSERT_TRUE(devices_->CheckPin(phone.device.id, PinInput(7)).ok());
-  EXPECT_FALSE(actions_->Approve(ap).ok());  // decided already
+  auto again = store::AcceptOnce(*db_, "test", "jti-1", clock_.NowSeconds() + 60);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+
+  // A once-only value used before: nothing is recorded, and it stays pending for the caller.
+  auto b = Create(Request());
+  EXPECT_FALSE(devices_->VerifyPin(phone.device.id, PinInput(1)).ok());
+  store::DeferredOnce used(*db_, "test", "jti-1", clock_.NowSeconds() + 60);
+  Approval replay = Sign(b, phone);
+  replay.pin = &*check;
+  replay.once = &used;
+  EXPECT_FALSE(actions_->Approve(replay).ok());
+  EXPECT_TRUE(used.pending());
+  EXPECT_EQ(actions_->Get(b.id)->state, ActionState::kPending);
   EXPECT_EQ(devices_->Get(phone.device.id)->pin_failures, 1);
-  ASSERT_TRUE(devices_->ConfirmPin(phone.device.id).ok());
+
+  // A wrong verification code denies the action, and the right PIN still counts as right.
+  std::string wrong_pick;
+  for (const auto& choice : b.code_choices) {
+    if (choice != b.verification_code) wrong_pick = choice;
+  }
+  ASSERT_FALSE(wrong_pick.empty());
+  Approval wrong_code = Sign(b, phone, nullptr, wrong_pick);
+  wrong_code.pin = &*check;
+  EXPECT_EQ(actions_->Approve(wrong_code).status().code(), Status::Code::kPermissionDenied);
+  EXPECT_EQ(actions_->Get(b.id)->state, ActionState::kDenied);
   EXPECT_EQ(devices_->Get(phone.device.id)->pin_failures, 0);
-  // A wrong PIN through CheckPin counts, and locks, as through VerifyPin.
-  for (int i = 0; i < 5; ++i) EXPECT_FALSE(devices_->CheckPin(phone.device.id, PinInput(1)).ok());
+
+  // Failures recorded after the check, up to the lock: the right PIN checked before them no
+  // longer approves (with the device as read before the lock), and the action stays pending
+  // (Anna's second phone can still decide it).
+  auto second = Enrol("id_anna");
+  auto c = Create(Request());
+  device = devices_->Get(phone.device.id);
+  auto early = devices_->CheckPin(*device, PinInput(7));
+  ASSERT_TRUE(early.ok());
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(devices_->VerifyPin(phone.device.id, PinInput(1)).ok());
   EXPECT_EQ(devices_->Get(phone.device.id)->status, DeviceStatus::kLocked);
-  EXPECT_FALSE(devices_->CheckPin(phone.device.id, PinInput(7)).ok());
+  Approval late = Sign(c, phone);
+  late.pin = &*early;
+  late.device = &*device;
+  EXPECT_EQ(actions_->Approve(late).status().code(), Status::Code::kPermissionDenied);
+  EXPECT_EQ(actions_->Get(c.id)->state, ActionState::kPending);
+  EXPECT_FALSE(devices_->SettlePin(*early).ok());
+  EXPECT_EQ(devices_->Get(phone.device.id)->status, DeviceStatus::kLocked);
+  EXPECT_TRUE(actions_->Approve(Sign(c, second)).ok());
+
+  // A check that did not match is not an approval's PIN.
+  auto d = Create(Request("id_bob"));
+  auto bob = Enrol("id_bob");
+  auto wrong = devices_->CheckPin(bob.device, PinInput(1));
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_FALSE(wrong->match);
+  Approval mismatch = Sign(d, bob);
+  mismatch.pin = &*wrong;
+  EXPECT_EQ(actions_->Approve(mismatch).status().code(), Status::Code::kInvalidArgument);
 }
 
 TEST_P(ActionsTest, LockingTheLastActiveDeviceCancelsThePersonsPendingActions) {

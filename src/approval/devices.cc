@@ -27,7 +27,8 @@ constexpr size_t kMaxNameChars = 64;
 
 constexpr std::string_view kDeviceColumns =
     "id, identity_id, name, public_jwk, jwk_thumbprint, status, pin_failures, created_at,"
-    " updated_at, last_used_at";
+    " updated_at, last_used_at, pin_salt, pin_verifier, pin_t_cost, pin_m_cost_kib,"
+    " pin_parallelism";
 
 Result<std::vector<uint8_t>> Argon2id(std::span<const uint8_t> input, std::span<const uint8_t> salt,
                                       const PinParams& params) {
@@ -127,6 +128,10 @@ Result<Device> DeviceFromRow(const store::Row& row) {
   d.created_at_ms = row.Int(7);
   d.updated_at_ms = row.Int(8);
   if (!row.IsNull(9)) d.last_used_at_ms = row.Int(9);
+  d.pin.salt = row.Bytes(10);
+  d.pin.verifier = row.Bytes(11);
+  d.pin.params = {static_cast<uint32_t>(row.Int(12)), static_cast<uint32_t>(row.Int(13)),
+                  static_cast<uint32_t>(row.Int(14))};
   return d;
 }
 
@@ -263,123 +268,112 @@ Result<Device> Devices::Enrol(const Enrolment& enrolment) {
 }
 
 Status Devices::VerifyPin(std::string_view device_id, std::string_view pin_input) {
-  return CheckPin(device_id, pin_input, /*reset=*/true, nullptr);
-}
-
-Status Devices::CheckPin(std::string_view device_id, std::string_view pin_input,
-                         store::DeferredOnce* request_once) {
-  return CheckPin(device_id, pin_input, /*reset=*/false, request_once);
-}
-
-Status Devices::ConfirmPin(std::string_view device_id) {
-  const int64_t now = clock_.NowMillis();
-  return db_
-      .Exec(
-          "UPDATE approval_devices SET pin_failures = 0, last_used_at = ?, updated_at = ?"
-          " WHERE id = ? AND status = 'active'",
-          {Int(now), Int(now), Text(std::string(device_id))})
-      .status();
-}
-
-Status Devices::CheckPin(std::string_view device_id, std::string_view pin_input_text, bool reset,
-                         store::DeferredOnce* request_once) {
-  auto pin_input = DecodePinInput(pin_input_text);
-  if (!pin_input.ok()) return PinRefused();
-  const int64_t now = clock_.NowMillis();
-
-  // Reserve an attempt first: the count rises before the PIN is checked, so no number of
-  // parallel guesses gets past the limit.
-  auto reserve = [&](store::Executor& db) {
-    return db.Exec(
-        "UPDATE approval_devices SET pin_failures = pin_failures + 1, updated_at = ?"
-        " WHERE id = ? AND status = 'active' AND pin_failures < ?"
-        " RETURNING pin_salt, pin_verifier, pin_t_cost, pin_m_cost_kib, pin_parallelism",
-        {Int(now), Text(std::string(device_id)), Int(options_.max_pin_failures)});
-  };
-  std::optional<store::QueryResult> reserved;
-  if (request_once != nullptr && request_once->pending()) {
-    bool replayed = false;
-    Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
-      IDS_ASSIGN_OR_RETURN(bool first, request_once->AcceptIn(tx));
-      replayed = !first;
-      if (replayed) return PinRefused();  // rolls back; counts no attempt
-      IDS_ASSIGN_OR_RETURN(reserved, reserve(tx));
-      return Status::Ok();
-    });
-    if (!st.ok()) return replayed ? PinRefused() : st;
-    request_once->Committed();
-  } else {
-    IDS_ASSIGN_OR_RETURN(reserved, reserve(db_));
-  }
-  if (reserved->rows.empty()) {
-    // Unknown, locked or removed: spend the same work as a real check, then the same refusal.
-    static constexpr std::array<uint8_t, kSaltBytes> kDummySalt{};
-    (void)Argon2id(*pin_input, kDummySalt, options_.pin);
+  auto device = LoadDevice(db_, device_id);
+  if (!device.ok()) {
+    if (device.status().code() != Status::Code::kNotFound) return device.status();
+    (void)CheckPin(Device{}, pin_input);  // the same work, then the same refusal
     return PinRefused();
   }
-  const store::Row& row = reserved->rows[0];
-  const PinParams params{static_cast<uint32_t>(row.Int(2)), static_cast<uint32_t>(row.Int(3)),
-                         static_cast<uint32_t>(row.Int(4))};
-  IDS_ASSIGN_OR_RETURN(auto computed, Argon2id(*pin_input, row.Bytes(0), params));
-  const bool match = crypto::ConstantTimeEquals(computed, row.Bytes(1));
-  const std::string id(device_id);
+  IDS_ASSIGN_OR_RETURN(PinCheck check, CheckPin(*device, pin_input));
+  return SettlePin(check);
+}
 
-  if (match) {
-    const PinParams& want = options_.pin;
-    const bool remake = params.t_cost != want.t_cost || params.m_cost_kib != want.m_cost_kib ||
-                        params.parallelism != want.parallelism;
-    // CheckPin: the caller's transaction resets the count (Approval::pin_checked).
-    if (!reset && !remake) return Status::Ok();
-    std::string sql = reset ? "UPDATE approval_devices SET pin_failures = 0, last_used_at = ?,"
-                              " updated_at = ?"
-                            : "UPDATE approval_devices SET last_used_at = ?, updated_at = ?";
-    std::vector<store::Value> args = {Int(now), Int(now)};
-    if (remake) {
-      // A verifier made with other parameters (docs/pin.md: the default changed) is made again
-      // with the configured ones now that the right input is at hand.
-      std::vector<uint8_t> salt(kSaltBytes);
-      random_.Fill(salt);
-      auto verifier = Argon2id(*pin_input, salt, want);
-      if (verifier.ok()) {
-        sql +=
-            ", pin_salt = ?, pin_verifier = ?, pin_t_cost = ?, pin_m_cost_kib = ?,"
-            " pin_parallelism = ?";
-        args.insert(args.end(), {store::Bytes(salt), store::Bytes(*verifier), Int(want.t_cost),
-                                 Int(want.m_cost_kib), Int(want.parallelism)});
-      }
-    }
-    sql += " WHERE id = ? AND status = 'active'";
-    args.push_back(Text(id));
-    auto reset = db_.Exec(sql, args);
-    if (!reset.ok()) return reset.status();
-    // Locked or removed while this check ran.
-    return reset->affected == 1 ? Status::Ok() : PinRefused();
+Result<PinCheck> Devices::CheckPin(const Device& device, std::string_view pin_input_text) {
+  auto pin_input = DecodePinInput(pin_input_text);
+  if (!pin_input.ok()) return PinRefused();
+  PinCheck check;
+  check.device_id = device.id;
+  check.max_failures = options_.max_pin_failures;
+  const bool active = device.status == DeviceStatus::kActive && !device.pin.verifier.empty();
+  if (!active) {
+    // Unknown, locked or removed: spend the same work as a real check, then no match.
+    static constexpr std::array<uint8_t, kSaltBytes> kDummySalt{};
+    (void)Argon2id(*pin_input, kDummySalt, options_.pin);
+    return check;
   }
-
-  Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
-    IDS_ASSIGN_OR_RETURN(auto lock,
-                         tx.Exec("UPDATE approval_devices SET status = 'locked', updated_at = ?"
-                                 " WHERE id = ? AND status = 'active' AND pin_failures >= ?"
-                                 " RETURNING identity_id",
-                                 {Int(now), Text(id), Int(options_.max_pin_failures)}));
-    IDS_RETURN_IF_ERROR(
-        audit::Append(tx, {"device:" + id, "device.pin_failure", id, {}}, now).status());
-    if (lock.rows.size() == 1) {
-      // SCHEME.md: five wrong PINs in a row lock the app until re-enrolment.
-      IDS_RETURN_IF_ERROR(audit::Append(tx,
-                                        {"system",
-                                         "device.lock",
-                                         id,
-                                         {{"reason", "consecutive PIN failures"},
-                                          {"failures", options_.max_pin_failures}}},
-                                        now)
-                              .status());
-      IDS_RETURN_IF_ERROR(CancelPendingOfLockedDevice(tx, lock.rows[0].Text(0), id, now).status());
+  IDS_ASSIGN_OR_RETURN(auto computed, Argon2id(*pin_input, device.pin.salt, device.pin.params));
+  check.match = crypto::ConstantTimeEquals(computed, device.pin.verifier);
+  const PinParams& have = device.pin.params;
+  const PinParams& want = options_.pin;
+  if (check.match && (have.t_cost != want.t_cost || have.m_cost_kib != want.m_cost_kib ||
+                      have.parallelism != want.parallelism)) {
+    // A verifier made with other parameters (docs/pin.md: the default changed) is made again
+    // with the configured ones now that the right input is at hand.
+    StoredPin remade{std::vector<uint8_t>(kSaltBytes), {}, want};
+    random_.Fill(remade.salt);
+    auto verifier = Argon2id(*pin_input, remade.salt, want);
+    if (verifier.ok()) {
+      remade.verifier = std::move(verifier).value();
+      check.remade = std::move(remade);
     }
+  }
+  return check;
+}
+
+Status Devices::SettlePin(const PinCheck& check, store::DeferredOnce* request_once) {
+  const int64_t now = clock_.NowMillis();
+  bool replayed = false;
+  bool right = false;
+  Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    if (request_once != nullptr) {
+      IDS_ASSIGN_OR_RETURN(bool first, request_once->AcceptIn(tx));
+      replayed = !first;
+      if (replayed) return PinRefused();  // rolls back; records nothing
+    }
+    IDS_ASSIGN_OR_RETURN(right, RecordPin(tx, check, now));
     return Status::Ok();
   });
-  if (!st.ok()) return st;
-  return PinRefused();
+  if (!st.ok()) return replayed ? PinRefused() : st;
+  if (request_once != nullptr) request_once->Committed();
+  return right ? Status::Ok() : PinRefused();
+}
+
+Result<bool> RecordPin(store::Transaction& tx, const PinCheck& check, int64_t now_ms) {
+  const std::string& id = check.device_id;
+  if (check.match) {
+    std::string sql =
+        "UPDATE approval_devices SET pin_failures = 0, last_used_at = ?, updated_at = ?";
+    std::vector<store::Value> args = {Int(now_ms), Int(now_ms)};
+    if (check.remade) {
+      const StoredPin& p = *check.remade;
+      sql +=
+          ", pin_salt = ?, pin_verifier = ?, pin_t_cost = ?, pin_m_cost_kib = ?,"
+          " pin_parallelism = ?";
+      args.insert(args.end(), {store::Bytes(p.salt), store::Bytes(p.verifier), Int(p.params.t_cost),
+                               Int(p.params.m_cost_kib), Int(p.params.parallelism)});
+    }
+    // Locked, removed, or at the limit through failures recorded since the check: refused.
+    sql += " WHERE id = ? AND status = 'active' AND pin_failures < ?";
+    args.insert(args.end(), {Text(id), Int(check.max_failures)});
+    IDS_ASSIGN_OR_RETURN(auto r, tx.Exec(sql, args));
+    return r.affected == 1;
+  }
+  IDS_ASSIGN_OR_RETURN(auto failed,
+                       tx.Exec("UPDATE approval_devices SET pin_failures = pin_failures + 1,"
+                               " updated_at = ? WHERE id = ? AND status = 'active'"
+                               " AND pin_failures < ? RETURNING pin_failures, identity_id",
+                               {Int(now_ms), Text(id), Int(check.max_failures)}));
+  if (failed.rows.empty()) return false;  // unknown, locked or removed: nothing to count
+  IDS_RETURN_IF_ERROR(
+      audit::Append(tx, {"device:" + id, "device.pin_failure", id, {}}, now_ms).status());
+  if (failed.rows[0].Int(0) >= check.max_failures) {
+    // SCHEME.md: five wrong PINs in a row lock the app until re-enrolment.
+    IDS_RETURN_IF_ERROR(tx.Exec("UPDATE approval_devices SET status = 'locked', updated_at = ?"
+                                " WHERE id = ?",
+                                {Int(now_ms), Text(id)})
+                            .status());
+    IDS_RETURN_IF_ERROR(
+        audit::Append(tx,
+                      {"system",
+                       "device.lock",
+                       id,
+                       {{"reason", "consecutive PIN failures"}, {"failures", check.max_failures}}},
+                      now_ms)
+            .status());
+    IDS_RETURN_IF_ERROR(
+        CancelPendingOfLockedDevice(tx, failed.rows[0].Text(1), id, now_ms).status());
+  }
+  return false;
 }
 
 Result<Device> Devices::Get(std::string_view device_id) { return LoadDevice(db_, device_id); }

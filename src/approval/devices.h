@@ -6,12 +6,13 @@
 // spent exactly when a device is enrolled with it.
 //
 // The PIN never reaches the server: the app sends a 32-byte device-side derivation of it
-// (docs/pin.md), and the server keeps only Argon2id(derivation, per-device salt). VerifyPin
-// counts consecutive failures in the store, reserving an attempt *before* checking it, so even
-// parallel guesses cannot exceed the limit: the fifth consecutive wrong PIN locks the device
-// (PSD2 RTS Art. 4(3)(a): at most five), and a locked device refuses even the right PIN until the
-// person enrols again with a new activation code. A correct PIN resets the count. Every refusal
-// — wrong PIN, locked, removed or unknown device — is the same PinRefused() status, and an
+// (docs/pin.md), and the server keeps only Argon2id(derivation, per-device salt). A check
+// (CheckPin) writes nothing; its verdict counts once RecordPin wrote it, in one statement that
+// also requires the count of consecutive failures to be below the limit, so even parallel
+// guesses get no more verdicts than the limit allows. The fifth consecutive wrong PIN locks the
+// device (PSD2 RTS Art. 4(3)(a): at most five), and a locked device refuses even the right PIN
+// until the person enrols again with a new activation code. A correct PIN resets the count. Every
+// refusal — wrong PIN, locked, removed or unknown device — is the same PinRefused() status, and an
 // unknown device still costs one Argon2id computation, so neither the answer nor its timing tells
 // which factor failed.
 //
@@ -80,6 +81,13 @@ inline constexpr size_t kPinInputBytes = 32;
 enum class DeviceStatus { kActive, kLocked, kRemoved };
 std::string_view DeviceStatusName(DeviceStatus status);  // "active", "locked", "removed"
 
+// A device's PIN verifier as stored (docs/pin.md). Never logged, never sent to the app.
+struct StoredPin {
+  std::vector<uint8_t> salt;
+  std::vector<uint8_t> verifier;
+  PinParams params;
+};
+
 struct Device {
   std::string id;  // "dev_" + random
   std::string identity_id;
@@ -91,9 +99,20 @@ struct Device {
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
   std::optional<int64_t> last_used_at_ms;
+  StoredPin pin;
 
   // {"id", "name", "status", "jwk_thumbprint", "created_at", "last_used_at"?} (milliseconds)
   nlohmann::json ToJson() const;
+};
+
+// A PIN checked against a device's verifier, not yet counted: RecordPin writes the verdict.
+struct PinCheck {
+  std::string device_id;
+  bool match = false;
+  int max_failures = 5;  // the limit RecordPin keeps the count below
+  // A right PIN whose verifier was made with other parameters than the configured ones: the
+  // verifier made again with the configured ones, for RecordPin to store.
+  std::optional<StoredPin> remade;
 };
 
 struct Enrolment {
@@ -113,18 +132,19 @@ class Devices {
 
   Result<Device> Enrol(const Enrolment& enrolment);
 
-  // OK when the device is active and `pin_input` (base64url) matches; else PinRefused().
+  // OK when the device is active and `pin_input` (base64url) matches; else PinRefused(): the
+  // device as stored now, CheckPin and SettlePin.
   Status VerifyPin(std::string_view device_id, std::string_view pin_input);
-  // VerifyPin for an approval, one store write shorter: on success the attempt stays counted
-  // until the approval's own transaction resets the count (Approval::pin_checked), or, when the
-  // approval fails, until the caller calls ConfirmPin. Failures are handled as in VerifyPin.
-  // `request_once` (may be null): a value the request must accept once (the device proof's
-  // jti), accepted in the same write as the reserved attempt. When it was used before, nothing
-  // is reserved, the answer is PinRefused() and `request_once` stays pending.
-  Status CheckPin(std::string_view device_id, std::string_view pin_input,
-                  store::DeferredOnce* request_once = nullptr);
-  // Resets the count after a successful CheckPin whose approval did not go through.
-  Status ConfirmPin(std::string_view device_id);
+  // Checks `pin_input` (base64url) against `device`'s verifier, with no write: the verdict
+  // counts once RecordPin (inside an approval's transaction) or SettlePin wrote it. A device
+  // that is not active is checked against nothing, at the same cost, and does not match. A
+  // malformed input is PinRefused() at once, and is not counted.
+  Result<PinCheck> CheckPin(const Device& device, std::string_view pin_input);
+  // RecordPin in a transaction of its own: OK when the PIN counted as right, else PinRefused().
+  // `request_once` (may be null): a value the request must accept once (the device proof's jti),
+  // accepted in the same transaction. When it was used before, nothing is recorded, the answer
+  // is PinRefused() and `request_once` stays pending.
+  Status SettlePin(const PinCheck& check, store::DeferredOnce* request_once = nullptr);
 
   // Any device, whatever its status; NotFound when unknown.
   Result<Device> Get(std::string_view device_id);
@@ -138,9 +158,6 @@ class Devices {
   const DeviceOptions& options() const { return options_; }
 
  private:
-  Status CheckPin(std::string_view device_id, std::string_view pin_input, bool reset,
-                  store::DeferredOnce* request_once);
-
   store::Database& db_;
   const Clock& clock_;
   Random& random_;
@@ -153,6 +170,14 @@ class Devices {
 // ("approval.cancel_locked"). Returns how many.
 Result<int64_t> CancelPendingOfLockedDevice(store::Transaction& tx, std::string_view identity_id,
                                             std::string_view device_id, int64_t now_ms);
+
+// Writes a PIN check's verdict inside `tx`, at `now_ms`. A right PIN resets the count (and
+// stores a remade verifier): true, unless the device is no longer active or its count reached
+// the limit since the check (false, nothing written). A wrong one counts as a failure, audited,
+// and the failure that reaches the limit locks the device (with CancelPendingOfLockedDevice):
+// false. Whatever a check found, its verdict is written only while the count is below the
+// limit, by the statement that compares it, so parallel checks add no verdict past the limit.
+Result<bool> RecordPin(store::Transaction& tx, const PinCheck& check, int64_t now_ms);
 
 // Reads a device inside an existing transaction or on a Database (for the approval path).
 Result<Device> LoadDevice(store::Executor& db, std::string_view device_id);

@@ -199,7 +199,8 @@ TEST_P(DevicesTest, EveryRefusalLooksTheSame) {
   ExpectRefused(devices_->VerifyPin(wrong.id, "not base64url!"));      // malformed
 }
 
-// Parallel guesses cannot get past the limit: an attempt is counted before it is checked.
+// Parallel guesses cannot get past the limit: a verdict is written only while the count is
+// below it, by the statement that compares it.
 TEST_P(DevicesTest, ParallelGuessesStopAtTheLimit) {
   auto d = Enrol("id_anna", 7);
   auto other = Open();
