@@ -85,18 +85,26 @@ Result<Identity> FromRow(const store::Row& r) {
   return i;
 }
 
-// The identity `id` as `actor` may see it: another registrar's reads as unknown.
-Result<Identity> GetOwned(store::Executor& db, const Actor& actor, std::string_view id) {
+Result<Identity> ReadIdentity(store::Executor& db, std::string_view id) {
   if (!internal::IsWellFormedId(id)) return Status::NotFound("no such identity");
   IDS_ASSIGN_OR_RETURN(
       auto r, db.Exec("SELECT " + std::string(kColumns) + " FROM identity_records WHERE id = ?",
                       {store::Text(std::string(id))}));
   if (r.rows.empty()) return Status::NotFound("no identity " + std::string(id));
-  IDS_ASSIGN_OR_RETURN(Identity i, FromRow(r.rows[0]));
+  return FromRow(r.rows[0]);
+}
+
+// `identity` as `actor` may see it: another registrar's reads as unknown.
+Result<Identity> Owned(const Actor& actor, Identity identity) {
   // Not 403: whether another registrar's id exists is not this registrar's business.
-  if (!actor.is_operator() && i.registrar_id != actor.registrar_id)
-    return Status::NotFound("no identity " + std::string(id));
-  return i;
+  if (!actor.is_operator() && identity.registrar_id != actor.registrar_id)
+    return Status::NotFound("no identity " + identity.id);
+  return identity;
+}
+
+Result<Identity> GetOwned(store::Executor& db, const Actor& actor, std::string_view id) {
+  IDS_ASSIGN_OR_RETURN(Identity i, ReadIdentity(db, id));
+  return Owned(actor, std::move(i));
 }
 
 // AlreadyExists when another active identity holds `phone`.
@@ -241,7 +249,20 @@ Result<Identity> Identities::Create(const Actor& actor, std::string_view registr
 }
 
 Result<Identity> Identities::Get(const Actor& actor, std::string_view id) {
-  return GetOwned(db_, actor, id);
+  IDS_ASSIGN_OR_RETURN(Identity i, Load(id));
+  return Owned(actor, std::move(i));
+}
+
+Result<Identity> Identities::Load(std::string_view id) {
+  // Seen before the read: a write committed after it moves the epoch past what is kept.
+  store::ChangeEpoch* const epoch = db_.change_epoch();
+  if (epoch == nullptr) return ReadIdentity(db_, id);
+  const uint64_t seen = epoch->Load();
+  const int64_t now_ms = clock_.NowMillis();
+  if (std::optional<Identity> i = kept_->Find(id, seen, now_ms)) return *std::move(i);
+  IDS_ASSIGN_OR_RETURN(Identity i, ReadIdentity(db_, id));
+  kept_->Put(i.id, i, seen, now_ms);
+  return i;
 }
 
 Result<std::vector<Identity>> Identities::List(const Actor& actor, const IdentityFilter& filter) {
@@ -278,6 +299,7 @@ Result<Identity> Identities::Update(const Actor& actor, std::string_view id,
   const int64_t now_ms = clock_.NowMillis();
   IDS_RETURN_IF_ERROR(ValidateIdentityUpdate(update, now_ms / 1000));
   Identity out;
+  const store::EpochWrite write(db_);  // Load's readers on every process read it again
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_ASSIGN_OR_RETURN(Identity i, GetOwned(tx, actor, id));
     if (i.status != IdentityStatus::kActive)
@@ -347,6 +369,7 @@ Result<Identity> Identities::Revoke(const Actor& actor, std::string_view id,
   if (!reason.empty()) IDS_RETURN_IF_ERROR(internal::CheckText("reason", reason, 500));
   const int64_t now_ms = clock_.NowMillis();
   Identity out;
+  const store::EpochWrite write(db_);  // Load's readers on every process read it again
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_ASSIGN_OR_RETURN(Identity i, GetOwned(tx, actor, id));
     if (i.status != IdentityStatus::kActive)
@@ -379,11 +402,8 @@ Result<Identity> Identities::Revoke(const Actor& actor, std::string_view id,
 }
 
 Result<IdentityStatus> Identities::StatusOf(std::string_view id) {
-  if (!internal::IsWellFormedId(id)) return Status::NotFound("no such identity");
-  IDS_ASSIGN_OR_RETURN(auto r, db_.Exec("SELECT status FROM identity_records WHERE id = ?",
-                                        {store::Text(std::string(id))}));
-  if (r.rows.empty()) return Status::NotFound("no identity " + std::string(id));
-  return ParseIdentityStatus(r.rows[0].Text(0)).value_or(IdentityStatus::kRevoked);
+  IDS_ASSIGN_OR_RETURN(Identity i, Load(id));
+  return i.status;
 }
 
 Result<ActivationCode> Identities::IssueActivationCode(const Actor& actor, std::string_view id) {

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -37,6 +38,7 @@
 #include "common/status.h"
 #include "identity/attributes.h"
 #include "store/database.h"
+#include "store/epoch_cache.h"
 #include "store/migrations.h"
 
 namespace idscheme::identity {
@@ -110,7 +112,18 @@ struct IdentityOptions {
 class Identities {
  public:
   Identities(store::Database& db, const Clock& clock, Random& random, IdentityOptions options = {})
-      : db_(db), clock_(clock), random_(random), options_(options) {}
+      : db_(db),
+        clock_(clock),
+        random_(random),
+        options_(options),
+        kept_(std::make_shared<store::EpochCache<Identity>>(kKeptMs, kKeptRecords)) {}
+
+  // Get and StatusOf keep what they read (store/epoch_cache.h): on the embedded store, until
+  // an identity changes anywhere on it (every writer here bumps the store's ChangeEpoch) or for
+  // kKeptMs at most; on PostgreSQL they read each time. A login reads its person up to four
+  // times within seconds (the device proofs, the code exchange, userinfo).
+  static constexpr int64_t kKeptMs = 2000;
+  static constexpr size_t kKeptRecords = 10000;
 
   // Validates and stores a new, active identity of `registrar_id` (an active identity registrar
   // member; a registrar can only create its own).
@@ -150,6 +163,10 @@ class Identities {
   const Clock& clock_;
   Random& random_;
   IdentityOptions options_;
+  std::shared_ptr<store::EpochCache<Identity>> kept_;
+
+  // The identity as stored, whoever asks (Get checks the actor).
+  Result<Identity> Load(std::string_view id);
 };
 
 // The normalised form of an activation code (upper case, no '-' or spaces), or nullopt when it

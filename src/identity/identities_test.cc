@@ -202,6 +202,38 @@ TEST_P(IdentitiesTest, RevocationIsFinalAndRecorded) {
   EXPECT_EQ(identities_->StatusOf("bad id\n").status().code(), Status::Code::kNotFound);
 }
 
+TEST_P(IdentitiesTest, ReadsAreKeptUntilAnyIdentityWriteOrTwoSeconds) {
+  Identity i = CreateIdentity(registrar_);
+  Identity j = CreateIdentity(registrar_, "+32470000002");
+  ASSERT_EQ(*identities_->StatusOf(i.id), IdentityStatus::kActive);
+  ASSERT_EQ(identities_->Get(Me(), j.id)->version, 1);
+  // Another node, on the same store: its changes show here at once.
+  auto other_db = store::Database::Open(url_, 2);
+  ASSERT_TRUE(other_db.ok()) << other_db.status().ToString();
+  FakeClock other_clock{testing::kNow};
+  SeededRandom other_random{8};
+  Identities other(**other_db, other_clock, other_random);
+  IdentityUpdate update;
+  update.set.email = "anna@new.example";
+  ASSERT_TRUE(other.Update(Me(), j.id, update).ok());
+  EXPECT_EQ(identities_->Get(Me(), j.id)->version, 2);
+  ASSERT_TRUE(other.Revoke(Me(), i.id, "died").ok());
+  EXPECT_EQ(*identities_->StatusOf(i.id), IdentityStatus::kRevoked);
+  // The kept record is still the actor's to see or not.
+  EXPECT_EQ(identities_->Get(Other(), j.id).status().code(), Status::Code::kNotFound);
+
+  // Straight in the store, around Identities: seen within two seconds.
+  ASSERT_TRUE(
+      db_->Exec("UPDATE identity_records SET version = 9 WHERE id = ?", {store::Text(j.id)}).ok());
+  if (db_->change_epoch() != nullptr) {
+    EXPECT_EQ(identities_->Get(Me(), j.id)->version, 2) << "kept: no identity write since";
+    clock_.Advance(std::chrono::milliseconds(1999));
+    EXPECT_EQ(identities_->Get(Me(), j.id)->version, 2);
+    clock_.Advance(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(identities_->Get(Me(), j.id)->version, 9);
+}
+
 TEST_P(IdentitiesTest, ActivationCodesWorkOnce) {
   Identity i = CreateIdentity(registrar_);
   auto code = identities_->IssueActivationCode(Me(), i.id);

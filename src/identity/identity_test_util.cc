@@ -58,7 +58,8 @@ std::vector<store::Migration> IdentityTestMigrations() {
 
 void IdentityTest::SetUp() {
   IDS_REQUIRE_BACKEND(GetParam());
-  auto db = store::Database::Open(idscheme::testing::FreshDatabaseUrl(GetParam()), 8);
+  url_ = idscheme::testing::FreshDatabaseUrl(GetParam());
+  auto db = store::Database::Open(url_, 8);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   db_ = std::move(db).value();
   Status s = store::Migrate(*db_, IdentityTestMigrations());

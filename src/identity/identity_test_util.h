@@ -45,6 +45,7 @@ class IdentityTest : public ::testing::TestWithParam<idscheme::testing::Backend>
   // The audit entries whose action is `action`, oldest first.
   std::vector<nlohmann::json> AuditEntries(const std::string& action);
 
+  std::string url_;  // the store's
   std::unique_ptr<store::Database> db_;
   FakeClock clock_{kNow};
   SeededRandom random_{7};

@@ -138,37 +138,11 @@ class Clients::ParsedMetadata {
   std::unordered_map<std::string, Entry> by_client_;
 };
 
-// The records FindClient read, by client_id, each with the store's ChangeEpoch seen before it
-// was read and when: used again while the epoch stays and for less than kMaxAgeMs.
-class Clients::AuthCache {
+// The records FindClient read, by client_id (store/epoch_cache.h).
+class Clients::AuthCache : public store::EpochCache<ClientAuthRecord> {
  public:
   static constexpr int64_t kMaxAgeMs = 2000;
-
-  std::optional<ClientAuthRecord> Find(std::string_view client_id, uint64_t epoch, int64_t now_ms) {
-    std::lock_guard lock(mu_);
-    auto it = by_client_.find(client_id);
-    if (it == by_client_.end()) return std::nullopt;
-    const Entry& e = it->second;
-    if (e.epoch != epoch || now_ms < e.read_at_ms || now_ms - e.read_at_ms >= kMaxAgeMs)
-      return std::nullopt;
-    return e.record;
-  }
-
-  void Put(const ClientAuthRecord& record, uint64_t epoch, int64_t read_at_ms) {
-    std::lock_guard lock(mu_);
-    if (by_client_.size() >= kMaxClients) by_client_.clear();  // as ParsedMetadata
-    by_client_.insert_or_assign(record.client_id, Entry{epoch, read_at_ms, record});
-  }
-
- private:
-  static constexpr size_t kMaxClients = 10000;
-  struct Entry {
-    uint64_t epoch;
-    int64_t read_at_ms;
-    ClientAuthRecord record;
-  };
-  std::mutex mu_;
-  std::map<std::string, Entry, std::less<>> by_client_;
+  AuthCache() : EpochCache(kMaxAgeMs, /*capacity=*/10000) {}
 };
 
 Clients::Clients(store::Database& db, const Clock& clock, Random& random, const StatusHooks& hooks)
@@ -512,7 +486,7 @@ Result<ClientAuthRecord> Clients::FindClient(std::string_view client_id) {
   if (!row.IsNull(12) && !row.Text(12).empty())
     a.reseller_status = ParseMemberStatus(row.Text(13)).value_or(MemberStatus::kSuspended);
   if (request != 0) request_memo = RequestMemo{request, this, a};
-  if (epoch != nullptr) auth_cache_->Put(a, seen, now_ms);
+  if (epoch != nullptr) auth_cache_->Put(a.client_id, a, seen, now_ms);
   return a;
 }
 

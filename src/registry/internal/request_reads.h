@@ -12,6 +12,7 @@
 #pragma once
 
 #include "store/database.h"
+#include "store/epoch_cache.h"
 
 namespace idscheme::registry::internal {
 
@@ -23,19 +24,17 @@ void ForgetRequestReads();
 // records reads them again: registry writers hold one for the whole write.
 class RegistryWrite {
  public:
-  explicit RegistryWrite(store::Database& db) : epoch_(db.change_epoch()) {
-    ForgetRequestReads();
-    if (epoch_ != nullptr) epoch_->Bump();
-  }
-  ~RegistryWrite() {
-    if (epoch_ != nullptr) epoch_->Bump();
-    ForgetRequestReads();
-  }
+  explicit RegistryWrite(store::Database& db) : forget_before_(), epoch_(db) {}
+  ~RegistryWrite() { ForgetRequestReads(); }  // then epoch_ bumps again
   RegistryWrite(const RegistryWrite&) = delete;
   RegistryWrite& operator=(const RegistryWrite&) = delete;
 
  private:
-  store::ChangeEpoch* epoch_;
+  struct ForgetBefore {
+    ForgetBefore() { ForgetRequestReads(); }
+  };
+  ForgetBefore forget_before_;  // made before epoch_
+  store::EpochWrite epoch_;
 };
 
 }  // namespace idscheme::registry::internal
