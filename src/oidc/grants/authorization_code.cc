@@ -138,9 +138,12 @@ Result<oauth::TokenResponse> AuthorizationCodeGrant::Handle(const oauth::TokenRe
     return deps_.codes.RefuseReused(code, client_id);  // RFC 6749 §4.1.2
   }
   IDS_RETURN_IF_ERROR(response.status());
-  // A second redemption racing this one may have revoked the family meanwhile: then so is the
-  // token just issued: CheckNotReused revokes the family again and refuses.
-  IDS_RETURN_IF_ERROR(deps_.codes.CheckNotReused(code));
+  // A second redemption sees the code taken only with the access token's record (the same
+  // transaction), so it revokes that token (RFC 6749 §4.1.2). A refresh token is issued after
+  // that transaction: if a second redemption revoked the family meanwhile, CheckNotReused
+  // revokes it again, with the new refresh token, and refuses.
+  if (response->extra.contains("refresh_token"))
+    IDS_RETURN_IF_ERROR(deps_.codes.CheckNotReused(code));
   return response;
 }
 
