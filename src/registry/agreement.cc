@@ -9,6 +9,7 @@
 #include "crypto/json.h"
 #include "registry/claims.h"
 #include "registry/internal/fields.h"
+#include "registry/internal/request_reads.h"
 #include "registry/member.h"
 
 namespace idscheme::registry {
@@ -211,6 +212,7 @@ Result<Agreement> Agreements::Set(std::string_view member_id, const AgreementTer
   a.member_id = std::string(member_id);
   a.terms = terms;
   a.created_by = std::string(actor);
+  internal::RegistryWrite write(db_);  // every process's kept terms are read again
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_ASSIGN_OR_RETURN(Member m, GetMember(tx, member_id));
     if (m.status == MemberStatus::kTerminated)
@@ -257,6 +259,18 @@ Result<std::vector<Agreement>> Agreements::History(std::string_view member_id) {
 
 Result<AgreementTerms> Agreements::Effective(std::string_view member_id) {
   if (!internal::IsWellFormedId(member_id)) return Status::NotFound("no such member");
+  // Seen before the read: a write committed after it moves the epoch past what is kept.
+  store::ChangeEpoch* const epoch = db_.change_epoch();
+  if (epoch == nullptr) return ReadEffective(member_id);
+  const uint64_t seen = epoch->Load();
+  const int64_t now_ms = clock_.NowMillis();
+  if (std::optional<AgreementTerms> t = kept_->Find(member_id, seen, now_ms)) return *std::move(t);
+  IDS_ASSIGN_OR_RETURN(AgreementTerms terms, ReadEffective(member_id));
+  kept_->Put(std::string(member_id), terms, seen, now_ms);
+  return terms;
+}
+
+Result<AgreementTerms> Agreements::ReadEffective(std::string_view member_id) {
   // One query: the member's current terms and, when it has a reseller, the reseller's.
   IDS_ASSIGN_OR_RETURN(
       auto r, db_.Exec("SELECT m.reseller_id,"

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "store/database.h"
+#include "store/epoch_cache.h"
 
 namespace idscheme::registry {
 
@@ -75,7 +77,10 @@ struct Agreement {
 
 class Agreements {
  public:
-  Agreements(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  Agreements(store::Database& db, const Clock& clock)
+      : db_(db),
+        clock_(clock),
+        kept_(std::make_shared<store::EpochCache<AgreementTerms>>(kKeptMs, kKeptMembers)) {}
 
   // Adds a new current version for `member_id` (not for a terminated member).
   Result<Agreement> Set(std::string_view member_id, const AgreementTerms& terms,
@@ -86,11 +91,19 @@ class Agreements {
   Result<std::vector<Agreement>> History(std::string_view member_id);
   // What the member works under now: its own current terms, intersected with its reseller's when
   // it has one. A member without an agreement (or whose reseller has none) gets empty terms.
+  // Kept between registry writes, as Clients::FindClient keeps clients (store/epoch_cache.h):
+  // every authorization request evaluates the policy with them.
   Result<AgreementTerms> Effective(std::string_view member_id);
+
+  static constexpr int64_t kKeptMs = 2000;
+  static constexpr size_t kKeptMembers = 10000;
 
  private:
   store::Database& db_;
   const Clock& clock_;
+  std::shared_ptr<store::EpochCache<AgreementTerms>> kept_;
+
+  Result<AgreementTerms> ReadEffective(std::string_view member_id);
 };
 
 }  // namespace idscheme::registry

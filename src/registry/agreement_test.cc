@@ -167,6 +167,37 @@ TEST_P(AgreementTest, AResellersCustomerWorksUnderTheIntersection) {
   EXPECT_EQ(registry_->agreements().Current(shop.id)->terms.claims.size(), 3u);
 }
 
+TEST_P(AgreementTest, EffectiveTermsAreKeptUntilAnyRegistryWriteOrTwoSeconds) {
+  Member shop = AddMember(Role::kServiceProvider, "Shop");
+  SetTerms(shop.id, Terms());
+  ASSERT_EQ(registry_->agreements().Effective(shop.id)->claims.size(), 3u);
+  // Another node changes the agreement: the next read here sees it.
+  auto other_db = store::Database::Open(url_, 2);
+  ASSERT_TRUE(other_db.ok()) << other_db.status().ToString();
+  FakeClock other_clock;
+  Agreements other(**other_db, other_clock);
+  json fewer = Terms();
+  fewer["claims"] = {"email"};
+  ASSERT_TRUE(other.Set(shop.id, *ParseAgreementTerms(fewer), "operator").ok());
+  EXPECT_EQ(registry_->agreements().Effective(shop.id)->claims.size(), 1u);
+
+  // Straight in the store, around the registry: seen within two seconds.
+  json two = Terms();
+  two["claims"] = {"email", "name"};
+  ASSERT_TRUE(
+      db_->Exec("INSERT INTO registry_agreements (member_id, version, terms, created_at,"
+                " created_by) VALUES (?, 3, ?, 0, 'sql')",
+                {store::Text(shop.id), store::Text(ParseAgreementTerms(two)->ToJson().dump())})
+          .ok());
+  if (db_->change_epoch() != nullptr) {
+    EXPECT_EQ(registry_->agreements().Effective(shop.id)->claims.size(), 1u) << "kept";
+    clock_.Advance(std::chrono::milliseconds(1999));
+    EXPECT_EQ(registry_->agreements().Effective(shop.id)->claims.size(), 1u);
+    clock_.Advance(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(registry_->agreements().Effective(shop.id)->claims.size(), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AgreementTest, idscheme::testing::AllBackends(),
                          idscheme::testing::BackendName);
 
