@@ -254,15 +254,7 @@ Result<Identity> Identities::Get(const Actor& actor, std::string_view id) {
 }
 
 Result<Identity> Identities::Load(std::string_view id) {
-  // Seen before the read: a write committed after it moves the epoch past what is kept.
-  store::ChangeEpoch* const epoch = db_.change_epoch();
-  if (epoch == nullptr) return ReadIdentity(db_, id);
-  const uint64_t seen = epoch->Load();
-  const int64_t now_ms = clock_.NowMillis();
-  if (std::optional<Identity> i = kept_->Find(id, seen, now_ms)) return *std::move(i);
-  IDS_ASSIGN_OR_RETURN(Identity i, ReadIdentity(db_, id));
-  kept_->Put(i.id, i, seen, now_ms);
-  return i;
+  return kept_->Get(db_, clock_.NowMillis(), id, [&] { return ReadIdentity(db_, id); });
 }
 
 Result<std::vector<Identity>> Identities::List(const Actor& actor, const IdentityFilter& filter) {

@@ -259,15 +259,7 @@ Result<std::vector<Agreement>> Agreements::History(std::string_view member_id) {
 
 Result<AgreementTerms> Agreements::Effective(std::string_view member_id) {
   if (!internal::IsWellFormedId(member_id)) return Status::NotFound("no such member");
-  // Seen before the read: a write committed after it moves the epoch past what is kept.
-  store::ChangeEpoch* const epoch = db_.change_epoch();
-  if (epoch == nullptr) return ReadEffective(member_id);
-  const uint64_t seen = epoch->Load();
-  const int64_t now_ms = clock_.NowMillis();
-  if (std::optional<AgreementTerms> t = kept_->Find(member_id, seen, now_ms)) return *std::move(t);
-  IDS_ASSIGN_OR_RETURN(AgreementTerms terms, ReadEffective(member_id));
-  kept_->Put(std::string(member_id), terms, seen, now_ms);
-  return terms;
+  return kept_->Get(db_, clock_.NowMillis(), member_id, [&] { return ReadEffective(member_id); });
 }
 
 Result<AgreementTerms> Agreements::ReadEffective(std::string_view member_id) {

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/status.h"
 #include "store/database.h"
 
 namespace idscheme::store {
@@ -62,6 +63,20 @@ class EpochCache {
     std::lock_guard lock(mu_);
     if (by_key_.size() >= capacity_) by_key_.clear();
     by_key_.insert_or_assign(std::move(key), Entry{epoch, read_at_ms, std::move(record)});
+  }
+
+  // The record kept for `key`, else `read()`'s (a Result<Record>), kept when it succeeds. On a
+  // store without a ChangeEpoch, `read()` each time.
+  template <typename Read>
+  Result<Record> Get(Database& db, int64_t now_ms, std::string_view key, Read&& read) {
+    ChangeEpoch* const epoch = db.change_epoch();
+    if (epoch == nullptr) return read();
+    // Seen before the read: a write committed after it moves the epoch past what is kept.
+    const uint64_t seen = epoch->Load();
+    if (std::optional<Record> kept = Find(key, seen, now_ms)) return *std::move(kept);
+    Result<Record> fresh = read();
+    if (fresh.ok()) Put(std::string(key), *fresh, seen, now_ms);
+    return fresh;
   }
 
  private:
