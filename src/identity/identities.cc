@@ -394,8 +394,16 @@ Result<Identity> Identities::Revoke(const Actor& actor, std::string_view id,
 }
 
 Result<IdentityStatus> Identities::StatusOf(std::string_view id) {
-  IDS_ASSIGN_OR_RETURN(Identity i, Load(id));
-  return i.status;
+  if (db_.change_epoch() != nullptr) {
+    IDS_ASSIGN_OR_RETURN(Identity i, Load(id));
+    return i.status;
+  }
+  // Nothing kept (PostgreSQL): the status alone, without parsing the attributes.
+  if (!internal::IsWellFormedId(id)) return Status::NotFound("no such identity");
+  IDS_ASSIGN_OR_RETURN(auto r, db_.Exec("SELECT status FROM identity_records WHERE id = ?",
+                                        {store::Text(std::string(id))}));
+  if (r.rows.empty()) return Status::NotFound("no identity " + std::string(id));
+  return ParseIdentityStatus(r.rows[0].Text(0)).value_or(IdentityStatus::kRevoked);
 }
 
 Result<ActivationCode> Identities::IssueActivationCode(const Actor& actor, std::string_view id) {

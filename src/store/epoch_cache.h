@@ -1,5 +1,5 @@
 // Caches of rarely changing records kept between requests by the store's ChangeEpoch
-// (database.h): the registry's clients and the identity records.
+// (database.h): the registry's clients and agreement terms, and the identity records.
 //
 // A reader takes the epoch before it reads, and keeps the record with it; the record is used
 // again while the epoch has not moved and for less than the cache's age limit (which covers a
