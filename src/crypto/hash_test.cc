@@ -50,6 +50,56 @@ TEST(Hash, HmacRfc4231Case1) {
             "daa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854");
 }
 
+TEST(Hash, HmacRfc4231Case2ShortKey) {
+  auto key = Bytes("Jefe");
+  auto data = Bytes("what do ya want for nothing?");
+  EXPECT_EQ(Hex(HmacSha256(key, data)),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(Hex(HmacSha384(key, data)),
+            "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
+            "8e2240ca5e69e2c78b3239ecfab21649");
+  EXPECT_EQ(Hex(HmacSha512(key, data)),
+            "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
+            "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
+}
+
+TEST(Hash, HmacRfc4231Case6KeyLongerThanTheBlockIsHashedFirst) {
+  std::vector<uint8_t> key(131, 0xaa);
+  auto data = Bytes("Test Using Larger Than Block-Size Key - Hash Key First");
+  EXPECT_EQ(Hex(HmacSha256(key, data)),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(Hex(HmacSha384(key, data)),
+            "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c6"
+            "0c2ef6ab4030fe8296248df163f44952");
+  EXPECT_EQ(Hex(HmacSha512(key, data)),
+            "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f352"
+            "6b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598");
+}
+
+TEST(Hash, HmacKeysUpToTheBlockAreZeroPadded) {
+  // RFC 2104 §2: a key shorter than the block is padded with zeros, so these are the same key;
+  // one byte more than the block is hashed first and is not.
+  auto data = Bytes("Hi There");
+  std::vector<uint8_t> key(20, 0x0b);
+  for (size_t block : {size_t{64}, size_t{128}}) {
+    std::vector<uint8_t> padded = key;
+    padded.resize(block, 0);
+    std::vector<uint8_t> longer = key;
+    longer.resize(block + 1, 0);
+    if (block == 64) {
+      EXPECT_EQ(Hex(HmacSha256(key, data)), Hex(HmacSha256(padded, data)));
+      EXPECT_NE(Hex(HmacSha256(key, data)), Hex(HmacSha256(longer, data)));
+    } else {
+      EXPECT_EQ(Hex(HmacSha384(key, data)), Hex(HmacSha384(padded, data)));
+      EXPECT_EQ(Hex(HmacSha512(key, data)), Hex(HmacSha512(padded, data)));
+      EXPECT_NE(Hex(HmacSha512(key, data)), Hex(HmacSha512(longer, data)));
+    }
+  }
+  // An empty key is the all-zero block.
+  std::vector<uint8_t> none;
+  EXPECT_EQ(Hex(HmacSha256(none, data)), Hex(HmacSha256(std::vector<uint8_t>(64, 0), data)));
+}
+
 TEST(Hash, HkdfRfc5869Case1) {
   std::vector<uint8_t> ikm(22, 0x0b);
   std::vector<uint8_t> salt, info;
