@@ -314,7 +314,10 @@ Result<Member> Members::Create(const NewMember& request, std::string_view actor)
   return m;
 }
 
-Result<Member> Members::Get(std::string_view id) { return GetMember(db_, id); }
+Result<Member> Members::Get(std::string_view id) {
+  if (!internal::IsWellFormedId(id)) return Status::NotFound("no such member");
+  return kept_->Get(db_, clock_.NowMillis(), id, [&] { return GetMember(db_, id); });
+}
 
 Result<std::vector<Member>> Members::List(const MemberFilter& filter) {
   if (filter.limit < 1 || filter.limit > 1000) return FieldError("limit", "must be 1..1000");

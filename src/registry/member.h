@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -38,6 +39,7 @@
 #include "common/random.h"
 #include "common/status.h"
 #include "store/database.h"
+#include "store/epoch_cache.h"
 
 namespace idscheme::registry {
 
@@ -152,11 +154,17 @@ struct MemberFilter {
 class Members {
  public:
   Members(store::Database& db, const Clock& clock, Random& random, const StatusHooks& hooks)
-      : db_(db), clock_(clock), random_(random), hooks_(hooks) {}
+      : db_(db),
+        clock_(clock),
+        random_(random),
+        hooks_(hooks),
+        kept_(std::make_shared<store::EpochCache<Member>>(kKeptMs, kKeptMembers)) {}
 
   // Validates and stores a new, active member. A reseller_id must name an active value added
   // reseller, and only a service provider can have one.
   Result<Member> Create(const NewMember& request, std::string_view actor);
+  // Kept between registry writes, as Agreements::Effective keeps terms (store/epoch_cache.h):
+  // every login page shows the member's name. Decisions read StandingOf, which is never kept.
   Result<Member> Get(std::string_view id);
   // Ordered by id; at most filter.limit.
   Result<std::vector<Member>> List(const MemberFilter& filter);
@@ -173,6 +181,9 @@ class Members {
   // suspension is seen by the next call on every node. NotFound for an unknown id.
   Result<MemberStanding> StandingOf(std::string_view id);
 
+  static constexpr int64_t kKeptMs = 2000;
+  static constexpr size_t kKeptMembers = 10000;
+
  private:
   Result<Member> Transition(std::string_view id, MemberStatus to, std::string_view action,
                             std::string_view actor, std::string_view reason);
@@ -181,6 +192,7 @@ class Members {
   const Clock& clock_;
   Random& random_;
   const StatusHooks& hooks_;
+  std::shared_ptr<store::EpochCache<Member>> kept_;
 };
 
 // Reads a member inside a transaction (for the other parts of the registry).

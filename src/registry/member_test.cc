@@ -228,6 +228,38 @@ TEST_P(MemberTest, UpdateNameAndContacts) {
             Status::Code::kNotFound);
 }
 
+TEST_P(MemberTest, GetKeepsTheMemberUntilAnyRegistryWriteOrTwoSeconds) {
+  Member shop = AddMember(Role::kServiceProvider, "Shop");
+  ASSERT_EQ(registry_->members().Get(shop.id)->display_name, "Shop");
+  // Another node renames it and suspends it: the next read here sees both.
+  auto other_db = store::Database::Open(url_, 2);
+  ASSERT_TRUE(other_db.ok()) << other_db.status().ToString();
+  FakeClock other_clock;
+  SeededRandom other_random{7};
+  StatusHooks no_hooks;
+  Members other(**other_db, other_clock, other_random, no_hooks);
+  MemberUpdate rename;
+  rename.display_name = "Shop Two";
+  ASSERT_TRUE(other.Update(shop.id, rename, "operator").ok());
+  EXPECT_EQ(registry_->members().Get(shop.id)->display_name, "Shop Two");
+  ASSERT_TRUE(other.Suspend(shop.id, "operator").ok());
+  EXPECT_EQ(registry_->members().Get(shop.id)->status, MemberStatus::kSuspended);
+
+  // Straight in the store, around the registry: seen within two seconds.
+  ASSERT_TRUE(db_->Exec("UPDATE registry_members SET display_name = 'Shop Three' WHERE id = ?",
+                        {store::Text(shop.id)})
+                  .ok());
+  if (db_->change_epoch() != nullptr) {
+    EXPECT_EQ(registry_->members().Get(shop.id)->display_name, "Shop Two") << "kept";
+    clock_.Advance(std::chrono::milliseconds(1999));
+    EXPECT_EQ(registry_->members().Get(shop.id)->display_name, "Shop Two");
+    clock_.Advance(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(registry_->members().Get(shop.id)->display_name, "Shop Three");
+  EXPECT_EQ(registry_->members().Get("m_0000000000000000").status().code(),
+            Status::Code::kNotFound);
+}
+
 TEST_P(MemberTest, ListFiltersAndPages) {
   Member reseller = AddMember(Role::kValueAddedReseller, "R");
   std::vector<std::string> sps;
