@@ -37,43 +37,40 @@ TEST(Hash, ShaKnownAnswers) {
   EXPECT_EQ(Hex(Sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
-TEST(Hash, HmacRfc4231Case1) {
-  std::vector<uint8_t> key(20, 0x0b);
-  auto data = Bytes("Hi There");
-  EXPECT_EQ(Hex(HmacSha256(key, data)),
-            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
-  EXPECT_EQ(Hex(HmacSha384(key, data)),
-            "afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59c"
-            "faea9ea9076ede7f4af152e8b2fa9cb6");
-  EXPECT_EQ(Hex(HmacSha512(key, data)),
-            "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cde"
-            "daa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854");
-}
-
-TEST(Hash, HmacRfc4231Case2ShortKey) {
-  auto key = Bytes("Jefe");
-  auto data = Bytes("what do ya want for nothing?");
-  EXPECT_EQ(Hex(HmacSha256(key, data)),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-  EXPECT_EQ(Hex(HmacSha384(key, data)),
-            "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
-            "8e2240ca5e69e2c78b3239ecfab21649");
-  EXPECT_EQ(Hex(HmacSha512(key, data)),
-            "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
-            "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
-}
-
-TEST(Hash, HmacRfc4231Case6KeyLongerThanTheBlockIsHashedFirst) {
-  std::vector<uint8_t> key(131, 0xaa);
-  auto data = Bytes("Test Using Larger Than Block-Size Key - Hash Key First");
-  EXPECT_EQ(Hex(HmacSha256(key, data)),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
-  EXPECT_EQ(Hex(HmacSha384(key, data)),
-            "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c6"
-            "0c2ef6ab4030fe8296248df163f44952");
-  EXPECT_EQ(Hex(HmacSha512(key, data)),
-            "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f352"
-            "6b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598");
+// RFC 4231 §4: test case 1, case 2 (a key shorter than the output), case 6 (a key longer than
+// the block, hashed first).
+TEST(Hash, HmacRfc4231) {
+  struct Case {
+    std::vector<uint8_t> key;
+    std::string data, sha256, sha384, sha512;
+  };
+  const Case cases[] = {
+      {std::vector<uint8_t>(20, 0x0b), "Hi There",
+       "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+       "afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59c"
+       "faea9ea9076ede7f4af152e8b2fa9cb6",
+       "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cde"
+       "daa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854"},
+      {Bytes("Jefe"), "what do ya want for nothing?",
+       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+       "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
+       "8e2240ca5e69e2c78b3239ecfab21649",
+       "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
+       "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"},
+      {std::vector<uint8_t>(131, 0xaa), "Test Using Larger Than Block-Size Key - Hash Key First",
+       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+       "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c6"
+       "0c2ef6ab4030fe8296248df163f44952",
+       "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f352"
+       "6b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.data);
+    auto data = Bytes(c.data);
+    EXPECT_EQ(Hex(HmacSha256(c.key, data)), c.sha256);
+    EXPECT_EQ(Hex(HmacSha384(c.key, data)), c.sha384);
+    EXPECT_EQ(Hex(HmacSha512(c.key, data)), c.sha512);
+  }
 }
 
 TEST(Hash, HmacKeysUpToTheBlockAreZeroPadded) {
