@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what idscheme needs on Debian 12: build tools and libraries, and with --test the
-# tools the tests use (PostgreSQL server, Chromium, wrk, clang's fuzzer runtime, npm packages).
+# tools the tests use (PostgreSQL server, Chromium, wrk, clang's fuzzer runtime, clang-format,
+# npm packages).
 # Idempotent: installs only what is missing. Runs as root, or re-runs itself through sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config ccache git
   libboost1.74-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libpq-dev
   libcli11-dev libtomlplusplus-dev libargon2-dev libqrencode-dev libgtest-dev libgmock-dev
   libbenchmark-dev)
-test_pkgs=(postgresql-15 postgresql-client-15 chromium wrk clang libclang-rt-14-dev
+test_pkgs=(postgresql-15 postgresql-client-15 chromium wrk clang clang-format libclang-rt-14-dev
   libfuzzer-14-dev sqlite3 curl procps)
 
 pkgs=("${build_pkgs[@]}")

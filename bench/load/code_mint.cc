@@ -86,8 +86,7 @@ int main(int argc, char** argv) {
   app.add_option("--db", o.db, "the node's SQLite store (its file)")->required();
   app.add_option("--client-id", o.client_id, "the client the codes are for")->required();
   app.add_option("--member-id", o.member_id, "the client's member")->required();
-  app.add_option("--redirect-uri", o.redirect_uri, "one of the client's redirect URIs")
-      ->required();
+  app.add_option("--redirect-uri", o.redirect_uri, "one of the client's redirect URIs")->required();
   app.add_option("--identities", o.identities_file, "a file with one identity id a line")
       ->required();
   app.add_option("--count", o.count, "how many codes")->required()->check(CLI::PositiveNumber);

@@ -2,8 +2,8 @@
 // "complete login" figure and issue 6's workload 5). Each virtual user plays three parts, each
 // over its own keep-alive connection, exactly as the real parties would:
 //
-//   the service provider  POST /par (private_key_jwt, PKCE S256)          -> request_uri
-//   the browser           GET /authorize?request_uri                      -> 303 /login/{id} + cookie
+//   the service provider  POST /par (private_key_jwt, PKCE S256) -> request_uri
+//   the browser           GET /authorize?request_uri -> 303 /login/{id} + cookie
 //                         GET /login/{id} (phone page), POST /login/{id}/phone
 //                         GET /login/{id} (waiting page: the verification code)
 //   the phone             GET /app/v1/actions, POST /app/v1/actions/{id}/approve (device proofs,
@@ -24,12 +24,16 @@
 //   --devices: the phones enrolled by an earlier run (read when it exists, then written), since
 //              an activation code works once. With --enroll-only the run stops after enrolling
 //              (so a measurement does not include the enrolments' PIN verifiers).
-// Prints one line: BENCH {"requests" (logins), "seconds", "rps", "p50_us", "p90_us", "p99_us", "max_us",
-// "errors", "first_error"}; exits 1 when any login failed.
+// Prints one line: BENCH {"requests" (logins), "seconds", "rps", "p50_us", "p90_us", "p99_us",
+// "max_us", "errors", "first_error"}; exits 1 when any login failed.
 //
 // Plain HTTP to the node (a loopback benchmark); the ID token's signature is not verified here
 // (an RP would; the driver's CPU is the machine's too).
-#include <utility>  // before Boost.Asio (GCC 12)
+
+// Boost 1.74's asio/awaitable.hpp misses this include under GCC 12: it must come first.
+// clang-format off
+#include <utility>
+// clang-format on
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -220,8 +224,8 @@ class Driver {
                  {"public_jwk", public_jwk},
                  {"name", "load phone"},
                  {"pin_input", p.pin_input}};
-    IDS_ASSIGN_OR_RETURN(Reply r, c.Do(http::verb::post, "/app/v1/devices", {}, body.dump(),
-                                       "application/json"));
+    IDS_ASSIGN_OR_RETURN(
+        Reply r, c.Do(http::verb::post, "/app/v1/devices", {}, body.dump(), "application/json"));
     if (r.status != 201) return Status::Internal("enrol " + p.phone + ": " + r.body.substr(0, 200));
     auto answer = json::parse(r.body, nullptr, false);
     if (!answer.is_object() || !answer.contains("device_id"))
@@ -239,19 +243,18 @@ class Driver {
     const std::string state = random_.Token(12);
 
     IDS_ASSIGN_OR_RETURN(std::string assertion, Assertion());
-    IDS_ASSIGN_OR_RETURN(
-        Reply par, rp.Do(http::verb::post, "/par", {},
-                         FormEncode({{"response_type", "code"},
-                                     {"client_id", o_.client_id},
-                                     {"redirect_uri", o_.redirect_uri},
-                                     {"scope", o_.scope},
-                                     {"state", state},
-                                     {"nonce", random_.Token(12)},
-                                     {"code_challenge", challenge},
-                                     {"code_challenge_method", "S256"},
-                                     {"client_assertion_type", kAssertionType},
-                                     {"client_assertion", assertion}}),
-                         kForm));
+    IDS_ASSIGN_OR_RETURN(Reply par, rp.Do(http::verb::post, "/par", {},
+                                          FormEncode({{"response_type", "code"},
+                                                      {"client_id", o_.client_id},
+                                                      {"redirect_uri", o_.redirect_uri},
+                                                      {"scope", o_.scope},
+                                                      {"state", state},
+                                                      {"nonce", random_.Token(12)},
+                                                      {"code_challenge", challenge},
+                                                      {"code_challenge_method", "S256"},
+                                                      {"client_assertion_type", kAssertionType},
+                                                      {"client_assertion", assertion}}),
+                                          kForm));
     if (par.status != 201) return Step("par", par);
     auto par_json = json::parse(par.body, nullptr, false);
     if (!par_json.is_object() || !par_json.contains("request_uri")) return Step("par", par);
@@ -262,7 +265,8 @@ class Driver {
                    "/authorize?" + FormEncode({{"client_id", o_.client_id},
                                                {"request_uri", par_json["request_uri"]}}),
                    {}));
-    if (authz.status != 303 || authz.location.rfind("/login/", 0) != 0) return Step("authorize", authz);
+    if (authz.status != 303 || authz.location.rfind("/login/", 0) != 0)
+      return Step("authorize", authz);
     const std::string page = authz.location;
     const std::vector<std::pair<std::string, std::string>> cookie = {
         {"Cookie", CookiePair(authz.set_cookie)}};
@@ -277,8 +281,9 @@ class Driver {
     if (waiting.status != 200 || code.empty()) return Step("waiting page", waiting);
 
     // The phone: its pending action, approved with the code the page shows.
-    IDS_ASSIGN_OR_RETURN(Reply pending, phone.Do(http::verb::get, "/app/v1/actions",
-                                                 {{"Authorization", Proof(p, "GET", "/app/v1/actions")}}));
+    IDS_ASSIGN_OR_RETURN(Reply pending,
+                         phone.Do(http::verb::get, "/app/v1/actions",
+                                  {{"Authorization", Proof(p, "GET", "/app/v1/actions")}}));
     auto actions = json::parse(pending.body, nullptr, false);
     if (pending.status != 200 || !actions.is_object() || !actions["actions"].is_array() ||
         actions["actions"].empty())
@@ -286,10 +291,10 @@ class Driver {
     const json& action = actions["actions"].back();
     IDS_ASSIGN_OR_RETURN(std::string signature,
                          idscheme::app::SignActionDigest(*p.device_key, action, code));
-    const std::string approve_path = "/app/v1/actions/" + action["id"].get<std::string>() + "/approve";
-    json approval = {{"pin_input", p.pin_input},
-                     {"verification_code", code},
-                     {"device_signature", signature}};
+    const std::string approve_path =
+        "/app/v1/actions/" + action["id"].get<std::string>() + "/approve";
+    json approval = {
+        {"pin_input", p.pin_input}, {"verification_code", code}, {"device_signature", signature}};
     IDS_ASSIGN_OR_RETURN(Reply approved,
                          phone.Do(http::verb::post, approve_path,
                                   {{"Authorization", Proof(p, "POST", approve_path)}},
@@ -302,20 +307,20 @@ class Driver {
       return Step("status", status);
     IDS_ASSIGN_OR_RETURN(Reply cont, browser.Do(http::verb::get, page + "/continue", cookie));
     const std::string auth_code = QueryParam(cont.location, "code");
-    if ((cont.status != 302 && cont.status != 303) || auth_code.empty() || QueryParam(cont.location, "state") != state)
+    if ((cont.status != 302 && cont.status != 303) || auth_code.empty() ||
+        QueryParam(cont.location, "state") != state)
       return Step("continue", cont);
 
     // The service provider: the code for tokens, then userinfo.
     IDS_ASSIGN_OR_RETURN(std::string assertion2, Assertion());
-    IDS_ASSIGN_OR_RETURN(
-        Reply token, rp.Do(http::verb::post, "/token", {},
-                           FormEncode({{"grant_type", "authorization_code"},
-                                       {"code", auth_code},
-                                       {"redirect_uri", o_.redirect_uri},
-                                       {"code_verifier", verifier},
-                                       {"client_assertion_type", kAssertionType},
-                                       {"client_assertion", assertion2}}),
-                           kForm));
+    IDS_ASSIGN_OR_RETURN(Reply token, rp.Do(http::verb::post, "/token", {},
+                                            FormEncode({{"grant_type", "authorization_code"},
+                                                        {"code", auth_code},
+                                                        {"redirect_uri", o_.redirect_uri},
+                                                        {"code_verifier", verifier},
+                                                        {"client_assertion_type", kAssertionType},
+                                                        {"client_assertion", assertion2}}),
+                                            kForm));
     auto tokens = json::parse(token.body, nullptr, false);
     if (token.status != 200 || !tokens.is_object() || !tokens.contains("id_token") ||
         !tokens.contains("access_token"))
@@ -345,8 +350,8 @@ class Driver {
   // RFC 7523 §3: a fresh client assertion for the node (aud = the issuer).
   Result<std::string> Assertion() {
     const int64_t now = clock_.NowSeconds();
-    json claims = {{"iss", o_.client_id}, {"sub", o_.client_id}, {"aud", o_.server},
-                   {"jti", random_.Token(16)}, {"iat", now},     {"exp", now + 60}};
+    json claims = {{"iss", o_.client_id},      {"sub", o_.client_id}, {"aud", o_.server},
+                   {"jti", random_.Token(16)}, {"iat", now},          {"exp", now + 60}};
     return idscheme::crypto::SignJwt(claims, *client_key_, idscheme::crypto::SigAlg::kES256,
                                      client_key_->kid());
   }
@@ -378,8 +383,7 @@ int main(int argc, char** argv) {
         return v.rfind("http://", 0) == 0 ? std::string() : std::string("not an http:// URL");
       });
   app.add_option("--client-id", o.client_id, "the service provider's client")->required();
-  app.add_option("--client-key", o.client_key_file, "its private key, a JWK in a file")
-      ->required();
+  app.add_option("--client-key", o.client_key_file, "its private key, a JWK in a file")->required();
   app.add_option("--redirect-uri", o.redirect_uri, "one of its redirect URIs")->required();
   app.add_option("--persons", o.persons_file,
                  "a file with one \"<phone> <activation code>\" per line")

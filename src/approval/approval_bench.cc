@@ -68,9 +68,9 @@ struct Fixture {
 
   Fixture(int threads, PinParams pin) {
     static std::atomic<int> counter{0};
-    dir = std::filesystem::temp_directory_path() /
-          ("idscheme-approval-bench-" + std::to_string(::getpid()) + "-" +
-           std::to_string(counter++));
+    dir =
+        std::filesystem::temp_directory_path() /
+        ("idscheme-approval-bench-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::create_directories(dir);
     auto opened = store::Database::Open((dir / "bench.db").string(), 4);
     Check(opened.status());
@@ -92,8 +92,7 @@ struct Fixture {
       Check(key.status());
       keys[t] = *key;
       auto jwk = keys[t]->ToJwk(false);
-      auto device =
-          devices->Enrol({"code-" + std::to_string(t), *jwk, "bench phone", PinInput()});
+      auto device = devices->Enrol({"code-" + std::to_string(t), *jwk, "bench phone", PinInput()});
       Check(device.status());
       phones[t] = std::move(device).value();
     }
@@ -123,8 +122,8 @@ struct Fixture {
       Check(digest.status());
       auto sig = crypto::SignBytes(crypto::SigAlg::kES256, *keys[t], *digest);
       Check(sig.status());
-      out.push_back({action->id, phones[t].id, action->verification_code, Base64UrlEncode(*sig),
-                     ""});
+      out.push_back(
+          {action->id, phones[t].id, action->verification_code, Base64UrlEncode(*sig), ""});
     }
     return out;
   }

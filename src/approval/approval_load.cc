@@ -176,8 +176,7 @@ int People(const Args& args) {
     auto public_jwk = (*key)->ToJwk(false);
     auto private_jwk = (*key)->ToJwk(true);
     Check(private_jwk.status(), "device key");
-    auto device =
-        devices.Enrol({code->code, *public_jwk, "bench phone", PinInputOf(person->id)});
+    auto device = devices.Enrol({code->code, *public_jwk, "bench phone", PinInputOf(person->id)});
     Check(device.status(), "enrol");
     out << person->id << ' ' << device->id << ' ' << private_jwk->dump() << '\n';
   }

@@ -136,9 +136,10 @@ TEST_P(DevicesTest, FiveWrongPinsLockAndThenEvenTheRightPinIsRefused) {
 TEST_P(DevicesTest, AVerifierWithOtherParametersIsRemadeOnTheRightPin) {
   auto d = Enrol("id_anna", 7);  // t=1, 8 KiB
   auto params = [&] {
-    auto r = db_->Exec("SELECT pin_t_cost, pin_m_cost_kib, pin_verifier FROM approval_devices"
-                       " WHERE id = ?",
-                       {store::Text(d.id)});
+    auto r = db_->Exec(
+        "SELECT pin_t_cost, pin_m_cost_kib, pin_verifier FROM approval_devices"
+        " WHERE id = ?",
+        {store::Text(d.id)});
     EXPECT_TRUE(r.ok());
     return std::make_tuple(r->rows[0].Int(0), r->rows[0].Int(1), r->rows[0].Bytes(2));
   };

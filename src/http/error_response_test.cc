@@ -110,9 +110,12 @@ TEST(MapStatus, ChallengeCarriesTheSanitisedDescription) {
 }
 
 TEST(SanitizeErrorDescription, KeepsTheAllowedCharset) {
-  EXPECT_EQ(SanitizeErrorDescription("a\"b\\c\x01\x7f\xc3\xa9" "d"), "a'b'c???d");
+  EXPECT_EQ(SanitizeErrorDescription("a\"b\\c\x01\x7f\xc3\xa9"
+                                     "d"),
+            "a'b'c???d");
   // RFC 6749 section 5.2: ASCII only; the specs the messages cite keep a readable name.
-  EXPECT_EQ(SanitizeErrorDescription("see OIDC Core \xc2\xa7" "8.1 and RFC 9449 \xc2\xa7 10"),
+  EXPECT_EQ(SanitizeErrorDescription("see OIDC Core \xc2\xa7"
+                                     "8.1 and RFC 9449 \xc2\xa7 10"),
             "see OIDC Core section 8.1 and RFC 9449 section 10");
   EXPECT_EQ(SanitizeErrorDescription(std::string(600, 'x')).size(), 512u);
 }

@@ -35,7 +35,7 @@ TEST(ParseRequestBytes, AppliesLimitsAndStrictness) {
   EXPECT_EQ(st.message(), "body");
 
   for (const char* bad :
-       {"",                                                            // nothing at all
+       {"",                                                           // nothing at all
         "GET / HTTP/1.1\r\n\r\n",                                     // no Host
         "GET /a%00 HTTP/1.1\r\nHost: x\r\n\r\n",                      // NUL in path
         "GET / HTTP/1.1\r\nHost: x\r\n",                              // truncated head

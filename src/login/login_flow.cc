@@ -142,9 +142,8 @@ Result<LoginFlow::Loaded> LoginFlow::Load(const http::Request& http) {
           l.view = View::kExpired;
           break;
         case approval::ActionState::kCancelled:
-          l.view =
-              l.action->decided_by == approval::kDecidedByDeviceLocked ? View::kLocked
-                                                                     : View::kCancelled;
+          l.view = l.action->decided_by == approval::kDecidedByDeviceLocked ? View::kLocked
+                                                                            : View::kCancelled;
           break;
       }
       break;

@@ -44,10 +44,11 @@ class LoginFlowTest : public ::testing::TestWithParam<Backend> {
 
     registry_ = std::make_unique<registry::Registry>(*db_, clock_, random_);
     member_id_ = AddMember(registry::Role::kServiceProvider, "Acme Shop");
-    auto terms = registry::ParseAgreementTerms({{"services", {"login", "identification"}},
-                                                {"claims", {"given_name", "email", "email_verified"}},
-                                                {"assurance_levels", {"basic"}},
-                                                {"claims_outside", "refuse"}});
+    auto terms =
+        registry::ParseAgreementTerms({{"services", {"login", "identification"}},
+                                       {"claims", {"given_name", "email", "email_verified"}},
+                                       {"assurance_levels", {"basic"}},
+                                       {"claims_outside", "refuse"}});
     ASSERT_TRUE(terms.ok()) << terms.status().ToString();
     ASSERT_TRUE(registry_->agreements().Set(member_id_, *terms, "operator").ok());
     auto key = approval::testing::NewDeviceKey();

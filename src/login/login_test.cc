@@ -250,8 +250,8 @@ TEST_P(SessionsTest, RateLimiterCountsSeveralLimitsInOneWrite) {
   EXPECT_FALSE(*limiter.HitAll(limits));  // the address is over its 2
   // Every counter was counted, as separate hits would be: the phone is at 3 now.
   EXPECT_FALSE(*limiter.Hit("phone:p", 3600, 3));
-  clock_.AdvanceSeconds(60);  // a new window for the address only
-  EXPECT_FALSE(*limiter.HitAll(limits));  // the phone is over its 3
+  clock_.AdvanceSeconds(60);                   // a new window for the address only
+  EXPECT_FALSE(*limiter.HitAll(limits));       // the phone is over its 3
   EXPECT_TRUE(*limiter.Hit("addr:a", 60, 2));  // the address was counted once in its window
 }
 

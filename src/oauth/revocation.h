@@ -1,6 +1,7 @@
 // Revoked access tokens, by jti (RFC 7009): what the /revoke endpoint writes and the bearer
-// check reads on every call. Refresh tokens are revoked by their issuer (refresh_token_revoker.h). A revocation is kept until the token would have expired anyway,
-// then PurgeExpiredTokens may drop it.
+// check reads on every call. Refresh tokens are revoked by their issuer (refresh_token_revoker.h).
+// A revocation is kept until the token would have expired anyway, then PurgeExpiredTokens may drop
+// it.
 //
 // Thread-safety: stateless functions over the store; safe from any thread and process.
 #pragma once

@@ -214,8 +214,7 @@ Status AcrValues(Context& c) {
   // OIDC Core §5.5.1.1: an essential acr with value(s) decides; when the scheme can meet none
   // of them, the authentication fails.
   for (const auto& claim : c.out.claims.id_token) {
-    if (claim.name != "acr" || !claim.essential || (!claim.value && claim.values.empty()))
-      continue;
+    if (claim.name != "acr" || !claim.essential || (!claim.value && claim.values.empty())) continue;
     std::vector<std::string> wanted;
     for (const auto& v : claim.value ? std::vector<nlohmann::json>{*claim.value} : claim.values) {
       if (v.is_string()) wanted.push_back(v.get<std::string>());

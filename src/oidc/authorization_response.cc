@@ -50,9 +50,9 @@ http::Response RespondToClient(std::string_view redirect_uri, ResponseMode mode,
     std::string location(redirect_uri);
     // RFC 6749 §3.1.2: the registered URI's query is kept; ours is appended. A registered URI
     // has no fragment (§3.1.2), so a fragment response starts one.
-    char sep = mode == ResponseMode::kFragment            ? '#'
+    char sep = mode == ResponseMode::kFragment           ? '#'
                : location.find('?') == std::string::npos ? '?'
-                                                          : '&';
+                                                         : '&';
     for (const auto& [name, value] : params) {
       location += sep;
       location += http::PercentEncode(name);

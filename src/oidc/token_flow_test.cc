@@ -196,7 +196,7 @@ TEST_P(TokenFlowTest, TheRedemptionThatLosesTheRaceRevokesTheWinnersTokens) {
   auto code = codes_->Issue(Approved(client_id_));
   ASSERT_TRUE(code.ok());
   ASSERT_TRUE(codes_->Verify(*code, client_id_, kRedirect, kVerifier).ok());  // the loser, first
-  auto tokens = Redeem(client_id_, *code);                                     // the winner
+  auto tokens = Redeem(client_id_, *code);                                    // the winner
   ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
   ASSERT_EQ(Userinfo(tokens->access_token).status(), 200);
   EXPECT_EQ(codes_->Take(*db_, *code).oauth_error(), "invalid_grant");

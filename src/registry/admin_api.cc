@@ -208,7 +208,8 @@ void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator auth
       });
 
   // Clients.
-  add("POST", "/admin/v1/members/{member_id}/clients", "admin_client_create",
+  add(
+      "POST", "/admin/v1/members/{member_id}/clients", "admin_client_create",
       [&reg](http::Request& req, const Caller& caller) -> Result<http::Response> {
         IDS_ASSIGN_OR_RETURN(json body, req.JsonBody());
         IDS_ASSIGN_OR_RETURN(ClientMetadata metadata, ValidateClientMetadata(body));
@@ -232,7 +233,8 @@ void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator auth
         IDS_ASSIGN_OR_RETURN(Client c, reg.clients().Get(Param(req, "client_id")));
         return http::Response::Json(200, c.ToJson());
       });
-  add("PUT", "/admin/v1/clients/{client_id}", "admin_client_update",
+  add(
+      "PUT", "/admin/v1/clients/{client_id}", "admin_client_update",
       [&reg](http::Request& req, const Caller& caller) -> Result<http::Response> {
         IDS_ASSIGN_OR_RETURN(json body, req.JsonBody());
         IDS_ASSIGN_OR_RETURN(ClientMetadata metadata, ValidateClientMetadata(body));

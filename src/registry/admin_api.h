@@ -18,10 +18,11 @@
 // A response that creates or rotates a client secret carries it once ("client_secret"); it is
 // never readable again. Registering or replacing a client's metadata with a
 // sector_identifier_uri fetches that document first (sector_document.h): 400 invalid_request
-// naming what it misses or why it could not be fetched. Errors are {"error", "error_description"}: bad input 400 invalid_request
-// naming the field ("redirect_uris[0]: must use https ..."), unknown ids 404, transitions the
-// state forbids (anything after termination or deletion) 400 failed_precondition, a caller that
-// cannot be authenticated 401, a caller that is not an active scheme manager's active client 403.
+// naming what it misses or why it could not be fetched. Errors are {"error", "error_description"}:
+// bad input 400 invalid_request naming the field ("redirect_uris[0]: must use https ..."), unknown
+// ids 404, transitions the state forbids (anything after termination or deletion) 400
+// failed_precondition, a caller that cannot be authenticated 401, a caller that is not an active
+// scheme manager's active client 403.
 //
 // Authentication is not done here: `authenticate` turns a request into a Caller (the bearer-token
 // check of src/oauth, wired in by the server). The caller is then checked against the registry

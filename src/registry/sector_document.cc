@@ -66,9 +66,9 @@ Status CheckSectorDocument(const ClientMetadata& m, std::string_view body) {
   IDS_ASSIGN_OR_RETURN(std::vector<SectorUri> must_list, UrisSectorDocumentMustList(m));
   auto listed = ParseSectorDocument(body);
   if (!listed.ok())
-    return FieldError(
-        kField, "the document at " + m.sector_identifier_uri +
-                    " must be a JSON array of URI strings: " + listed.status().message());
+    return FieldError(kField,
+                      "the document at " + m.sector_identifier_uri +
+                          " must be a JSON array of URI strings: " + listed.status().message());
   for (const auto& want : must_list) {
     // OIDC Registration §5: compared as strings, exactly as registered.
     if (std::find(listed->begin(), listed->end(), want.uri) == listed->end())

@@ -50,9 +50,9 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, const Nod
                                      ": " + ec.message());
   }
   IDS_ASSIGN_OR_RETURN(auto db, store::Database::Open(config.StoreUrl(), config.store.pool_size,
-                                                     config.store.sqlite_exclusive
-                                                         ? store::SqliteLocking::kExclusive
-                                                         : store::SqliteLocking::kShared));
+                                                      config.store.sqlite_exclusive
+                                                          ? store::SqliteLocking::kExclusive
+                                                          : store::SqliteLocking::kShared));
   node->db_ = Instrument(std::move(db), node->metrics_);
   if (options.migrate) IDS_RETURN_IF_ERROR(store::Migrate(*node->db_, AllMigrations()));
 

@@ -76,18 +76,17 @@ TEST_P(NodeTest, BadInputGetsItsErrorAndTheServerKeepsServing) {
   // Malformed request line.
   EXPECT_EQ(testing::SendRaw(port_, "GARBAGE\r\n\r\n").status, 400);
   // Malformed header.
-  EXPECT_EQ(testing::SendRaw(port_, "GET /healthz HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n").status,
-            400);
+  EXPECT_EQ(testing::SendRaw(port_, "GET /healthz HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n").status, 400);
   // Oversized header block.
-  std::string big = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') +
-                    "\r\n\r\n";
+  std::string big =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
   EXPECT_EQ(testing::SendRaw(port_, big).status, 431);
   // An oversized body for a route that takes none: refused with a 4xx, never read whole
   // (413 on routes that take bodies is covered by src/http/server_test.cc).
   std::string body(2 * 1024 * 1024, 'x');
   auto large = testing::SendRaw(
-      port_, "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                 std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 1000));
+      port_, "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+                 "\r\n\r\n" + body.substr(0, 1000));
   EXPECT_GE(large.status, 400);
   EXPECT_LT(large.status, 500);
   // Unknown route, wrong method.
