@@ -158,6 +158,27 @@ Status RecordMissingSubjects(store::Transaction& tx, const registry::ClientAuthR
   return Status::Ok();
 }
 
+// The access-token records of `sub` stored before they carried their client (migration 702):
+// those of `client` (the client is in their grant) get it now, so that the next query finds them.
+// They live as long as an access token, so this matters only just after an upgrade.
+Status RecordMissingClients(store::Transaction& tx, const registry::ClientAuthRecord& client,
+                            const std::string& sub, int64_t now) {
+  IDS_ASSIGN_OR_RETURN(auto rows, tx.Exec("SELECT jti, grant_json FROM oidc_token_grants"
+                                          " WHERE client_id IS NULL AND subject = ? AND"
+                                          " expires_at > ?",
+                                          {store::Text(sub), store::Int(now)}));
+  for (const auto& row : rows.rows) {
+    auto grant_json = json::parse(row.Text(1), nullptr, /*allow_exceptions=*/false);
+    if (grant_json.is_discarded()) return Status::Internal("stored token grant unreadable");
+    IDS_ASSIGN_OR_RETURN(ApprovedAuthorization grant, ApprovedAuthorizationFromJson(grant_json));
+    if (grant.client_id != client.client_id) continue;  // another client of the same sector
+    IDS_RETURN_IF_ERROR(tx.Exec("UPDATE oidc_token_grants SET client_id = ? WHERE jti = ?",
+                                {store::Text(client.client_id), store::Text(row.Text(0))})
+                            .status());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 http::Response DefaultLoggedOutPage(const LoggedOutPage&) {
@@ -215,6 +236,7 @@ Result<EndedLogins> EndClientLogins(store::Database& db, const registry::ClientA
     ended = EndedLogins{};
     const int64_t now = clock.NowSeconds();
     IDS_RETURN_IF_ERROR(RecordMissingSubjects(tx, client, subject_secret, now));
+    IDS_RETURN_IF_ERROR(RecordMissingClients(tx, client, sub, now));
     std::set<std::string> actions;  // the approvals behind what is ended
     const auto note_action = [&actions](const std::string& grant_json) {
       auto grant = json::parse(grant_json, nullptr, /*allow_exceptions=*/false);

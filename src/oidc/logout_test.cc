@@ -413,6 +413,23 @@ TEST_P(LogoutTest, RefreshTokensStoredWithoutTheirSubAreEndedToo) {
   }
 }
 
+// Access-token records stored before they carried their client (migration 702) are ended too,
+// and only the logging-out client's: another client's token of the same person stays active.
+TEST_P(LogoutTest, AccessTokensStoredWithoutTheirClientAreEndedToo) {
+  const Tokens t = Login(client_);
+  const Tokens elsewhere = Login(other_, "act_2");
+  ASSERT_TRUE(db_->Exec("UPDATE oidc_token_grants SET client_id = NULL").ok());
+  ASSERT_TRUE(Active(client_, t.access));
+  EXPECT_EQ(Logout({{"id_token_hint", t.id_token}}).status(), 200);
+  EXPECT_FALSE(Active(client_, t.access));
+  EXPECT_EQ(UserinfoStatus(t.access), 401);
+  EXPECT_TRUE(Active(other_, elsewhere.access));
+  auto rows = db_->Exec("SELECT client_id FROM oidc_token_grants WHERE client_id IS NOT NULL");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->rows.size(), 1u);
+  EXPECT_EQ(rows->rows[0].Text(0), client_);
+}
+
 TEST_P(LogoutTest, EndClientLoginsAlone) {
   const Tokens t = Login(client_);
   auto client = registry_->FindClient(client_);
