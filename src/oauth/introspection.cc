@@ -5,7 +5,7 @@
 #include "common/log.h"
 #include "oauth/dpop.h"
 #include "oauth/oauth_context.h"
-#include "oauth/refresh_token_revoker.h"
+#include "oauth/refresh_tokens_seam.h"
 #include "oauth/revocation.h"
 #include "oauth/token_endpoint.h"
 
@@ -48,18 +48,45 @@ http::Response JsonNoStore(const nlohmann::json& body) {
 
 http::Response RevocationDone() { return http::Response::JsonText(200, "{}"); }
 
+Status OtherClientsToken() {
+  return Status::OAuth("unauthorized_client", "the token was not issued to this client");
+}
+
 // RFC 7009 §2.1: a refresh token of the caller is revoked with the access tokens of its grant.
-// False when no revoker is registered or the token is not one of the caller's refresh tokens.
-Result<bool> RevokeRefreshToken(const http::Request& request, OAuthContext& oauth,
-                                const Call& call) {
-  RefreshTokenRevoker* revoker = oauth.refresh_token_revoker();
-  if (revoker == nullptr) return false;
+// kUnknown when no OpenID Provider registered its refresh tokens.
+Result<RefreshRevocation> RevokeRefreshToken(const http::Request& request, OAuthContext& oauth,
+                                             const Call& call) {
+  RefreshTokensSeam* refresh = oauth.refresh_tokens();
+  if (refresh == nullptr) return RefreshRevocation::kUnknown;
   const std::string& client_id = call.client.record.client_id;
-  IDS_ASSIGN_OR_RETURN(bool revoked, revoker->Revoke(client_id, call.token));
-  if (revoked)
+  IDS_ASSIGN_OR_RETURN(RefreshRevocation outcome, refresh->Revoke(client_id, call.token));
+  if (outcome == RefreshRevocation::kRevoked)
     log::Info("refresh token revoked",
               {{"request_id", request.request_id()}, {"client_id", client_id}});
-  return revoked;
+  return outcome;
+}
+
+// RFC 7662 §2.2: the answer for a refresh token, or nullopt when `call.token` is none that can
+// be used now. Only the client it was issued to learns about it: refresh tokens never go to a
+// resource server.
+using MaybeJson = std::optional<nlohmann::json>;
+
+Result<MaybeJson> IntrospectRefreshToken(OAuthContext& oauth, const Call& call) {
+  RefreshTokensSeam* refresh = oauth.refresh_tokens();
+  if (refresh == nullptr) return MaybeJson();
+  IDS_ASSIGN_OR_RETURN(std::optional<RefreshTokenFacts> facts, refresh->Find(call.token));
+  if (!facts) return MaybeJson();
+  if (facts->client_id != call.client.record.client_id) return MaybeJson(Inactive());
+  nlohmann::json body = {{"active", true},
+                         {"client_id", facts->client_id},
+                         {"iss", oauth.issuer()},
+                         {"iat", facts->issued_at},
+                         {"exp", facts->expires_at}};
+  std::string scope;
+  for (const auto& s : facts->scopes) scope += (scope.empty() ? "" : " ") + s;
+  if (!scope.empty()) body["scope"] = scope;
+  if (!facts->subject.empty()) body["sub"] = facts->subject;
+  return MaybeJson(std::move(body));
 }
 
 }  // namespace
@@ -67,10 +94,23 @@ Result<bool> RevokeRefreshToken(const http::Request& request, OAuthContext& oaut
 http::Response HandleIntrospection(const http::Request& request, OAuthContext& oauth) {
   auto call = ReadCall(request, oauth);
   if (!call.ok()) return Refuse(request, call.status());
+  // RFC 7662 §2.1: token_type_hint only orders the lookup; the other type is searched too.
+  const bool refresh_first = call->token_type_hint == "refresh_token";
+  if (refresh_first) {
+    auto refresh = IntrospectRefreshToken(oauth, *call);
+    if (!refresh.ok()) return Refuse(request, refresh.status());
+    if (*refresh) return JsonNoStore(**refresh);
+  }
   auto access = oauth.bearer().AuthenticateToken(call->token);
   if (!access.ok()) {
-    if (access.status().oauth_error() == "invalid_token") return JsonNoStore(Inactive());
-    return Refuse(request, access.status());  // the store is down: not "inactive"
+    if (access.status().oauth_error() != "invalid_token")
+      return Refuse(request, access.status());  // the store is down: not "inactive"
+    if (!refresh_first) {
+      auto refresh = IntrospectRefreshToken(oauth, *call);
+      if (!refresh.ok()) return Refuse(request, refresh.status());
+      if (*refresh) return JsonNoStore(**refresh);
+    }
+    return JsonNoStore(Inactive());
   }
   const std::string& caller = call->client.record.client_id;
   const bool entitled =
@@ -106,7 +146,8 @@ http::Response HandleRevocation(const http::Request& request, OAuthContext& oaut
   if (refresh_first) {
     auto revoked = RevokeRefreshToken(request, oauth, *call);
     if (!revoked.ok()) return Refuse(request, revoked.status());
-    if (*revoked) return RevocationDone();
+    if (*revoked == RefreshRevocation::kRevoked) return RevocationDone();
+    if (*revoked == RefreshRevocation::kOtherClient) return Refuse(request, OtherClientsToken());
   }
   // Only the token's own lifetime and signature matter here: a token of a suspended member can
   // still be revoked by its client.
@@ -116,15 +157,15 @@ http::Response HandleRevocation(const http::Request& request, OAuthContext& oaut
     if (!refresh_first) {
       auto revoked = RevokeRefreshToken(request, oauth, *call);
       if (!revoked.ok()) return Refuse(request, revoked.status());
+      if (*revoked == RefreshRevocation::kOtherClient) return Refuse(request, OtherClientsToken());
     }
-    // RFC 7009 §2.2: an invalid or unknown token (or another client's refresh token) is not an
-    // error (the client cannot do anything about it).
+    // RFC 7009 §2.2: an invalid or unknown token is not an error (the client cannot do anything
+    // about it).
     return RevocationDone();
   }
   // RFC 7009 §2.1: the token must have been issued to the client asking.
   if (claims->client_id != call->client.record.client_id)
-    return Refuse(request,
-                  Status::OAuth("unauthorized_client", "the token was not issued to this client"));
+    return Refuse(request, OtherClientsToken());
   Status s = RevokeAccessToken(oauth.db(), claims->jti, claims->client_id, claims->expires_at,
                                oauth.clock().NowSeconds());
   if (!s.ok()) return Refuse(request, s);

@@ -24,7 +24,7 @@
 #include "oauth/dpop.h"
 #include "oauth/https_fetch.h"
 #include "oauth/jwks_cache.h"
-#include "oauth/refresh_token_revoker.h"
+#include "oauth/refresh_tokens_seam.h"
 #include "oauth/token_endpoint.h"
 #include "store/database.h"
 
@@ -84,11 +84,11 @@ class OAuthContext {
   // RFC 9449 proofs, for the token endpoint, the bearer check and other endpoints (/userinfo).
   const DpopVerifier& dpop() const { return *dpop_; }
 
-  // Who revokes refresh tokens at /revoke (RFC 7009 §2); none until the OpenID Provider sets
-  // itself (oidc::Provider::Create). Set before serving, not while requests run; `revoker` must
-  // outlive the routes, or be unset (nullptr) first.
-  void SetRefreshTokenRevoker(RefreshTokenRevoker* revoker) { refresh_token_revoker_ = revoker; }
-  RefreshTokenRevoker* refresh_token_revoker() const { return refresh_token_revoker_; }
+  // Who answers for refresh tokens at /introspect and /revoke (RFC 7662, RFC 7009); none until
+  // the OpenID Provider sets itself (oidc::Provider::Create). Set before serving, not while
+  // requests run; `seam` must outlive the routes, or be unset (nullptr) first.
+  void SetRefreshTokens(RefreshTokensSeam* seam) { refresh_tokens_ = seam; }
+  RefreshTokensSeam* refresh_tokens() const { return refresh_tokens_; }
 
  private:
   OAuthContext(OAuthDeps deps, OAuthConfig config) : deps_(deps), config_(std::move(config)) {}
@@ -102,7 +102,7 @@ class OAuthContext {
   std::unique_ptr<DpopVerifier> dpop_;
   std::unique_ptr<BearerAuthenticator> bearer_;
   std::unique_ptr<TokenEndpoint> token_endpoint_;
-  RefreshTokenRevoker* refresh_token_revoker_ = nullptr;
+  RefreshTokensSeam* refresh_tokens_ = nullptr;
 };
 
 // Registers POST /token, /introspect and /revoke (route names "token", "introspect", "revoke").

@@ -1,5 +1,5 @@
 // Revoked access tokens, by jti (RFC 7009): what the /revoke endpoint writes and the bearer
-// check reads on every call. Refresh tokens are revoked by their issuer (refresh_token_revoker.h).
+// check reads on every call. Refresh tokens are revoked by their issuer (refresh_tokens_seam.h).
 // A revocation is kept until the token would have expired anyway, then PurgeExpiredTokens may drop
 // it.
 //

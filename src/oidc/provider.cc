@@ -41,14 +41,14 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderCo
   p->logout_ = std::make_unique<LogoutEndpoint>(
       LogoutDeps{deps.keys, deps.clients, deps.db, deps.clock},
       LogoutOptions{deps.oauth.issuer(), p->config_.subject_secret, p->config_.logged_out_page});
-  // RFC 7009 §2: the server that issues refresh tokens revokes them at /revoke.
-  deps.oauth.SetRefreshTokenRevoker(p->refresh_tokens_.get());
+  // RFC 7662 §2, RFC 7009 §2: the server that issues refresh tokens introspects and revokes
+  // them.
+  deps.oauth.SetRefreshTokens(p->refresh_tokens_.get());
   return p;
 }
 
 Provider::~Provider() {
-  if (deps_.oauth.refresh_token_revoker() == refresh_tokens_.get())
-    deps_.oauth.SetRefreshTokenRevoker(nullptr);
+  if (deps_.oauth.refresh_tokens() == refresh_tokens_.get()) deps_.oauth.SetRefreshTokens(nullptr);
 }
 
 PersonTokenDeps Provider::GrantDeps() {

@@ -17,9 +17,9 @@
 //   part's in four languages; English when unset)
 //   login pages: provider->codes().Issue(approved) after the approval.
 // The issuer is the OAuth context's (server.issuer); DiscoveryOptions.issuer is set from it.
-// Create also registers the refresh tokens as the context's RefreshTokenRevoker, so POST /revoke
-// revokes them (RFC 7009 §2); the destructor unregisters them. The context must outlive the
-// provider.
+// Create also registers the refresh tokens as the context's RefreshTokensSeam, so POST /introspect
+// and POST /revoke answer for them (RFC 7662, RFC 7009 §2); the destructor unregisters them. The
+// context must outlive the provider.
 //
 // Thread-safety: after construction, every member and route is safe from any thread.
 #pragma once

@@ -103,18 +103,40 @@ Result<RefreshTokens::Rotated> RefreshTokens::Rotate(std::string_view token,
   return Rotated{std::move(grant), family, std::move(next)};
 }
 
-Result<bool> RefreshTokens::Revoke(std::string_view client_id, std::string_view token) {
-  if (token.empty() || token.size() > 256) return false;
+using MaybeFacts = std::optional<oauth::RefreshTokenFacts>;
+
+Result<std::optional<oauth::RefreshTokenFacts>> RefreshTokens::Find(std::string_view token) {
+  if (token.empty() || token.size() > 256) return MaybeFacts();
+  const int64_t now = clock_.NowSeconds();
+  IDS_ASSIGN_OR_RETURN(auto found, db_.Exec("SELECT client_id, grant_json, created_at, expires_at,"
+                                            " subject FROM oidc_refresh_tokens WHERE"
+                                            " token_hash = ? AND used_at IS NULL AND"
+                                            " revoked_at IS NULL AND expires_at > ?",
+                                            {store::Text(TokenHash(token)), store::Int(now)}));
+  if (found.rows.empty()) return MaybeFacts();
+  const store::Row& row = found.rows[0];
+  auto json = nlohmann::json::parse(row.Text(1), nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return Status::Internal("stored refresh token unreadable");
+  IDS_ASSIGN_OR_RETURN(ApprovedAuthorization grant, ApprovedAuthorizationFromJson(json));
+  return MaybeFacts(oauth::RefreshTokenFacts{row.Text(0),
+                                             row.IsNull(4) ? std::string() : row.Text(4),
+                                             std::move(grant.scopes), row.Int(2), row.Int(3)});
+}
+
+Result<oauth::RefreshRevocation> RefreshTokens::Revoke(std::string_view client_id,
+                                                       std::string_view token) {
+  using oauth::RefreshRevocation;
+  if (token.empty() || token.size() > 256) return RefreshRevocation::kUnknown;
   IDS_ASSIGN_OR_RETURN(auto found, db_.Exec("SELECT family, client_id FROM oidc_refresh_tokens"
                                             " WHERE token_hash = ?",
                                             {store::Text(TokenHash(token))}));
-  if (found.rows.empty()) return false;
+  if (found.rows.empty()) return RefreshRevocation::kUnknown;
   const store::Row& row = found.rows[0];
   // RFC 7009 §2.1: a client may revoke only the tokens issued to it.
-  if (!crypto::ConstantTimeEquals(row.Text(1), client_id)) return false;
+  if (!crypto::ConstantTimeEquals(row.Text(1), client_id)) return RefreshRevocation::kOtherClient;
   // RFC 7009 §2.1: the access tokens of the same grant go with the refresh token.
   IDS_RETURN_IF_ERROR(RevokeFamily(db_, row.Text(0), row.Text(1), clock_.NowSeconds()));
-  return true;
+  return RefreshRevocation::kRevoked;
 }
 
 Result<int64_t> RefreshTokens::PurgeExpired() {

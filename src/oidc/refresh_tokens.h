@@ -12,13 +12,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/status.h"
-#include "oauth/refresh_token_revoker.h"
+#include "oauth/refresh_tokens_seam.h"
 #include "oidc/authorization_codes.h"
 #include "store/database.h"
 
@@ -35,7 +36,7 @@ Status RecordFamilyToken(store::Executor& db, std::string_view family, std::stri
 Status RevokeFamily(store::Executor& db, std::string_view family, std::string_view client_id,
                     int64_t now);
 
-class RefreshTokens : public oauth::RefreshTokenRevoker {
+class RefreshTokens : public oauth::RefreshTokensSeam {
  public:
   RefreshTokens(store::Database& db, const Clock& clock, Random& random,
                 RefreshTokenOptions options = {});
@@ -54,9 +55,13 @@ class RefreshTokens : public oauth::RefreshTokenRevoker {
   // expired, revoked, for another client, or already used (then the family is revoked).
   Result<Rotated> Rotate(std::string_view token, std::string_view client_id);
 
+  // RFC 7662 §2.2: what introspection tells the token's client, while the token can be used.
+  Result<std::optional<oauth::RefreshTokenFacts>> Find(std::string_view token) override;
+
   // RFC 7009 §2.1: revokes the family of `token` (its refresh tokens and access tokens) when it
-  // was issued to `client_id`. False, revoking nothing, when unknown or another client's.
-  Result<bool> Revoke(std::string_view client_id, std::string_view token) override;
+  // was issued to `client_id`; nothing when unknown or another client's.
+  Result<oauth::RefreshRevocation> Revoke(std::string_view client_id,
+                                          std::string_view token) override;
 
   // Deletes tokens expired more than a day ago; returns how many.
   Result<int64_t> PurgeExpired();

@@ -507,20 +507,57 @@ TEST_P(RefreshRevocationTest, RevokingARefreshTokenRevokesItsGrant) {
   EXPECT_EQ(Refresh(client_, unrelated.refresh).status, 200);
 }
 
-TEST_P(RefreshRevocationTest, AnotherClientsRefreshTokenIsAnswered200AndStaysValid) {
+TEST_P(RefreshRevocationTest, AnotherClientsRefreshTokenIsRefusedAndStaysValid) {
   const Tokens t = Login(client_);
   ASSERT_FALSE(t.refresh.empty());
   for (const std::string hint : {"refresh_token", "access_token", ""}) {
     SCOPED_TRACE("token_type_hint=" + hint);
-    // RFC 7009 §2.1: only the client the token was issued to may revoke it; §2.2: 200 anyway.
+    // RFC 7009 §2.1: only the client the token was issued to may revoke it; the request of
+    // another is refused, as for an access token (§2.2.1).
     Reply r = Revoke(other_, t.refresh, hint);
-    EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.body, json::object());
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.body.value("error", ""), "unauthorized_client");
   }
   EXPECT_EQ(UserinfoStatus(t.access), 200);
   EXPECT_TRUE(Active(client_, t.access));
   Reply refreshed = Refresh(client_, t.refresh);
   EXPECT_EQ(refreshed.status, 200) << refreshed.body.dump();
+}
+
+// RFC 7662 §2.1: refresh tokens are introspected too, by the client they were issued to.
+TEST_P(RefreshRevocationTest, ARefreshTokenIsIntrospectedWhileItCanBeUsed) {
+  const Tokens t = Login(client_);
+  ASSERT_FALSE(t.refresh.empty());
+  auto introspect = [&](const std::string& client, const std::string& token,
+                        const std::string& hint) {
+    std::string form = "token=" + http::PercentEncode(token);
+    if (!hint.empty()) form += "&token_type_hint=" + hint;
+    Reply r = Send("POST", "/introspect", form, BasicOf(client));
+    EXPECT_EQ(r.status, 200);
+    return r.body;
+  };
+  for (const std::string hint : {"refresh_token", "access_token", ""}) {
+    SCOPED_TRACE("token_type_hint=" + hint);
+    json body = introspect(client_, t.refresh, hint);
+    EXPECT_EQ(body.value("active", false), true) << body.dump();
+    EXPECT_EQ(body.value("client_id", ""), client_);
+    EXPECT_EQ(body.value("iss", ""), oauth_->issuer());
+    EXPECT_EQ(body.value("scope", ""), "openid email");
+    EXPECT_EQ(body.value("iat", int64_t{0}), clock_.NowSeconds());
+    EXPECT_GT(body.value("exp", int64_t{0}), clock_.NowSeconds());
+    EXPECT_FALSE(body.value("sub", "").empty());
+    // Another client learns nothing about it (RFC 7662 §2.2).
+    EXPECT_EQ(introspect(other_, t.refresh, hint), json({{"active", false}}));
+  }
+  // Rotated out: no longer active; its replacement is.
+  Reply refreshed = Refresh(client_, t.refresh);
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body.dump();
+  EXPECT_EQ(introspect(client_, t.refresh, ""), json({{"active", false}}));
+  const std::string next = refreshed.body.value("refresh_token", "");
+  EXPECT_EQ(introspect(client_, next, "refresh_token").value("active", false), true);
+  // Revoked: no longer active.
+  ASSERT_EQ(Revoke(client_, next, "").status, 200);
+  EXPECT_EQ(introspect(client_, next, "refresh_token"), json({{"active", false}}));
 }
 
 TEST_P(RefreshRevocationTest, UnknownTokensAreAnswered200) {
