@@ -49,6 +49,10 @@ class TokenEndpointTest : public ::testing::TestWithParam<Backend> {
     auto no_grant = SecretClient("code-only", "s3cret", kAuthClientSecretBasic);
     no_grant.grant_types = {"authorization_code"};
     Put(no_grant);
+    // Registered for person scopes too (a client that also logs people in).
+    auto web = SecretClient("web-client", "s3cret", kAuthClientSecretBasic);
+    web.scopes = {"openid", "profile", "email", "phone", "offline_access", "members:read"};
+    Put(web);
   }
 
   void StartNode(store::Database& db, ClientDirectory& clients, TestNode* node) {
@@ -189,6 +193,15 @@ TEST_P(TokenEndpointTest, ErrorsCarryTheirCodesAndStatuses) {
   ExpectError(Basic("grant_type=password&username=a&password=b"), 400, "unsupported_grant_type");
   ExpectError(Basic("grant_type=client_credentials", "code-only"), 400, "unauthorized_client");
   ExpectError(Basic("grant_type=client_credentials&scope=admin"), 400, "invalid_scope");
+  // RFC 6749 §3.3, §4.4: the OpenID Connect scopes are about a person, and this grant has none,
+  // even for a client registered for them.
+  for (const char* scope :
+       {"openid", "openid+email", "profile", "offline_access", "members%3Aread+phone"}) {
+    SCOPED_TRACE(scope);
+    ExpectError(Basic(std::string("grant_type=client_credentials&scope=") + scope, "web-client"),
+                400, "invalid_scope");
+  }
+  EXPECT_EQ(Basic("grant_type=client_credentials&scope=members%3Aread", "web-client").status, 200);
   ExpectError(Basic("grant_type=client_credentials&scope=members%3Aread++members%3Awrite"), 400,
               "invalid_scope");
   ExpectError(Basic("grant_type=client_credentials&grant_type=client_credentials"), 400,

@@ -3,6 +3,17 @@
 #include "oauth/dpop.h"
 
 namespace idscheme::oauth {
+namespace {
+
+// The OpenID Connect scopes (OIDC Core §3.1.2.1, §5.4, §11) ask for a person's authentication
+// or data; this grant involves no person (RFC 6749 §4.4), so they have no meaning here.
+bool IsPersonScope(std::string_view scope) {
+  for (std::string_view s : {"openid", "profile", "email", "address", "phone", "offline_access"})
+    if (scope == s) return true;
+  return false;
+}
+
+}  // namespace
 
 Result<TokenResponse> ClientCredentialsGrant::Handle(const TokenRequest& request) {
   const ClientAuthRecord& client = request.client.record;
@@ -19,6 +30,10 @@ Result<TokenResponse> ClientCredentialsGrant::Handle(const TokenRequest& request
     scopes = std::move(parsed).value();
     // RFC 6749 §5.2 invalid_scope: a scope the client may not have is refused, not dropped.
     for (const auto& s : scopes) {
+      if (IsPersonScope(s))
+        return Status::OAuth("invalid_scope", "scope " + s +
+                                                  " is about a person; client_credentials has "
+                                                  "none (use the authorization code flow)");
       if (!client.AllowsScope(s))
         return Status::OAuth("invalid_scope", "scope not allowed for this client: " + s);
     }
