@@ -367,7 +367,12 @@ AuthorizationOutcome ValidateAuthorizationRequest(const http::FormParams& params
     Status s = r.rule(c);
     if (s.ok()) continue;
     std::string error = s.oauth_error().empty() ? "invalid_request" : s.oauth_error();
-    if (!r.redirects) return PageError(std::move(error), s.message(), std::string(r.name));
+    // RFC 6749 §4.1.2.1: a redirected error carries the exact state the request had; one too
+    // long to carry gets the error page instead (the state rule may not have run yet).
+    auto state = params.Get("state");
+    const bool state_fits = !state || state->size() <= kMaxStateLength;
+    if (!r.redirects || !state_fits)
+      return PageError(std::move(error), s.message(), std::string(r.name));
     AuthorizationError e;
     e.delivery = AuthorizationError::Delivery::kRedirect;
     e.error = std::move(error);
@@ -375,10 +380,7 @@ AuthorizationOutcome ValidateAuthorizationRequest(const http::FormParams& params
     e.rule = std::string(r.name);
     e.redirect_uri = out.redirect_uri;
     e.response_mode = out.response_mode;  // query until response_mode has been read
-    // RFC 6749 §4.1.2.1: state is echoed when the request had one (the state rule may not have
-    // run yet; an oversized state is not echoed).
-    if (auto state = params.Get("state"); state && state->size() <= kMaxStateLength)
-      e.state = std::string(*state);
+    if (state) e.state = std::string(*state);
     return e;
   }
   return out;

@@ -28,6 +28,8 @@
 //     max_age             a non-negative integer                           invalid_request
 //     login_hint          an E.164 phone number (+ and 7-15 digits)        invalid_request
 //     ui_locales          BCP 47-shaped tags                               invalid_request
+// A request whose state is longer than kMaxStateLength gets every error on the error page, not
+// at redirect_uri: a redirect must carry the exact state (RFC 6749 §4.1.2.1).
 // Unknown parameters are ignored (RFC 6749 §3.1). prompt=select_account is accepted: every
 // login already has the person choose the account (they type the phone number), which is what
 // OIDC Core §3.1.2.1 asks of it. The scheme keeps no browser session, so prompt=none can never

@@ -317,12 +317,25 @@ TEST(AuthorizationRequest, TokenResponseTypesAreRefusedInTheFragment) {
   EXPECT_EQ(none.response_mode, ResponseMode::kQuery);
 }
 
-TEST(AuthorizationRequest, OversizedStateIsNotEchoed) {
-  AuthorizationError e = ErrorOf(ValidateAuthorizationRequest(
-      Without("state", "state=" + std::string(kMaxStateLength + 1, 's')), Client(), Options()));
+// RFC 6749 §4.1.2.1: a redirected error carries the exact state; one too long to carry is
+// answered on the error page, whichever rule failed.
+TEST(AuthorizationRequest, AnOversizedStateGetsTheErrorPage) {
+  const std::string long_state = "state=" + std::string(kMaxStateLength + 1, 's');
+  AuthorizationError e =
+      ErrorOf(ValidateAuthorizationRequest(Without("state", long_state), Client(), Options()));
   EXPECT_EQ(e.rule, "state");
-  EXPECT_TRUE(e.redirected());
-  EXPECT_FALSE(e.state);
+  EXPECT_EQ(e.error, "invalid_request");
+  EXPECT_FALSE(e.redirected());
+  AuthorizationError earlier = ErrorOf(ValidateAuthorizationRequest(
+      Without("state", long_state + "&response_mode=fragment_jwt"), Client(), Options()));
+  EXPECT_EQ(earlier.rule, "response_mode");
+  EXPECT_FALSE(earlier.redirected());
+  // At the limit, the state is echoed as sent.
+  const std::string fits(kMaxStateLength, 's');
+  AuthorizationError echoed = ErrorOf(ValidateAuthorizationRequest(
+      Without("state", "state=" + fits + "&max_age=-1"), Client(), Options()));
+  EXPECT_TRUE(echoed.redirected());
+  EXPECT_EQ(echoed.state, fits);
 }
 
 TEST(AuthorizationRequest, SingleChecks) {
