@@ -290,6 +290,44 @@ TEST_P(AccessTokenTest, RequestShapes) {
   ExpectInvalidToken(Check("Bearer a.b.c"), "garbage JWT");
 }
 
+// RFC 6750 §2.2: a form-encoded body may carry the token instead of the header, never both.
+TEST_P(AccessTokenTest, FormBodyTokens) {
+  auto issued = Issue("members:read");
+  auto post = [this](const std::string& body, const std::string& content_type,
+                     const std::string& authorization = "", const std::string& method = "POST") {
+    http::Request request;
+    request.set_method(method);
+    EXPECT_TRUE(request.SetTarget("/x").ok());
+    if (!content_type.empty()) request.AddHeader("Content-Type", content_type);
+    if (!authorization.empty()) request.AddHeader("Authorization", authorization);
+    request.set_body(body);
+    return bearer_->Authenticate(request);
+  };
+  const std::string form = "application/x-www-form-urlencoded";
+  auto ok = post("access_token=" + issued.token, form);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(ok->HasScope("members:read"));
+  EXPECT_TRUE(post("x=1&access_token=" + issued.token, form + "; charset=utf-8").ok());
+  ExpectInvalidToken(post("access_token=not-a-token", form), "garbage in the body");
+  // Both ways at once, or twice in the body: invalid_request (RFC 6750 §2).
+  EXPECT_EQ(
+      post("access_token=" + issued.token, form, "Bearer " + issued.token).status().oauth_error(),
+      "invalid_request");
+  EXPECT_EQ(post("access_token=" + issued.token + "&access_token=" + issued.token, form)
+                .status()
+                .oauth_error(),
+            "invalid_request");
+  EXPECT_EQ(post("access_token=%zz", form).status().oauth_error(), "invalid_request");
+  // Only a form body counts: JSON, or no Content-Type, is no credential at all.
+  for (const std::string& type : {std::string("application/json"), std::string()}) {
+    auto none = post("access_token=" + issued.token, type);
+    EXPECT_EQ(none.status().code(), Status::Code::kUnauthenticated) << type;
+    EXPECT_EQ(none.status().oauth_error(), "") << type;
+  }
+  // A form body with other members leaves the header in charge.
+  EXPECT_TRUE(post("page=2", form, "Bearer " + issued.token).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AccessTokenTest, idscheme::testing::AllBackends(),
                          idscheme::testing::BackendName);
 

@@ -1,6 +1,7 @@
 #include "oauth/bearer.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "crypto/hash.h"
 #include "oauth/revocation.h"
@@ -63,6 +64,25 @@ Result<std::string_view> ParseToken68(std::string_view authorization, std::strin
   return token;
 }
 
+// RFC 6750 §2.2: the token as the access_token member of a form-encoded body (not GET, one
+// part, application/x-www-form-urlencoded). nullopt when the request has no such body or the
+// body has no access_token.
+Result<std::optional<std::string>> FormBodyToken(const http::Request& request) {
+  if (request.method() == "GET" || request.method() == "HEAD") return std::optional<std::string>();
+  auto type = request.GetHeader("Content-Type");
+  if (!type) return std::optional<std::string>();
+  auto media = http::ParseMediaType(*type);
+  if (!media.ok() || media->type != "application/x-www-form-urlencoded")
+    return std::optional<std::string>();
+  auto form = request.FormBody();
+  if (!form.ok()) return Status::OAuth("invalid_request", form.status().message());
+  if (form->Count("access_token") > 1)
+    return Status::OAuth("invalid_request", "access_token sent more than once");
+  auto token = form->Get("access_token");
+  if (!token) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(*token));
+}
+
 }  // namespace
 
 Result<std::string_view> ParseBearerAuthorization(std::string_view authorization) {
@@ -92,6 +112,14 @@ Result<AccessContext> BearerAuthenticator::Authenticate(const http::Request& req
   }
   const size_t count = request.HeaderCount("Authorization");
   if (count > 1) return Status::OAuth("invalid_request", "more than one Authorization header");
+  IDS_ASSIGN_OR_RETURN(std::optional<std::string> body_token, FormBodyToken(request));
+  if (body_token) {
+    // RFC 6750 §2: one method per request.
+    if (count != 0)
+      return Status::OAuth("invalid_request",
+                           "access token sent both in the Authorization header and in the body");
+    return AuthenticateBearerToken(*body_token);
+  }
   // RFC 6750 §3.1: a request without credentials gets a challenge without an error code.
   if (count == 0) return Status::Unauthenticated("bearer token required");
   const std::string_view authorization = *request.GetHeader("Authorization");
@@ -100,6 +128,10 @@ Result<AccessContext> BearerAuthenticator::Authenticate(const http::Request& req
     return AuthenticateDpop(request, token);
   }
   IDS_ASSIGN_OR_RETURN(std::string_view token, ParseBearerAuthorization(authorization));
+  return AuthenticateBearerToken(token);
+}
+
+Result<AccessContext> BearerAuthenticator::AuthenticateBearerToken(std::string_view token) const {
   IDS_ASSIGN_OR_RETURN(AccessContext context, AuthenticateToken(token));
   // RFC 9449 §7.2: a DPoP-bound token is not a bearer token.
   if (!context.dpop_jkt.empty())

@@ -1,9 +1,10 @@
 // The bearer-token check for the scheme's own APIs (member APIs, the admin API): who is
 // calling, on whose behalf, with which scopes.
 //
-// RFC 6750 §2.1 only: `Authorization: Bearer <token>`. A token in the query string (§2.3) is
-// refused outright (FAPI 2.0 §5.3.3: tokens never in URLs), form-body tokens (§2.2) are not
-// read. Then, on every call:
+// RFC 6750 §2.1: `Authorization: Bearer <token>`, or §2.2: `access_token` in a form-encoded
+// body (not GET; OIDC Core §5.3.1 lets userinfo be called by POST), but never both (§2: one
+// method per request). A token in the query string (§2.3) is refused outright (FAPI 2.0 §5.3.3:
+// tokens never in URLs). Then, on every call:
 //   1. the token itself (access_token.h): signature by a published scheme key, typ at+jwt, iss,
 //      aud, exp; or the opaque token's stored record
 //   2. not revoked (revocation.h, by jti)
@@ -77,6 +78,8 @@ class BearerAuthenticator {
   // The same for a token already taken from its request (introspection, tests). No DPoP check:
   // dpop_jkt tells whether the token is bound.
   Result<AccessContext> AuthenticateToken(std::string_view token) const;
+  // AuthenticateToken for a token sent as a bearer token: a DPoP-bound one is refused.
+  Result<AccessContext> AuthenticateBearerToken(std::string_view token) const;
   // The DPoP half of Authenticate: `token` came as `Authorization: DPoP`; the request's proof
   // must be by the token's key and hash the token (RFC 9449 §7.1).
   Result<AccessContext> AuthenticateDpop(const http::Request& request,

@@ -590,6 +590,18 @@ TEST_P(RefreshRevocationTest, AnAccessTokenHintedAsRefreshTokenIsStillRevoked) {
   EXPECT_FALSE(Active(client_, t.access));
 }
 
+// OIDC Core §5.3.1 with RFC 6750 §2.2: userinfo by POST with the token in the form body.
+TEST_P(RefreshRevocationTest, UserinfoTakesTheTokenFromAFormBody) {
+  const Tokens t = Login(client_);
+  Reply r = Send("POST", "/userinfo", "access_token=" + http::PercentEncode(t.access), "");
+  EXPECT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_FALSE(r.body.value("sub", "").empty());
+  Reply both = Send("POST", "/userinfo", "access_token=" + http::PercentEncode(t.access),
+                    "Bearer " + t.access);
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(both.body.value("error", ""), "invalid_request");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RefreshRevocationTest, idscheme::testing::AllBackends(),
                          idscheme::testing::BackendName);
 
