@@ -113,9 +113,13 @@ class Connection {
         co_await bhttp::async_read_header(stream_, buffer_, *parser_, Token());
       }
       if (ec_) {
-        // RFC 6585 §5: 431 for a header block over the limit.
-        if (ec_ == bhttp::error::header_limit)
+        if (ec_ == bhttp::error::header_limit) {
+          // RFC 9112 §3: 414 when the limit came before the end of the request line (Beast had
+          // no target yet); RFC 6585 §5: 431 for header fields over the limit.
+          if (parser_->get().target().empty())
+            co_return co_await Refuse(414, "request target too long");
           co_return co_await Refuse(431, "request header too large");
+        }
         if (ec_ == bhttp::error::body_limit)
           co_return co_await Refuse(413, "request body too large");
         if (IsDisconnect(ec_)) co_return CloseMode::kAbort;
@@ -131,6 +135,10 @@ class Connection {
         Response resp;
         if (!head.ok()) {
           resp = Response::Error(head);
+        } else if (!IsKnownMethod(req_.method())) {
+          // RFC 9110 §9.1, §15.6.2: a method the server does not recognise is 501.
+          resp = Response::Json(
+              501, {{"error", "not_implemented"}, {"error_description", "method not implemented"}});
         } else if (match.kind == Router::Match::Kind::kMethodNotAllowed) {
           // RFC 9110 §15.5.6: 405 lists the allowed methods.
           resp = Response::Json(405, {{"error", "method_not_allowed"},
@@ -231,6 +239,15 @@ class Connection {
       }
       if (ec_) return true;
     }
+  }
+
+  // The methods of RFC 9110 §9 and PATCH (RFC 5789); methods are case-sensitive (§9.1).
+  static bool IsKnownMethod(std::string_view method) {
+    for (std::string_view m :
+         {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}) {
+      if (method == m) return true;
+    }
+    return false;
   }
 
   // Answers a request the server refuses before routing or reading it whole, then closes.

@@ -369,7 +369,7 @@ TEST_F(ServerTest, RoutesWithDefaultHeaders) {
   EXPECT_EQ(r->body, R"({"id":"a b"})");
 }
 
-TEST_F(ServerTest, UnknownPathIs404AndWrongMethod405) {
+TEST_F(ServerTest, UnknownPathIs404WrongMethod405UnknownMethod501) {
   Start();
   auto r = Exchange(GetRequest("/nope"));
   ASSERT_TRUE(r);
@@ -382,9 +382,20 @@ TEST_F(ServerTest, UnknownPathIs404AndWrongMethod405) {
   EXPECT_EQ(r->status, 405);
   EXPECT_EQ(r->Header("allow"), "GET, HEAD");
 
-  r = Exchange("BREW /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = Exchange("DELETE /hello HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 405);
+
+  // RFC 9110 §9.1, §15.6.2: a method the server does not know at all (methods are
+  // case-sensitive) is 501, on any path.
+  for (const char* request :
+       {"BREW /hello HTTP/1.1\r\nHost: x\r\n\r\n", "get /hello HTTP/1.1\r\nHost: x\r\n\r\n",
+        "BREW /nope HTTP/1.1\r\nHost: x\r\n\r\n"}) {
+    r = Exchange(request);
+    ASSERT_TRUE(r) << request;
+    EXPECT_EQ(r->status, 501) << request;
+    EXPECT_EQ(nlohmann::json::parse(r->body)["error"], "not_implemented");
+  }
 }
 
 TEST_F(ServerTest, HeadRunsGetWithoutBodyAndKeepsTheConnectionClean) {
@@ -470,6 +481,8 @@ TEST_F(ServerTest, RejectsMalformedRequests) {
       {"bad length", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400},
       {"oversized header",
        "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n", 431},
+      {"oversized target",
+       "GET /hello?q=" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
       {"bad chunk", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
        400},
   };
