@@ -342,8 +342,10 @@ Status VerifyBytes(SigAlg alg, const Key& key, std::span<const uint8_t> data,
   IDS_ASSIGN_OR_RETURN(internal::EvpMdCtxPtr ctx, OperationCtx(info, key, /*signing=*/false));
   int rc = EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), data.data(), data.size());
   if (rc != 1) {
-    return OpenSslError("JWS: " + name + " signature does not verify",
-                        Status::Code::kUnauthenticated);
+    // OpenSSL's reason ("bad signature", a DER detail) says nothing more to the sender, and the
+    // message may reach an error_description.
+    internal::ClearOpenSslErrors();
+    return Status::Unauthenticated("JWS: " + name + " signature does not verify");
   }
   return Status::Ok();
 }
