@@ -352,7 +352,7 @@ void AddAppCommands(CLI::App& root, int& rc) {
   auto args = std::make_shared<Args>();
   auto* app = root.add_subcommand(
       "app", "The reference phone app: enrol a device, see and approve pending actions");
-  app->description(
+  app->footer(
       "The reference phone app, on the command line. It talks to a scheme's public device API\n"
       "(/app/v1) exactly as a phone app does, and keeps the device's state (its id and its\n"
       "private key, sealed under your PIN) in the --state file.\n\n"

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <tuple>
 
 #include "audit/audit_log.h"
@@ -39,34 +40,13 @@ std::string SelfCommand() {
   return exe.string();
 }
 
-int Demo(CommonFlags flags) {
-  if (flags.data_dir.empty() && flags.store_url.empty()) flags.data_dir = "demo-data";
-  if (flags.listen.empty()) flags.listen = "127.0.0.1:8080";
-  auto cfg = flags.Load();
-  if (!cfg.ok()) return Fail(cfg.status());
-  nlohmann::json seeded = nlohmann::json::array();
-  std::string activation_code;
-  const std::string phone_state = cfg->store.data_dir + "/phone.json";
-  if (!cfg->store.data_dir.empty()) {
-    auto node = server::Node::Open(*cfg);
-    if (!node.ok()) return Fail(node.status());
-    auto s = SeedDemo((*node)->registry(), (*node)->identities(), cfg->store.data_dir,
-                      cfg->server.issuer);
-    if (!s.ok()) return Fail(s.status());
-    seeded = std::move(s).value();
-    // Until the demo's phone is enrolled, each run hands out a fresh activation code.
-    if (!std::filesystem::exists(phone_state)) {
-      for (const auto& m : seeded) {
-        if (m["role"] != "person") continue;
-        auto code = (*node)->identities().IssueActivationCode(identity::Actor::Operator(),
-                                                              m["identity_id"].get<std::string>());
-        if (code.ok()) activation_code = code->code;
-      }
-    }
-  }
-  const std::string& iss = cfg->server.issuer;
-  std::cout << "idscheme demo: a local sandbox scheme on the embedded store ("
-            << cfg->store.data_dir << ")\n"
+// The demo's guide, printed once the node listens: its URLs, the sandbox members, and a login
+// to try. Until the demo's phone is enrolled, each start hands out a fresh activation code.
+void PrintDemoGuide(const config::Config& cfg, const nlohmann::json& seeded, server::Node& node) {
+  const std::string& iss = cfg.server.issuer;
+  const std::string phone_state = cfg.store.data_dir + "/phone.json";
+  std::cout << "idscheme demo: a local sandbox scheme on the embedded store (" << cfg.store.data_dir
+            << ")\n"
             << "  issuer      " << iss << "  (discovery: " << iss
             << "/.well-known/openid-configuration)\n"
             << "  demo shop   " << iss << "/demo  (a service provider logging people in)\n"
@@ -74,20 +54,15 @@ int Demo(CommonFlags flags) {
             << "  admin API   " << iss << "/admin/v1/members  (a scheme manager's token)\n"
             << "  registrar   " << iss << "/registrar/v1/identities\n"
             << "  health      " << iss << "/healthz, " << iss << "/metrics\n";
-  std::optional<DemoShopClient> shop;
   if (!seeded.empty()) {
     std::cout << "\nSandbox members and their clients (client_secret_basic; also in "
-              << cfg->store.data_dir << "/demo-credentials.json):\n";
+              << cfg.store.data_dir << "/demo-credentials.json):\n";
     for (const auto& m : seeded) {
       if (!m.contains("client_id")) continue;
       std::cout << "  " << m["role"].get<std::string>() << "  "
                 << m["display_name"].get<std::string>() << "\n      client_id "
                 << m["client_id"].get<std::string>() << "  client_secret "
                 << m["client_secret"].get<std::string>() << "\n";
-      if (m["role"] == "service_provider") {
-        shop = DemoShopClient{iss, m["client_id"].get<std::string>(),
-                              m["client_secret"].get<std::string>()};
-      }
     }
     const auto& admin = seeded.front();
     std::cout << "\nTry the APIs: a token for the scheme manager's client, then the members:\n"
@@ -99,24 +74,64 @@ int Demo(CommonFlags flags) {
     const std::string self = SelfCommand();
     std::cout << "\nTry a login as Anna de Vries (phone " << kDemoPersonPhone
               << "), approving with the reference app in another terminal:\n";
-    if (!activation_code.empty()) {
-      std::cout << "  1. enrol the app once:  " << self << " app --server " << iss << " --state "
-                << phone_state << " enroll --code " << activation_code << " --pin 1234\n";
-    } else {
+    if (std::filesystem::exists(phone_state)) {
       std::cout << "  1. the app is enrolled (" << phone_state
                 << "; delete it for a new activation code)\n";
+    } else {
+      for (const auto& m : seeded) {
+        if (m["role"] != "person") continue;
+        auto code = node.identities().IssueActivationCode(identity::Actor::Operator(),
+                                                          m["identity_id"].get<std::string>());
+        if (code.ok()) {
+          std::cout << "  1. enrol the app once:  " << self << " app --server " << iss
+                    << " --state " << phone_state << " enroll --code " << code->code
+                    << " --pin 1234\n";
+        } else {
+          // The usual reason: the hourly limit of codes, after several starts without enrolling.
+          std::cout << "  1. no activation code for the app now: " << code.status().message()
+                    << "\n     (or start over: stop the demo and delete " << cfg.store.data_dir
+                    << ")\n";
+        }
+        break;
+      }
     }
     std::cout << "  2. open " << iss << "/demo in a browser, log in, type the phone number\n"
               << "  3. approve with the code the page shows:  " << self << " app --state "
               << phone_state << " approve --code CODE --pin 1234\n";
   }
   std::cout << "Ctrl-C stops it.\n" << std::flush;
+}
+
+int Demo(CommonFlags flags) {
+  if (flags.data_dir.empty() && flags.store_url.empty()) flags.data_dir = "demo-data";
+  if (flags.listen.empty()) flags.listen = "127.0.0.1:8080";
+  auto cfg = flags.Load();
+  if (!cfg.ok()) return Fail(cfg.status());
+  nlohmann::json seeded = nlohmann::json::array();
+  if (!cfg->store.data_dir.empty()) {
+    auto node = server::Node::Open(*cfg);
+    if (!node.ok()) return Fail(node.status());
+    auto s = SeedDemo((*node)->registry(), (*node)->identities(), cfg->store.data_dir,
+                      cfg->server.issuer);
+    if (!s.ok()) return Fail(s.status());
+    seeded = std::move(s).value();
+  }
+  std::optional<DemoShopClient> shop;
+  for (const auto& m : seeded) {
+    if (m.contains("client_id") && m["role"] == "service_provider") {
+      shop = DemoShopClient{cfg->server.issuer, m["client_id"].get<std::string>(),
+                            m["client_secret"].get<std::string>()};
+    }
+  }
   server::NodeOptions options;
   if (shop) {
     options.extra_routes = [client = *shop](server::Node& node, http::Router& router) {
       AddDemoShopRoutes(router, node, client);
     };
   }
+  // Printed only once the port is ours: a guide for a demo that then fails to start would send
+  // the app to whatever else listens there.
+  options.on_ready = [&cfg, &seeded](server::Node& node) { PrintDemoGuide(*cfg, seeded, node); };
   Status s = server::Serve(*cfg, options);
   return s.ok() ? 0 : Fail(s);
 }
@@ -138,7 +153,7 @@ int Migrate(const CommonFlags& flags) {
 }
 
 int KeysList(const CommonFlags& flags) {
-  auto node = OpenNode(flags, /*migrate=*/true);
+  auto node = OpenNode(flags, /*migrate=*/true, StoreUse::kMustExist);
   if (!node.ok()) return Fail(node.status());
   auto records = (*node)->keys().Records();
   std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
@@ -192,7 +207,7 @@ int KeysRotate(const CommonFlags& flags, const std::vector<std::string>& slots) 
 }
 
 int AuditVerify(const CommonFlags& flags) {
-  auto node = OpenNode(flags, /*migrate=*/false);
+  auto node = OpenNode(flags, /*migrate=*/false, StoreUse::kMustExist);
   if (!node.ok()) return Fail(node.status());
   auto report = audit::Verify((*node)->db());
   if (!report.ok()) return Fail(report.status());
@@ -211,7 +226,7 @@ int AuditVerify(const CommonFlags& flags) {
 }
 
 int AuditList(const CommonFlags& flags, int64_t after, int limit) {
-  auto node = OpenNode(flags, /*migrate=*/false);
+  auto node = OpenNode(flags, /*migrate=*/false, StoreUse::kMustExist);
   if (!node.ok()) return Fail(node.status());
   auto entries = audit::List((*node)->db(), after, limit);
   if (!entries.ok()) return Fail(entries.status());
@@ -229,7 +244,7 @@ int AuditList(const CommonFlags& flags, int64_t after, int limit) {
 }
 
 int AuditHead(const CommonFlags& flags) {
-  auto node = OpenNode(flags, /*migrate=*/false);
+  auto node = OpenNode(flags, /*migrate=*/false, StoreUse::kMustExist);
   if (!node.ok()) return Fail(node.status());
   auto head = (*node)->db().Exec("SELECT seq, hash FROM audit_head WHERE id = 1");
   if (!head.ok()) return Fail(head.status());
@@ -258,6 +273,33 @@ int ConfigKeys() {
 }
 
 }  // namespace
+
+struct UnknownWord {
+  std::string word;    // what was typed
+  std::string parent;  // the command line up to it, e.g. "idscheme app"
+};
+
+// The command line down to the deepest command recognised, e.g. "idscheme app".
+std::string CommandPath(CLI::App& root) {
+  CLI::App* at = &root;
+  std::string path = root.get_name();
+  for (;;) {
+    auto parsed = at->get_subcommands();
+    if (parsed.empty()) break;
+    at = parsed.front();
+    path += " " + at->get_name();
+  }
+  return path;
+}
+
+// After a parse that stopped for a missing subcommand: the first word left over that is not an
+// option, below the deepest command that was recognised.
+std::optional<UnknownWord> UnknownCommand(CLI::App& root) {
+  for (const std::string& word : root.remaining(/*recurse=*/true)) {
+    if (!word.empty() && word.front() != '-') return UnknownWord{word, CommandPath(root)};
+  }
+  return std::nullopt;
+}
 
 int Run(int argc, char** argv) {
   CLI::App app{
@@ -342,6 +384,20 @@ int Run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports a word that names no command as a missing command: name the word instead.
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+      if (auto unknown = UnknownCommand(app)) {
+        std::cerr << "idscheme: '" << unknown->word << "' is not a command of '" << unknown->parent
+                  << "'; run '" << unknown->parent << " --help' for the commands\n";
+        return 2;
+      }
+      if (std::string_view(e.what()).find("subcommand") != std::string_view::npos) {
+        const std::string path = CommandPath(app);
+        std::cerr << "idscheme: '" << path << "' needs a command; run '" << path
+                  << " --help' for them\n";
+        return 2;
+      }
+    }
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }

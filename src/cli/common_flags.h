@@ -55,8 +55,14 @@ struct CommonFlags {
 // Prints "idscheme: <message>" on stderr and returns exit code 1.
 int Fail(const Status& s);
 
+// Whether a command may start a new store where none is (SQLite: no idscheme.db in --data yet).
+// Commands that only read need one already: a mistyped --data is then an error, not a new, empty
+// store with keys of its own.
+enum class StoreUse { kMayCreate, kMustExist };
+
 // Opens a node on the configured store for an operator command (logs quiet: warnings only).
 // `migrate`: apply pending migrations and create missing keys first.
-Result<std::unique_ptr<server::Node>> OpenNode(const CommonFlags& flags, bool migrate);
+Result<std::unique_ptr<server::Node>> OpenNode(const CommonFlags& flags, bool migrate,
+                                               StoreUse use = StoreUse::kMayCreate);
 
 }  // namespace idscheme::cli

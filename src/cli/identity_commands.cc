@@ -35,8 +35,8 @@ struct Args {
 
 // Runs `body` with the node's identities over the configured store.
 template <typename Body>
-int WithIdentities(const CommonFlags& flags, Body body) {
-  auto node = OpenNode(flags, /*migrate=*/true);
+int WithIdentities(const CommonFlags& flags, Body body, StoreUse use = StoreUse::kMayCreate) {
+  auto node = OpenNode(flags, /*migrate=*/true, use);
   if (!node.ok()) return Fail(node.status());
   Status s = body((*node)->identities(), (*node)->clock());
   return s.ok() ? 0 : Fail(s);
@@ -223,11 +223,14 @@ void AddIdentityCommands(CLI::App& app, CommonFlags& flags, int& rc) {
   auto* show = Command(identity, "show", "Show one identity record", flags);
   show->add_option("identity_id", a.id, "the identity")->required();
   show->callback([&flags, &rc, args] {
-    rc = WithIdentities(flags, [&](Identities& ids, const Clock&) -> Status {
-      IDS_ASSIGN_OR_RETURN(identity::Identity i, ids.Get(Actor::Operator(), args->id));
-      PrintIdentity(i, flags.json);
-      return Status::Ok();
-    });
+    rc = WithIdentities(
+        flags,
+        [&](Identities& ids, const Clock&) -> Status {
+          IDS_ASSIGN_OR_RETURN(identity::Identity i, ids.Get(Actor::Operator(), args->id));
+          PrintIdentity(i, flags.json);
+          return Status::Ok();
+        },
+        StoreUse::kMustExist);
   });
 
   auto* list = Command(identity, "list", "List identity records, by id", flags);
@@ -238,34 +241,37 @@ void AddIdentityCommands(CLI::App& app, CommonFlags& flags, int& rc) {
   list->add_option("--limit", a.limit, "at most this many (1..1000)");
   list->callback([&flags, &rc, args] {
     const Args& a = *args;
-    rc = WithIdentities(flags, [&](Identities& ids, const Clock&) -> Status {
-      identity::IdentityFilter f;
-      if (!a.status.empty()) {
-        f.status = identity::ParseIdentityStatus(a.status);
-        if (!f.status) return Status::InvalidArgument("--status: must be active or revoked");
-      }
-      f.phone_number = a.phone;
-      f.after = a.after;
-      f.limit = a.limit;
-      // The operator sees every registrar's, or one registrar's as that registrar would.
-      Actor actor = Actor::Operator();
-      if (!a.registrar.empty()) actor.registrar_id = a.registrar;
-      IDS_ASSIGN_OR_RETURN(auto found, ids.List(actor, f));
-      if (flags.json) {
-        json out = json::array();
-        for (const auto& i : found) out.push_back(i.ToJson());
-        PrintJson(out);
-        return Status::Ok();
-      }
-      std::printf("%-36s %-18s %-8s %-16s %s\n", "ID", "REGISTRAR", "STATUS", "PHONE", "NAME");
-      for (const auto& i : found)
-        std::printf("%-36s %-18s %-8s %-16s %s %s\n", i.id.c_str(), i.registrar_id.c_str(),
-                    std::string(identity::IdentityStatusName(i.status)).c_str(),
-                    i.attributes.phone_number.value_or("").c_str(),
-                    i.attributes.given_name.value_or("").c_str(),
-                    i.attributes.family_name.value_or("").c_str());
-      return Status::Ok();
-    });
+    rc = WithIdentities(
+        flags,
+        [&](Identities& ids, const Clock&) -> Status {
+          identity::IdentityFilter f;
+          if (!a.status.empty()) {
+            f.status = identity::ParseIdentityStatus(a.status);
+            if (!f.status) return Status::InvalidArgument("--status: must be active or revoked");
+          }
+          f.phone_number = a.phone;
+          f.after = a.after;
+          f.limit = a.limit;
+          // The operator sees every registrar's, or one registrar's as that registrar would.
+          Actor actor = Actor::Operator();
+          if (!a.registrar.empty()) actor.registrar_id = a.registrar;
+          IDS_ASSIGN_OR_RETURN(auto found, ids.List(actor, f));
+          if (flags.json) {
+            json out = json::array();
+            for (const auto& i : found) out.push_back(i.ToJson());
+            PrintJson(out);
+            return Status::Ok();
+          }
+          std::printf("%-36s %-18s %-8s %-16s %s\n", "ID", "REGISTRAR", "STATUS", "PHONE", "NAME");
+          for (const auto& i : found)
+            std::printf("%-36s %-18s %-8s %-16s %s %s\n", i.id.c_str(), i.registrar_id.c_str(),
+                        std::string(identity::IdentityStatusName(i.status)).c_str(),
+                        i.attributes.phone_number.value_or("").c_str(),
+                        i.attributes.given_name.value_or("").c_str(),
+                        i.attributes.family_name.value_or("").c_str());
+          return Status::Ok();
+        },
+        StoreUse::kMustExist);
   });
 
   auto* revoke =

@@ -37,8 +37,8 @@ struct Args {
 
 // Runs `body` with a registry over the configured store.
 template <typename Body>
-int WithRegistry(const CommonFlags& flags, Body body) {
-  auto node = OpenNode(flags, /*migrate=*/true);
+int WithRegistry(const CommonFlags& flags, Body body, StoreUse use = StoreUse::kMayCreate) {
+  auto node = OpenNode(flags, /*migrate=*/true, use);
   if (!node.ok()) return Fail(node.status());
   // The node's registry: its status hooks (the approval engine's) run on every change, and it
   // fetches sector_identifier_uri documents with the node's HTTPS client (the oauth.jwks_*
@@ -214,44 +214,51 @@ void AddMemberCommands(CLI::App& app, CommonFlags& flags, int& rc,
   list->add_option("--limit", a.limit, "at most this many (1..1000)");
   list->callback([&flags, &rc, args] {
     const Args& a = *args;
-    rc = WithRegistry(flags, [&](Registry& reg) -> Status {
-      registry::MemberFilter f;
-      if (!a.role.empty()) {
-        f.role = registry::ParseRole(a.role);
-        if (!f.role) return Status::InvalidArgument("--role: unknown role '" + a.role + "'");
-      }
-      if (!a.status.empty()) {
-        f.status = registry::ParseMemberStatus(a.status);
-        if (!f.status)
-          return Status::InvalidArgument("--status: must be active, suspended or terminated");
-      }
-      f.reseller_id = a.reseller;
-      f.after = a.after;
-      f.limit = a.limit;
-      IDS_ASSIGN_OR_RETURN(auto members, reg.members().List(f));
-      if (flags.json) {
-        json out = json::array();
-        for (const auto& m : members) out.push_back(m.ToJson());
-        PrintJson(out);
-        return Status::Ok();
-      }
-      std::printf("%-18s %-20s %-10s %s\n", "ID", "ROLE", "STATUS", "DISPLAY NAME");
-      for (const auto& m : members)
-        std::printf(
-            "%-18s %-20s %-10s %s\n", m.id.c_str(), std::string(registry::RoleName(m.role)).c_str(),
-            std::string(registry::MemberStatusName(m.status)).c_str(), m.display_name.c_str());
-      return Status::Ok();
-    });
+    rc = WithRegistry(
+        flags,
+        [&](Registry& reg) -> Status {
+          registry::MemberFilter f;
+          if (!a.role.empty()) {
+            f.role = registry::ParseRole(a.role);
+            if (!f.role) return Status::InvalidArgument("--role: unknown role '" + a.role + "'");
+          }
+          if (!a.status.empty()) {
+            f.status = registry::ParseMemberStatus(a.status);
+            if (!f.status)
+              return Status::InvalidArgument("--status: must be active, suspended or terminated");
+          }
+          f.reseller_id = a.reseller;
+          f.after = a.after;
+          f.limit = a.limit;
+          IDS_ASSIGN_OR_RETURN(auto members, reg.members().List(f));
+          if (flags.json) {
+            json out = json::array();
+            for (const auto& m : members) out.push_back(m.ToJson());
+            PrintJson(out);
+            return Status::Ok();
+          }
+          std::printf("%-18s %-20s %-10s %s\n", "ID", "ROLE", "STATUS", "DISPLAY NAME");
+          for (const auto& m : members)
+            std::printf("%-18s %-20s %-10s %s\n", m.id.c_str(),
+                        std::string(registry::RoleName(m.role)).c_str(),
+                        std::string(registry::MemberStatusName(m.status)).c_str(),
+                        m.display_name.c_str());
+          return Status::Ok();
+        },
+        StoreUse::kMustExist);
   });
 
   auto* show = Command(member, "show", "Show one member", flags);
   show->add_option("member_id", a.id, "the member")->required();
   show->callback([&flags, &rc, args] {
-    rc = WithRegistry(flags, [&](Registry& reg) -> Status {
-      IDS_ASSIGN_OR_RETURN(registry::Member m, reg.members().Get(args->id));
-      PrintMember(m, flags.json);
-      return Status::Ok();
-    });
+    rc = WithRegistry(
+        flags,
+        [&](Registry& reg) -> Status {
+          IDS_ASSIGN_OR_RETURN(registry::Member m, reg.members().Get(args->id));
+          PrintMember(m, flags.json);
+          return Status::Ok();
+        },
+        StoreUse::kMustExist);
   });
 
   auto* update = Command(member, "update", "Change a member's display name or contacts", flags);
@@ -323,26 +330,29 @@ void AddAgreementCommands(CLI::App& app, CommonFlags& flags, int& rc,
                        "Show a member's current agreement and the terms it works under", flags);
   show->add_option("member_id", a.id, "the member")->required();
   show->callback([&flags, &rc, args] {
-    rc = WithRegistry(flags, [&](Registry& reg) -> Status {
-      IDS_ASSIGN_OR_RETURN(registry::Agreement current, reg.agreements().Current(args->id));
-      IDS_ASSIGN_OR_RETURN(registry::AgreementTerms effective,
-                           reg.agreements().Effective(args->id));
-      if (flags.json) {
-        json out = current.ToJson();
-        out["effective"] = effective.ToJson();
-        PrintJson(out);
-        return Status::Ok();
-      }
-      std::printf("member %s, agreement version %lld, set %s by %s\n", current.member_id.c_str(),
-                  static_cast<long long>(current.version), Time(current.created_at_ms).c_str(),
-                  current.created_by.c_str());
-      PrintTerms(current.terms);
-      if (!(effective == current.terms)) {
-        std::printf("effective (within its reseller's agreement):\n");
-        PrintTerms(effective);
-      }
-      return Status::Ok();
-    });
+    rc = WithRegistry(
+        flags,
+        [&](Registry& reg) -> Status {
+          IDS_ASSIGN_OR_RETURN(registry::Agreement current, reg.agreements().Current(args->id));
+          IDS_ASSIGN_OR_RETURN(registry::AgreementTerms effective,
+                               reg.agreements().Effective(args->id));
+          if (flags.json) {
+            json out = current.ToJson();
+            out["effective"] = effective.ToJson();
+            PrintJson(out);
+            return Status::Ok();
+          }
+          std::printf("member %s, agreement version %lld, set %s by %s\n",
+                      current.member_id.c_str(), static_cast<long long>(current.version),
+                      Time(current.created_at_ms).c_str(), current.created_by.c_str());
+          PrintTerms(current.terms);
+          if (!(effective == current.terms)) {
+            std::printf("effective (within its reseller's agreement):\n");
+            PrintTerms(effective);
+          }
+          return Status::Ok();
+        },
+        StoreUse::kMustExist);
   });
 
   auto* set = Command(agreement, "set", "Set a new version of a member's agreement", flags);
@@ -375,23 +385,26 @@ void AddAgreementCommands(CLI::App& app, CommonFlags& flags, int& rc,
       Command(agreement, "history", "List every version of a member's agreement", flags);
   history->add_option("member_id", a.id, "the member")->required();
   history->callback([&flags, &rc, args] {
-    rc = WithRegistry(flags, [&](Registry& reg) -> Status {
-      IDS_RETURN_IF_ERROR(reg.members().Get(args->id).status());
-      IDS_ASSIGN_OR_RETURN(auto versions, reg.agreements().History(args->id));
-      if (flags.json) {
-        json out = json::array();
-        for (const auto& v : versions) out.push_back(v.ToJson());
-        PrintJson(out);
-        return Status::Ok();
-      }
-      for (const auto& v : versions) {
-        std::printf("version %lld, set %s by %s\n", static_cast<long long>(v.version),
-                    Time(v.created_at_ms).c_str(), v.created_by.c_str());
-        PrintTerms(v.terms);
-      }
-      if (versions.empty()) std::printf("member %s has no agreement\n", args->id.c_str());
-      return Status::Ok();
-    });
+    rc = WithRegistry(
+        flags,
+        [&](Registry& reg) -> Status {
+          IDS_RETURN_IF_ERROR(reg.members().Get(args->id).status());
+          IDS_ASSIGN_OR_RETURN(auto versions, reg.agreements().History(args->id));
+          if (flags.json) {
+            json out = json::array();
+            for (const auto& v : versions) out.push_back(v.ToJson());
+            PrintJson(out);
+            return Status::Ok();
+          }
+          for (const auto& v : versions) {
+            std::printf("version %lld, set %s by %s\n", static_cast<long long>(v.version),
+                        Time(v.created_at_ms).c_str(), v.created_by.c_str());
+            PrintTerms(v.terms);
+          }
+          if (versions.empty()) std::printf("member %s has no agreement\n", args->id.c_str());
+          return Status::Ok();
+        },
+        StoreUse::kMustExist);
   });
 }
 
@@ -441,32 +454,39 @@ void AddClientCommands(CLI::App& app, CommonFlags& flags, int& rc,
   auto* list = Command(client, "list", "List a member's clients", flags);
   list->add_option("member_id", a.id, "the member")->required();
   list->callback([&flags, &rc, args] {
-    rc = WithRegistry(flags, [&](Registry& reg) -> Status {
-      IDS_RETURN_IF_ERROR(reg.members().Get(args->id).status());
-      IDS_ASSIGN_OR_RETURN(auto clients, reg.clients().ListByMember(args->id));
-      if (flags.json) {
-        json out = json::array();
-        for (const auto& c : clients) out.push_back(c.ToJson());
-        PrintJson(out);
-        return Status::Ok();
-      }
-      std::printf("%-28s %-10s %-20s %s\n", "CLIENT_ID", "STATUS", "AUTH METHOD", "NAME");
-      for (const auto& c : clients)
-        std::printf("%-28s %-10s %-20s %s\n", c.client_id.c_str(),
-                    std::string(registry::ClientStatusName(c.status)).c_str(),
-                    c.metadata.token_endpoint_auth_method.c_str(), c.metadata.client_name.c_str());
-      return Status::Ok();
-    });
+    rc = WithRegistry(
+        flags,
+        [&](Registry& reg) -> Status {
+          IDS_RETURN_IF_ERROR(reg.members().Get(args->id).status());
+          IDS_ASSIGN_OR_RETURN(auto clients, reg.clients().ListByMember(args->id));
+          if (flags.json) {
+            json out = json::array();
+            for (const auto& c : clients) out.push_back(c.ToJson());
+            PrintJson(out);
+            return Status::Ok();
+          }
+          std::printf("%-28s %-10s %-20s %s\n", "CLIENT_ID", "STATUS", "AUTH METHOD", "NAME");
+          for (const auto& c : clients)
+            std::printf("%-28s %-10s %-20s %s\n", c.client_id.c_str(),
+                        std::string(registry::ClientStatusName(c.status)).c_str(),
+                        c.metadata.token_endpoint_auth_method.c_str(),
+                        c.metadata.client_name.c_str());
+          return Status::Ok();
+        },
+        StoreUse::kMustExist);
   });
 
   auto* show = Command(client, "show", "Show one client's registration (never its secret)", flags);
   show->add_option("client_id", a.id, "the client")->required();
   show->callback([&flags, &rc, args] {
-    rc = WithRegistry(flags, [&](Registry& reg) -> Status {
-      IDS_ASSIGN_OR_RETURN(registry::Client c, reg.clients().Get(args->id));
-      PrintClient({c, ""}, flags.json);
-      return Status::Ok();
-    });
+    rc = WithRegistry(
+        flags,
+        [&](Registry& reg) -> Status {
+          IDS_ASSIGN_OR_RETURN(registry::Client c, reg.clients().Get(args->id));
+          PrintClient({c, ""}, flags.json);
+          return Status::Ok();
+        },
+        StoreUse::kMustExist);
   });
 
   auto* update =

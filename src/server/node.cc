@@ -364,6 +364,7 @@ Status Serve(const config::Config& config, const NodeOptions& options) {
                       {"issuer", config.server.issuer},
                       {"store", instance->node().db().Describe()},
                       {"startup_ms", ready_ms}});
+  if (options.on_ready) options.on_ready(instance->node());
   instance->Wait();
   log::Info("stopped");
   return Status::Ok();

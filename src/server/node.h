@@ -54,6 +54,9 @@ struct NodeOptions {
   Random* random = nullptr;      // default: OpenSSL's CSPRNG
   // Instance::Start: more routes beside the node's own (the demo's service provider).
   std::function<void(Node&, http::Router&)> extra_routes;
+  // Serve: called once the node listens, before it waits for a signal (the demo's guide, which
+  // must not be printed for a node that could not take its port).
+  std::function<void(Node&)> on_ready;
 };
 
 class Node {
