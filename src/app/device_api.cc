@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "approval/jcs.h"
+#include "common/log.h"
 #include "store/once.h"
 
 namespace idscheme::app {
@@ -156,9 +157,17 @@ Result<Device> DeviceApi::Authenticate(const http::Request& req, store::Deferred
   const std::string url =
       options_.public_base_url + target.substr(0, target.find('?'));  // RFC 9449 §4.3 (9)
   const int64_t now = clock_.NowSeconds();
-  IDS_ASSIGN_OR_RETURN(DeviceProofClaims claims,
-                       VerifyDeviceProof(proof, *device->public_key, req.method(), url, now,
-                                         options_.proof_leeway_seconds));
+  auto verified = VerifyDeviceProof(proof, *device->public_key, req.method(), url, now,
+                                    options_.proof_leeway_seconds);
+  if (!verified.ok()) {
+    if (verified.status().oauth_error().empty()) return verified.status();
+    // docs/app-api.md: past its shape, a refused proof is refused in one way, whether its device
+    // exists or not; the reason goes to the log only.
+    log::Info("device proof refused",
+              {{"request_id", req.request_id()}, {"reason", verified.status().message()}});
+    return BadProof();
+  }
+  const DeviceProofClaims& claims = *verified;
   // RFC 9449 §11.1: each proof once; kept until it would be refused for its age anyway.
   store::DeferredOnce once(db_, "device_proof", device->id + ":" + claims.jti,
                            claims.iat + options_.proof_leeway_seconds + 1);

@@ -333,9 +333,19 @@ TEST_P(DeviceApiTest, DeviceProofRules) {
   std::string ahead = Proof(phone, "GET", path);
   clock_.AdvanceSeconds(-61);
   EXPECT_EQ(Raw("GET", path, "", {{"Authorization", ahead}}).status, 401);
-  // Signed by another key under this device's id.
+  // Signed by another key under this device's id: refused exactly as a device that does not
+  // exist, so the answer tells nobody which device ids exist (docs/app-api.md).
   Phone impostor{phone.device_id, NewKey(), phone.identity_id};
-  EXPECT_EQ(Call(impostor, "GET", path).status, 401);
+  Reply wrong_key = Call(impostor, "GET", path);
+  EXPECT_EQ(wrong_key.status, 401);
+  Phone stranger{"dev_doesnotexist", NewKey(), phone.identity_id};
+  Reply unknown = Call(stranger, "GET", path);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(wrong_key.body, unknown.body);
+  EXPECT_EQ(wrong_key.headers["www-authenticate"], unknown.headers["www-authenticate"]);
+  Reply wrong_url =
+      Raw("GET", path, "", {{"Authorization", Proof(phone, "GET", "/app/v1/actions")}});
+  EXPECT_EQ(wrong_url.body, unknown.body);
   // Two Authorization headers.
   EXPECT_EQ(Raw("GET", path, "",
                 {{"Authorization", Proof(phone, "GET", path)},
