@@ -303,8 +303,15 @@ Result<int> DeviceApi::WaitSeconds(const http::Request& req) const {
   return wait;
 }
 
-Result<std::vector<Action>> DeviceApi::Pending(const Device& caller) {
-  return actions_.Pending(caller.identity_id);
+Result<std::vector<Action>> DeviceApi::Pending(const Device& caller, bool recheck) {
+  IDS_ASSIGN_OR_RETURN(std::vector<Action> pending, actions_.Pending(caller.identity_id));
+  if (pending.empty() || !recheck) return pending;
+  auto device = approval::LoadDevice(db_, caller.id);
+  if (!device.ok() && device.status().code() != Status::Code::kNotFound) return device.status();
+  if (!device.ok() || device->status != approval::DeviceStatus::kActive) return BadProof();
+  IDS_ASSIGN_OR_RETURN(identity::IdentityStatus identity, identities_.StatusOf(caller.identity_id));
+  if (identity != identity::IdentityStatus::kActive) return BadProof();
+  return pending;
 }
 
 void AddDeviceRoutes(http::Router& router, DeviceApi& api) {
@@ -345,8 +352,8 @@ void AddDeviceRoutes(http::Router& router, DeviceApi& api) {
                // Real time, not the injected Clock: how long to hold the connection.
                const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*wait);
                asio::steady_timer timer(co_await asio::this_coro::executor);
-               for (;;) {
-                 auto pending = api.Pending(*device);
+               for (bool first = true;; first = false) {
+                 auto pending = api.Pending(*device, /*recheck=*/!first);
                  if (!pending.ok()) co_return ErrorResponse(pending.status());
                  const auto now = std::chrono::steady_clock::now();
                  if (!pending->empty() || now >= deadline)

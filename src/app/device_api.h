@@ -96,9 +96,13 @@ class DeviceApi {
                                  store::DeferredOnce& proof_jti);
   Result<http::Response> Deny(const http::Request& request, const approval::Device& caller);
   Result<http::Response> Claim(const http::Request& request, const approval::Device& caller);
-  // The long poll's parts: the wait asked for (0..max), and one look at the store.
+  // The long poll's parts: the wait asked for (0..max), and one look at the store. With
+  // `recheck` (every look after the first), Pending checks again that the caller's device and
+  // identity are still active when it finds actions: a poll outlives the proof that opened it,
+  // and the device may have been removed or locked, or its identity revoked, meanwhile. The
+  // refusal is the refused proof's.
   Result<int> WaitSeconds(const http::Request& request) const;
-  Result<std::vector<approval::Action>> Pending(const approval::Device& caller);
+  Result<std::vector<approval::Action>> Pending(const approval::Device& caller, bool recheck);
 
   void set_public_base_url(std::string url) { options_.public_base_url = std::move(url); }
   const DeviceApiOptions& options() const { return options_; }

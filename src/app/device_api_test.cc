@@ -609,6 +609,34 @@ TEST_P(DeviceApiTest, LongPollSeesAnActionCreatedOnAnotherConnection) {
   EXPECT_LT(elapsed, std::chrono::seconds(20));
 }
 
+// A poll outlives the proof that opened it: a device removed while it waits gets no action.
+TEST_P(DeviceApiTest, ALongPollOfADeviceRemovedMeanwhileGetsNoAction) {
+  const std::string anna = NewIdentity("+32470000001");
+  Phone phone = Enrol(anna, 1, "Old");
+  Phone other = Enrol(anna, 1, "New");
+  auto proofs = [&] {
+    auto r = db_->Exec("SELECT COUNT(*) FROM used_values WHERE kind = 'device_proof'");
+    return r.ok() ? r->rows[0].Int(0) : -1;
+  };
+  const int64_t before = proofs();
+  const std::string path = "/app/v1/actions?wait=20";
+  const std::string auth = Proof(phone, "GET", path);
+  auto poll = std::async(std::launch::async, [&] {
+    return Raw("GET", path, "", {{"Authorization", auth}});
+  });
+  while (proofs() == before) std::this_thread::yield();
+  ASSERT_EQ(Call(other, "DELETE", "/app/v1/devices/" + phone.device_id).status, 204);
+  CreateAction(anna);
+  Reply r = poll.get();
+  EXPECT_EQ(r.status, 401) << r.body.dump();
+  EXPECT_EQ(r.body["error"], "invalid_token");
+  EXPECT_FALSE(r.body.contains("actions"));
+  // The device still enrolled sees it.
+  Reply seen = Call(other, "GET", "/app/v1/actions?wait=0");
+  ASSERT_EQ(seen.status, 200);
+  EXPECT_EQ(seen.body["actions"].size(), 1u);
+}
+
 TEST_P(DeviceApiTest, ListAndRemoveDevices) {
   std::string anna = NewIdentity("+32470000001");
   Phone first = Enrol(anna, 1, "First");
