@@ -135,3 +135,28 @@ TEST(ResponseError, BodyIsOAuthJson) {
 
 }  // namespace
 }  // namespace idscheme::http
+
+namespace idscheme::http {
+namespace {
+
+// CSP3 §2.3.1: what a redirect URI becomes in form-action.
+TEST(CspSourceForUrl, KeepsWhatCspCanCarryAndEncodesSemicolonsAndCommas) {
+  EXPECT_EQ(CspSourceForUrl("https://rp.example/cb?x=1#f"), "https://rp.example/cb");
+  EXPECT_EQ(CspSourceForUrl("http://127.0.0.1:8080/cb"), "http://127.0.0.1:8080/cb");
+  EXPECT_EQ(CspSourceForUrl("https://[::1]:8443/a"), "https://[::1]:8443/a");
+  // ';' and ',' would end the directive or the policy: percent-encoded, which matching decodes.
+  EXPECT_EQ(CspSourceForUrl("https://rp.example/cb;v=1"), "https://rp.example/cb%3Bv=1");
+  EXPECT_EQ(CspSourceForUrl("https://rp.example/a,b/it's"), "https://rp.example/a%2Cb/it%27s");
+  // A path CSP cannot carry at all: the origin alone.
+  EXPECT_EQ(CspSourceForUrl("https://evil.example/x; script-src *"), "https://evil.example");
+  EXPECT_EQ(CspSourceForUrl("https://rp.example/\"x"), "https://rp.example");
+  // Not even the origin: nothing.
+  EXPECT_EQ(CspSourceForUrl("https://user@rp.example/cb"), std::nullopt);
+  EXPECT_EQ(CspSourceForUrl("https://rp.example;x/cb"), std::nullopt);
+  EXPECT_EQ(CspSourceForUrl("https:///cb"), std::nullopt);
+  EXPECT_EQ(CspSourceForUrl("javascript:alert(1)"), std::nullopt);
+  EXPECT_EQ(CspSourceForUrl("com.example.app:/cb"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace idscheme::http

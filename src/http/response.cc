@@ -95,18 +95,35 @@ std::optional<std::string> CspSourceForUrl(std::string_view url) {
     return std::nullopt;
   }
   // Drop query and fragment: CSP matches scheme, host, port and path only.
-  const size_t end = url.find_first_of("?#", scheme_len);
-  std::string_view source = url.substr(0, end);
-  if (source.size() == scheme_len) return std::nullopt;
-  // CSP3 §2.3.1: a source expression has no whitespace, ';' or ','; quotes and controls would
-  // change the policy's meaning too. Anything else unusual is refused rather than escaped.
-  for (char ch : source.substr(scheme_len)) {
+  const std::string_view source = url.substr(0, url.find_first_of("?#", scheme_len));
+  const size_t path_at = std::min(source.find('/', scheme_len), source.size());
+  const std::string_view authority = source.substr(scheme_len, path_at - scheme_len);
+  // CSP3 §2.3.1 host-part and port-part: no user info, nothing that would end the expression.
+  if (authority.empty()) return std::nullopt;
+  for (char ch : authority) {
     const auto c = static_cast<unsigned char>(ch);
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    std::string_view("-._~:/[]%@!$&()*+=").find(ch) != std::string_view::npos;
+                    std::string_view("-._~:[]").find(ch) != std::string_view::npos;
     if (!ok) return std::nullopt;
   }
-  return std::string(source);
+  std::string out(source.substr(0, path_at));
+  // CSP3 §2.3.1: a source expression has no whitespace, ';' or ','; those two (and a quote) are
+  // percent-encoded in a path, which matching decodes (§6.7.2.12). A path with anything else
+  // unusual is left out: the origin alone still lets the page post to the client.
+  std::string path;
+  for (char ch : source.substr(path_at)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        std::string_view("-._~:/[]%@!$&()*+=").find(ch) != std::string_view::npos) {
+      path.push_back(ch);
+    } else if (ch == ';' || ch == ',' || ch == '\'') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      path += {'%', kHex[c >> 4], kHex[c & 0xF]};
+    } else {
+      return out;
+    }
+  }
+  return out + path;
 }
 
 std::string HtmlContentSecurityPolicy(std::span<const std::string> extra_form_action) {

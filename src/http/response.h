@@ -94,8 +94,9 @@ class Response {
 
 // The Content-Security-Policy of Html() pages, with extra form-action sources.
 std::string HtmlContentSecurityPolicy(std::span<const std::string> extra_form_action = {});
-// `url` as a CSP source expression (scheme://host[:port][/path]), or nullopt when it cannot be
-// expressed safely.
+// `url` as a CSP source expression (scheme://host[:port][/path]): ';', ',' and '\'' in the path
+// percent-encoded, a path with other characters CSP cannot carry dropped (the origin stays), or
+// nullopt when not even the origin can be expressed safely.
 std::optional<std::string> CspSourceForUrl(std::string_view url);
 
 // The reason phrase for a status code ("Not Found"); "Unknown" for unregistered ones.

@@ -600,11 +600,12 @@ TEST_F(ServerTest, HtmlGetsTheStrictBrowserHeaders) {
   auto r = Exchange(GetRequest("/page"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->Header("content-type"), "text/html; charset=utf-8");
-  // The client's redirect target is allowed for form_post; the one that would inject is left out.
+  // The client's redirect target is allowed for form_post; of the one that would inject, only its
+  // origin.
   EXPECT_EQ(r->Header("content-security-policy"),
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; form-action 'self' https://rp.example/cb; frame-ancestors 'none'; "
-            "base-uri 'none'");
+            "connect-src 'self'; form-action 'self' https://rp.example/cb https://evil.example; "
+            "frame-ancestors 'none'; base-uri 'none'");
   EXPECT_EQ(r->Header("x-content-type-options"), "nosniff");
   EXPECT_EQ(r->Header("referrer-policy"), "no-referrer");
   EXPECT_EQ(r->Header("x-frame-options"), "DENY");
