@@ -293,13 +293,27 @@ TEST_P(DeviceApiTest, EnrolmentRefusals) {
     EXPECT_NE(r.body["error_description"].get<std::string>().find(c.field), std::string::npos)
         << r.body.dump();
   }
+  // A key declared for another algorithm or use could never sign a proof: refused, naming it.
+  for (const auto& [member, value] :
+       {std::pair<std::string, std::string>{"alg", "RS256"}, {"alg", "ES384"}, {"use", "enc"}}) {
+    json body = good;
+    body["public_jwk"][member] = value;
+    Reply r = EnrolRaw(body);
+    EXPECT_EQ(r.status, 400) << member << "=" << value;
+    EXPECT_NE(r.body["error_description"].get<std::string>().find("public_jwk: " + member),
+              std::string::npos)
+        << r.body.dump();
+  }
+  json declared = good;
+  declared["public_jwk"]["alg"] = "ES256";
+  declared["public_jwk"]["use"] = "sig";
   // A wrong code, then the right one (once), then the same again.
   json wrong = good;
   wrong["activation_code"] = "AAAAA-AAAAA-AAAAA-AAAAA";
   Reply bad = EnrolRaw(wrong);
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body["error"], "invalid_grant");
-  EXPECT_EQ(EnrolRaw(good).status, 201);
+  EXPECT_EQ(EnrolRaw(declared).status, 201);
   Reply again = EnrolRaw(good);
   EXPECT_EQ(again.status, 400);
   EXPECT_EQ(again.body, bad.body);  // spent looks like unknown

@@ -213,6 +213,13 @@ Result<Device> Devices::Enrol(const Enrolment& enrolment) {
   if ((*key)->type() != crypto::KeyType::kEcP256) {
     return Status::InvalidArgument("public_jwk: must be an EC P-256 key");
   }
+  // RFC 7517 §4.2, §4.4: a key declared for another use or algorithm would fail every proof and
+  // approval it signs; say so now rather than enrol a device that can never act.
+  const crypto::KeyMetadata& declared = (*key)->metadata();
+  if (!declared.alg.empty() && declared.alg != "ES256")
+    return Status::InvalidArgument("public_jwk: alg must be ES256 when present");
+  if (!declared.use.empty() && declared.use != "sig")
+    return Status::InvalidArgument("public_jwk: use must be sig when present");
   IDS_ASSIGN_OR_RETURN(auto pin_input, DecodePinInput(enrolment.pin_input));
   if (enrolment.activation_code.empty()) {
     return Status::InvalidArgument("activation_code: missing");
