@@ -111,6 +111,10 @@ const std::vector<Spec>& Specs() {
                 &ServerConfig::tls_key_file),
       BoolKey("server.behind_tls_proxy", "plain HTTP behind a TLS-terminating proxy",
               &Config::server, &ServerConfig::behind_tls_proxy),
+      StringKey("server.trusted_proxies",
+                "proxies whose X-Forwarded-For names the client: addresses or networks, "
+                "comma-separated",
+                &Config::server, &ServerConfig::trusted_proxies),
       StringKey("store.data_dir", "data directory (SQLite file, generated secrets)", &Config::store,
                 &StoreConfig::data_dir),
       StringKey("store.url", "postgresql://... (empty: SQLite in the data directory)",

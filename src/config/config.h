@@ -31,6 +31,9 @@ struct ServerConfig {
   std::string tls_cert_file;  // PEM; with tls_key_file, serve HTTPS
   std::string tls_key_file;
   bool behind_tls_proxy = false;  // plain HTTP allowed for an https issuer (proxy terminates TLS)
+  // Comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For names
+  // the client (http/proxies.h); empty: the TCP peer is the client.
+  std::string trusted_proxies;
 };
 
 struct StoreConfig {

@@ -127,6 +127,14 @@ class Connection {
       }
       auto& msg = parser_->get();
       const Status head = FillRequestHead(msg.base(), req_);
+      if (!core_.proxies.empty()) {
+        forwarded_.clear();
+        for (const auto& field : msg.base()) {
+          if (boost::beast::iequals(field.name_string(), "x-forwarded-for"))
+            forwarded_.emplace_back(field.value().data(), field.value().size());
+        }
+        req_.set_client_address(core_.proxies.ClientAddress(req_.peer_address(), forwarded_));
+      }
       const bool keep_alive = msg.keep_alive();
       const bool body_pending = !parser_->is_done();
       Router::Match match;
@@ -331,6 +339,7 @@ class Connection {
   ConnState& state_;
   boost::system::error_code ec_;
   boost::beast::flat_buffer buffer_;
+  std::vector<std::string_view> forwarded_;  // this request's X-Forwarded-For values
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   Request req_;
   std::string head_;

@@ -43,8 +43,13 @@ class Request {
   const std::string& raw_query() const { return raw_query_; }
   const std::string& body() const { return body_; }
   std::string& mutable_body() { return body_; }
-  // The peer's IP address ("127.0.0.1", "::1") and port.
-  const std::string& remote_address() const { return remote_address_; }
+  // The client's IP address ("127.0.0.1", "::1"): the TCP peer's, or behind a trusted proxy
+  // the one its X-Forwarded-For names (proxies.h). The peer's own address and port:
+  // peer_address(), remote_port().
+  const std::string& remote_address() const {
+    return client_address_.empty() ? remote_address_ : client_address_;
+  }
+  const std::string& peer_address() const { return remote_address_; }
   uint16_t remote_port() const { return remote_port_; }
   bool is_tls() const { return is_tls_; }
   // The client's X-Request-Id when it is well-formed (1-64 of [A-Za-z0-9._:-]), else a fresh
@@ -84,6 +89,8 @@ class Request {
     remote_address_ = std::move(address);
     remote_port_ = port;
   }
+  // The client's address when a trusted proxy named it ("" = the peer's); kept until changed.
+  void set_client_address(std::string address) { client_address_ = std::move(address); }
   void set_tls(bool tls) { is_tls_ = tls; }
   void set_request_id(std::string id) { request_id_ = std::move(id); }
   void set_route_name(std::string_view name) { route_name_.assign(name); }
@@ -100,6 +107,7 @@ class Request {
   size_t header_count_ = 0;  // headers_ keeps spare entries between requests for their capacity
   std::string body_;
   std::string remote_address_;
+  std::string client_address_;
   uint16_t remote_port_ = 0;
   bool is_tls_ = false;
   std::string request_id_;

@@ -354,6 +354,9 @@ Status Server::Start() {
     if (!tls.ok()) return tls.status();
     c.tls = std::move(tls).value();
   }
+  auto proxies = TrustedProxies::Parse(o.trusted_proxies);
+  if (!proxies.ok()) return proxies.status().WithContext("trusted proxies");
+  c.proxies = std::move(proxies).value();
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(o.address, ec);
   if (ec) return Status::InvalidArgument("bad listen address: " + o.address);

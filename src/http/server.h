@@ -59,6 +59,9 @@ struct ServerOptions {
   std::string tls_cert_file;                        // PEM chain; with tls_key_file: HTTPS only
   std::string tls_key_file;                         // PEM private key
   bool access_log = true;  // one info line per request (log.h); off for benchmarks
+  // Reverse proxies whose X-Forwarded-For names the client (proxies.h): addresses or networks.
+  // Empty: the TCP peer is always the client.
+  std::vector<std::string> trusted_proxies;
   // Where the server records its metrics; nullptr: a registry of its own (Server::metrics()).
   Metrics* metrics = nullptr;
 };

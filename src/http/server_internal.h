@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "http/metrics.h"
+#include "http/proxies.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -67,6 +68,7 @@ struct ServerCore {
   Counter* rejected = nullptr;
   std::vector<std::unique_ptr<RouteMetrics>> route_metrics;  // by Route::index, then "unmatched"
   size_t max_body_limit = 0;                                 // the largest body any route accepts
+  TrustedProxies proxies;                                    // parsed from options at Start
 
   std::atomic<bool> stopping{false};
   std::atomic<bool> destroying{false};

@@ -229,6 +229,9 @@ class ServerTest : public ::testing::Test {
     router.Add("GET", "/hello", "hello", [](Request&) {
       return Response::Json(200, {{"hello", "world"}});
     });
+    router.Add("GET", "/client", "client", [](Request& r) {
+      return Response::Json(200, {{"client", r.remote_address()}, {"peer", r.peer_address()}});
+    });
     router.Add("GET", "/users/{id}", "user", [](Request& r) {
       return Response::Json(200, {{"id", *r.PathParam("id")}});
     });
@@ -610,6 +613,44 @@ TEST_F(ServerTest, HtmlGetsTheStrictBrowserHeaders) {
   EXPECT_EQ(r->Header("referrer-policy"), "no-referrer");
   EXPECT_EQ(r->Header("x-frame-options"), "DENY");
   EXPECT_EQ(r->Header("cache-control"), "no-store");
+}
+
+// proxies.h: only a trusted proxy's X-Forwarded-For names the client, per request.
+TEST_F(ServerTest, ATrustedProxyNamesTheClient) {
+  auto client_of = [this](const std::string& forwarded) {
+    TestConn conn(server_->port());
+    std::string request = "GET /client HTTP/1.1\r\nHost: x\r\n";
+    if (!forwarded.empty()) request += "X-Forwarded-For: " + forwarded + "\r\n";
+    EXPECT_TRUE(conn.Send(request + "\r\n"));
+    auto r = conn.Read();
+    EXPECT_TRUE(r);
+    return r ? nlohmann::json::parse(r->body) : nlohmann::json();
+  };
+  Start();  // no trusted proxies: the header is ignored
+  EXPECT_EQ(client_of("203.0.113.9")["client"], "127.0.0.1");
+  server_.reset();
+  ServerOptions options;
+  options.trusted_proxies = {"127.0.0.0/8"};
+  Start(options);
+  auto behind = client_of("198.51.100.1, 203.0.113.9");
+  EXPECT_EQ(behind["client"], "203.0.113.9");
+  EXPECT_EQ(behind["peer"], "127.0.0.1");
+  EXPECT_EQ(client_of("")["client"], "127.0.0.1");
+  // Two requests on one connection: the second has no header, so no client from the first.
+  TestConn conn(server_->port());
+  ASSERT_TRUE(
+      conn.Send("GET /client HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n"
+                "GET /client HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto first = conn.Read();
+  auto second = conn.Read();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(nlohmann::json::parse(first->body)["client"], "203.0.113.9");
+  EXPECT_EQ(nlohmann::json::parse(second->body)["client"], "127.0.0.1");
+  server_.reset();
+  ServerOptions bad;
+  bad.trusted_proxies = {"proxy.example"};
+  Server refused(bad, Router());
+  EXPECT_FALSE(refused.Start().ok());
 }
 
 TEST_F(ServerTest, RoutesMayOptIntoCaching) {

@@ -288,6 +288,12 @@ Result<http::ServerOptions> ServerOptionsFrom(const config::Config& c, http::Met
   o.idle_timeout = std::chrono::milliseconds(c.server.idle_timeout_ms);
   o.tls_cert_file = c.server.tls_cert_file;
   o.tls_key_file = c.server.tls_key_file;
+  for (size_t start = 0; start <= c.server.trusted_proxies.size();) {
+    const size_t comma =
+        std::min(c.server.trusted_proxies.find(',', start), c.server.trusted_proxies.size());
+    o.trusted_proxies.push_back(c.server.trusted_proxies.substr(start, comma - start));
+    start = comma + 1;
+  }
   o.metrics = &metrics;
   return o;
 }
