@@ -321,6 +321,9 @@ int Run(int argc, char** argv) {
   auto* demo = app.add_subcommand("demo", "Run a local sandbox scheme on the embedded store");
   flags.AddStoreFlags(demo);
   flags.AddServerFlags(demo);
+  demo->footer(
+      "Defaults: --data demo-data, --listen 127.0.0.1:8080. It seeds a sandbox member of each "
+      "role, a person to log in as and a demo shop at /demo, then prints how to try them.");
   demo->callback([&] { rc = Demo(flags); });
 
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations to the store");

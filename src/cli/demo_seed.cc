@@ -65,7 +65,6 @@ Result<json> ClientMetadataFor(registry::Role role, const std::string& issuer) {
     m["grant_types"] = {"authorization_code", "client_credentials"};
     m["redirect_uris"] = {issuer + "/demo/callback"};
     m["scope"] = "openid profile email phone address";
-    m["subject_type"] = "public";
   } else {
     m["grant_types"] = {"client_credentials"};
     m["response_types"] = json::array();

@@ -24,8 +24,8 @@ std::string Head(std::string_view locale, std::string_view title, bool refresh) 
                   "\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                   "<title>" +
-                  Esc(title) + " – idscheme</title><link rel=\"stylesheet\" href=\"" +
-                  std::string(kStylePath) + "\">";
+                  (title == "idscheme" ? std::string("idscheme") : Esc(title) + " – idscheme") +
+                  "</title><link rel=\"stylesheet\" href=\"" + std::string(kStylePath) + "\">";
   // Without JavaScript the waiting page reloads itself; with it, login.js polls instead.
   if (refresh) h += "<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>";
   h += "</head><body><main class=\"card\">";
@@ -88,6 +88,8 @@ color:#0b4f9c}
 .brand{color:#555;font-size:.8rem;text-align:right;margin:1.5rem 0 0}
 ul.claims{margin:.25rem 0 1rem;padding-left:1.25rem}
 a{color:#0b4f9c}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f6f9;padding:.5rem;border-radius:6px;
+font-size:.85rem}
 )css";
 
 // Polls the status of the login and follows it; refreshes the QR image. No inline script: the
