@@ -55,10 +55,14 @@ constexpr std::array<Row, kMsgCount> kTexts = {{
      "Confirmé dans l'app ? Continuer", "In der App bestätigt? Weiter"},
     {"Confirmed", "Bevestigd", "Confirmé", "Bestätigt"},
     {"Refused", "Geweigerd", "Refusé", "Abgelehnt"},
-    {"The request was refused in the app. Nothing was shared.",
-     "Het verzoek werd geweigerd in de app. Er werd niets gedeeld.",
-     "La demande a été refusée dans l'app. Rien n'a été partagé.",
-     "Die Anfrage wurde in der App abgelehnt. Es wurde nichts geteilt."},
+    {"The request was refused in the app, or the code chosen there was not the one this page "
+     "showed. Nothing was shared. You can start again.",
+     "Het verzoek werd geweigerd in de app, of de code die u daar koos was niet die van deze "
+     "pagina. Er werd niets gedeeld. U kunt opnieuw beginnen.",
+     "La demande a été refusée dans l'app, ou le code choisi n'était pas celui de cette page. "
+     "Rien n'a été partagé. Vous pouvez recommencer.",
+     "Die Anfrage wurde in der App abgelehnt, oder der dort gewählte Code war nicht der dieser "
+     "Seite. Es wurde nichts geteilt. Sie können neu beginnen."},
     {"Expired", "Verlopen", "Expiré", "Abgelaufen"},
     {"The request was not confirmed in time. Nothing was shared. You can start again.",
      "Het verzoek werd niet op tijd bevestigd. Er werd niets gedeeld. U kunt opnieuw beginnen.",
