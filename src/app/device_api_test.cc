@@ -181,6 +181,22 @@ class DeviceApiTest : public ::testing::TestWithParam<Backend> {
                {{"Authorization", Proof(phone, method, path)}});
   }
 
+  // GET /app/v1/actions?wait=20 on a thread of its own; returns once the server has taken the
+  // request (its proof is recorded), so what the caller does next happens during the wait.
+  std::future<Reply> StartLongPoll(const Phone& phone) {
+    auto proofs = [&] {
+      auto r = db_->Exec("SELECT COUNT(*) FROM used_values WHERE kind = 'device_proof'");
+      return r.ok() ? r->rows[0].Int(0) : -1;
+    };
+    const int64_t before = proofs();
+    const std::string path = "/app/v1/actions?wait=20";
+    auto poll = std::async(std::launch::async, [this, path, auth = Proof(phone, "GET", path)] {
+      return Raw("GET", path, "", {{"Authorization", auth}});
+    });
+    while (proofs() == before) std::this_thread::yield();
+    return poll;
+  }
+
   Reply EnrolRaw(const json& body) { return Raw("POST", "/app/v1/devices", body.dump(), {}); }
 
   Phone Enrol(const std::string& identity_id, uint8_t pin = 1, const std::string& name = "Phone") {
@@ -601,19 +617,8 @@ TEST_P(DeviceApiTest, LongPollSeesAnActionCreatedOnAnotherConnection) {
   SeededRandom other_random(99);
   approval::Actions other_actions(*other_db, clock_, other_random, &sim_lookup_);
 
-  auto proofs = [&] {
-    auto r = db_->Exec("SELECT COUNT(*) FROM used_values WHERE kind = 'device_proof'");
-    return r.ok() ? r->rows[0].Int(0) : -1;
-  };
-  const int64_t before = proofs();
-  const std::string path = "/app/v1/actions?wait=20";
-  const std::string auth = Proof(phone, "GET", path);
   const auto start = std::chrono::steady_clock::now();
-  auto poll = std::async(std::launch::async, [&] {
-    return Raw("GET", path, "", {{"Authorization", auth}});
-  });
-  // Wait until the server has taken the request (its proof is recorded), then create.
-  while (proofs() == before) std::this_thread::yield();
+  auto poll = StartLongPoll(phone);
   Action created = CreateAction(phone.identity_id, AssuranceLevel::kBasic, &other_actions);
   Reply r = poll.get();
   const auto elapsed = std::chrono::steady_clock::now() - start;
@@ -628,17 +633,7 @@ TEST_P(DeviceApiTest, ALongPollOfADeviceRemovedMeanwhileGetsNoAction) {
   const std::string anna = NewIdentity("+32470000001");
   Phone phone = Enrol(anna, 1, "Old");
   Phone other = Enrol(anna, 1, "New");
-  auto proofs = [&] {
-    auto r = db_->Exec("SELECT COUNT(*) FROM used_values WHERE kind = 'device_proof'");
-    return r.ok() ? r->rows[0].Int(0) : -1;
-  };
-  const int64_t before = proofs();
-  const std::string path = "/app/v1/actions?wait=20";
-  const std::string auth = Proof(phone, "GET", path);
-  auto poll = std::async(std::launch::async, [&] {
-    return Raw("GET", path, "", {{"Authorization", auth}});
-  });
-  while (proofs() == before) std::this_thread::yield();
+  auto poll = StartLongPoll(phone);
   ASSERT_EQ(Call(other, "DELETE", "/app/v1/devices/" + phone.device_id).status, 204);
   CreateAction(anna);
   Reply r = poll.get();

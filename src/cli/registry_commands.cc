@@ -59,6 +59,14 @@ std::string Time(int64_t ms) {
 
 void PrintJson(const json& j) { std::cout << j.dump(2) << "\n"; }
 
+// Records (members, clients, agreements) as one JSON array, each by its ToJson().
+template <typename Records>
+void PrintJsonArray(const Records& records) {
+  json out = json::array();
+  for (const auto& r : records) out.push_back(r.ToJson());
+  PrintJson(out);
+}
+
 void PrintMember(const registry::Member& m, bool as_json) {
   if (as_json) return PrintJson(m.ToJson());
   std::printf("id            %s\n", m.id.c_str());
@@ -232,9 +240,7 @@ void AddMemberCommands(CLI::App& app, CommonFlags& flags, int& rc,
           f.limit = a.limit;
           IDS_ASSIGN_OR_RETURN(auto members, reg.members().List(f));
           if (flags.json) {
-            json out = json::array();
-            for (const auto& m : members) out.push_back(m.ToJson());
-            PrintJson(out);
+            PrintJsonArray(members);
             return Status::Ok();
           }
           std::printf("%-18s %-20s %-10s %s\n", "ID", "ROLE", "STATUS", "DISPLAY NAME");
@@ -391,9 +397,7 @@ void AddAgreementCommands(CLI::App& app, CommonFlags& flags, int& rc,
           IDS_RETURN_IF_ERROR(reg.members().Get(args->id).status());
           IDS_ASSIGN_OR_RETURN(auto versions, reg.agreements().History(args->id));
           if (flags.json) {
-            json out = json::array();
-            for (const auto& v : versions) out.push_back(v.ToJson());
-            PrintJson(out);
+            PrintJsonArray(versions);
             return Status::Ok();
           }
           for (const auto& v : versions) {
@@ -460,9 +464,7 @@ void AddClientCommands(CLI::App& app, CommonFlags& flags, int& rc,
           IDS_RETURN_IF_ERROR(reg.members().Get(args->id).status());
           IDS_ASSIGN_OR_RETURN(auto clients, reg.clients().ListByMember(args->id));
           if (flags.json) {
-            json out = json::array();
-            for (const auto& c : clients) out.push_back(c.ToJson());
-            PrintJson(out);
+            PrintJsonArray(clients);
             return Status::Ok();
           }
           std::printf("%-28s %-10s %-20s %s\n", "CLIENT_ID", "STATUS", "AUTH METHOD", "NAME");
