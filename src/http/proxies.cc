@@ -34,6 +34,9 @@ Result<TrustedProxies> TrustedProxies::Parse(std::span<const std::string> entrie
       }
     } else {
       auto address = ip::make_address(entry, ec);
+      // A v4-mapped v6 address is the v4 one (Contains compares peers that way).
+      if (!ec && address.is_v6() && address.to_v6().is_v4_mapped())
+        address = ip::make_address_v4(ip::v4_mapped, address.to_v6());
       if (!ec && address.is_v4()) {
         out.v4_.emplace_back(address.to_v4(), 32);
         continue;

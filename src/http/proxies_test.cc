@@ -22,6 +22,9 @@ TEST(TrustedProxies, AddressesAndNetworks) {
   EXPECT_TRUE(p.Contains("::ffff:192.168.44.1"));  // a v4 peer on a dual-stack socket
   EXPECT_TRUE(p.Contains("fd12::1"));
   EXPECT_TRUE(p.Contains("::1"));
+  // Listed in its v4-mapped v6 form, a v4 peer still matches.
+  EXPECT_TRUE(Parse({"::ffff:10.9.8.7"}).Contains("10.9.8.7"));
+  EXPECT_TRUE(Parse({"::ffff:10.9.8.7"}).Contains("::ffff:10.9.8.7"));
   EXPECT_FALSE(p.Contains("2001:db8::1"));
   EXPECT_FALSE(p.Contains("not an address"));
   for (const char* bad : {"10.0.0.300", "10.0.0.0/33", "proxy.example", "10.0.0.0/"}) {
