@@ -38,5 +38,26 @@ TEST(LoggedOutPage, SpeaksThePersonsLanguage) {
   EXPECT_EQ(LoggedOutText("es"), LoggedOutText("en"));
 }
 
+// The scheme's error page (oidc::ErrorPageRenderer): the same style and languages, the error
+// code, and the description escaped.
+TEST(SchemeErrorPage, SpeaksThePersonsLanguageAndNamesTheError) {
+  oidc::ErrorPageView view;
+  view.error = "invalid_request";
+  view.description = "redirect_uri <b>not</b> registered";
+  view.accept_language = "nl-NL,nl;q=0.9";
+  http::Response r = RenderSchemeErrorPage(view);
+  EXPECT_EQ(r.status(), 400);
+  EXPECT_NE(r.body().find("lang=\"nl\""), std::string::npos) << r.body();
+  EXPECT_NE(r.body().find("Dit verzoek kan niet worden voltooid"), std::string::npos);
+  EXPECT_NE(r.body().find("<code>invalid_request</code>"), std::string::npos);
+  EXPECT_NE(r.body().find("redirect_uri &lt;b&gt;not&lt;/b&gt; registered"), std::string::npos);
+  EXPECT_NE(r.body().find(kStylePath), std::string::npos);
+  view.ui_locales = {"de"};
+  view.status = 503;
+  http::Response de = RenderSchemeErrorPage(view);
+  EXPECT_EQ(de.status(), 503);
+  EXPECT_NE(de.body().find("Diese Anfrage kann nicht abgeschlossen werden"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace idscheme::login

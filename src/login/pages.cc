@@ -195,8 +195,16 @@ http::Response RenderOutcomePage(const PageContext& ctx, Outcome outcome) {
 }
 
 http::Response RenderMessagePage(std::string_view locale, std::string_view text, int status) {
+  return RenderMessagePage(locale, text, "", "", status);
+}
+
+http::Response RenderMessagePage(std::string_view locale, std::string_view text,
+                                 std::string_view code, std::string_view detail, int status) {
   std::string h = Head(locale, "idscheme", false);
-  h += "<h1>idscheme</h1><p id=\"message\">" + Esc(text) + "</p>";
+  h += "<h1>idscheme</h1><p id=\"message\">" + Esc(text);
+  if (!code.empty()) h += " <code>" + Esc(code) + "</code>";
+  h += "</p>";
+  if (!detail.empty()) h += "<p class=\"note\" id=\"detail\">" + Esc(detail) + "</p>";
   h += Tail(false);
   http::Response r = http::Response::Html(status, std::move(h));
   r.SetHeader("Cache-Control", "no-store");

@@ -53,6 +53,10 @@ http::Response RenderWaitingPage(const PageContext& ctx, const WaitingPage& page
 http::Response RenderOutcomePage(const PageContext& ctx, Outcome outcome);
 // A page with only a message (the session is gone, too many attempts), without a way back.
 http::Response RenderMessagePage(std::string_view locale, std::string_view text, int status);
+// The same with an error code after the text, as <code>, and a detail below it (the scheme's
+// error page).
+http::Response RenderMessagePage(std::string_view locale, std::string_view text,
+                                 std::string_view code, std::string_view detail, int status);
 
 // The static assets (served with a day's caching).
 http::Response StyleSheet();

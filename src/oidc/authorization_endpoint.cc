@@ -137,12 +137,19 @@ http::Response AuthorizationEndpoint::HandleAuthorize(
   const bool post = request.method() == "POST";
   // OIDC Core §3.1.2.1: GET with a query, or POST with a form body.
   auto params = post ? request.FormBody() : request.QueryParams();
-  if (!params.ok()) return ErrorPage("invalid_request", params.status().message());
+  if (!params.ok()) {
+    return RenderErrorPage(error_page_, ErrorPageViewOf(request, nullptr, "invalid_request",
+                                                        params.status().message()));
+  }
   AuthorizationOutcome outcome = Authorize(*params);
   if (auto* error = std::get_if<AuthorizationError>(&outcome)) {
-    if (!error->redirected() && error->error == "temporarily_unavailable")
-      return ErrorPage(error->error, "the service is temporarily unavailable", 503);
-    return RespondWithError(*error, options_.issuer, post);
+    if (error->redirected()) return RespondWithError(*error, options_.issuer, post);
+    const bool unavailable = error->error == "temporarily_unavailable";
+    return RenderErrorPage(
+        error_page_,
+        ErrorPageViewOf(request, &*params, error->error,
+                        unavailable ? "the service is temporarily unavailable" : error->description,
+                        unavailable ? 503 : 400));
   }
   return continuation(std::get<ValidatedAuthorizationRequest>(outcome), request);
 }

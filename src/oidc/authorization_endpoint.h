@@ -83,6 +83,9 @@ class AuthorizationEndpoint {
   http::Response HandlePar(const http::Request& request);
 
   const AuthorizationOptions& options() const { return options_; }
+  // The page for errors that cannot go to the client (authorization_response.h); unset: plain
+  // English. Set before serving.
+  void set_error_page(ErrorPageRenderer renderer) { error_page_ = std::move(renderer); }
   PushedRequests& pushed_requests() { return pushed_; }
 
  private:
@@ -90,6 +93,7 @@ class AuthorizationEndpoint {
 
   AuthorizationEndpointDeps deps_;
   AuthorizationOptions options_;
+  ErrorPageRenderer error_page_;
   RequestObjectVerifier request_objects_;
   PushedRequests pushed_;
 };

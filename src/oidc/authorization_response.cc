@@ -1,5 +1,6 @@
 #include "oidc/authorization_response.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "http/error_response.h"
@@ -99,6 +100,32 @@ http::Response ErrorPage(std::string_view error, std::string_view description, i
       HtmlEscape(error) + "</code></p><p>" +
       HtmlEscape(http::SanitizeErrorDescription(description)) + "</p></body></html>\n";
   return http::Response::Html(status, std::move(html));
+}
+
+http::Response RenderErrorPage(const ErrorPageRenderer& renderer, ErrorPageView view) {
+  if (!renderer) return ErrorPage(view.error, view.description, view.status);
+  view.description = http::SanitizeErrorDescription(view.description);
+  return renderer(view);
+}
+
+ErrorPageView ErrorPageViewOf(const http::Request& request, const http::FormParams* params,
+                              std::string_view error, std::string_view description, int status) {
+  ErrorPageView view{std::string(error),
+                     std::string(description),
+                     status,
+                     {},
+                     std::string(request.GetHeader("Accept-Language").value_or("").substr(0, 256))};
+  if (params != nullptr) {
+    if (auto locales = params->Get("ui_locales"); locales && locales->size() <= 256) {
+      size_t start = 0;
+      while (start < locales->size() && view.ui_locales.size() < 8) {
+        const size_t end = std::min(locales->find(' ', start), locales->size());
+        if (end > start) view.ui_locales.emplace_back(locales->substr(start, end - start));
+        start = end + 1;
+      }
+    }
+  }
+  return view;
 }
 
 http::Response FormPostScript() {

@@ -13,12 +13,15 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "http/form.h"
+#include "http/request.h"
 #include "http/response.h"
 #include "oidc/authorization_request.h"
 
@@ -38,8 +41,25 @@ http::Response RespondToClient(std::string_view redirect_uri, ResponseMode mode,
 http::Response RespondWithError(const AuthorizationError& error, std::string_view issuer,
                                 bool after_post = false);
 
-// The page for errors that cannot go to the client (HTML, 400).
+// The page for errors that cannot go to the client (HTML, 400): plain English.
 http::Response ErrorPage(std::string_view error, std::string_view description, int status = 400);
+
+// The same page, as a node renders it (the login part's: styled, in the person's language).
+struct ErrorPageView {
+  std::string error;
+  std::string description;
+  int status = 400;
+  std::vector<std::string> ui_locales;  // the request's ui_locales, when it could be read
+  std::string accept_language;          // the browser's Accept-Language header
+};
+using ErrorPageRenderer = std::function<http::Response(const ErrorPageView&)>;
+// `view` through `renderer`, or through ErrorPage when there is none.
+http::Response RenderErrorPage(const ErrorPageRenderer& renderer, ErrorPageView view);
+// An ErrorPageView of `request`: its Accept-Language, and the space-separated ui_locales of
+// `params` when given (unchecked: the renderer only looks for languages it knows).
+ErrorPageView ErrorPageViewOf(const http::Request& request, const http::FormParams* params,
+                              std::string_view error, std::string_view description,
+                              int status = 400);
 
 // The script that submits form_post pages (served from the binary).
 http::Response FormPostScript();

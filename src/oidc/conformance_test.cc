@@ -410,6 +410,15 @@ TEST_P(AuthorizeTest, AMissingRedirectUriIsAPageNeverARedirect) {
   auto p = GoodAuthorization();
   p.erase("redirect_uri");
   ExpectErrorPage(Authorize(p), "invalid_request");
+  // The node's page: the login pages' style, in the language asked for (ui_locales first).
+  p["ui_locales"] = "fr";
+  std::vector<std::pair<std::string, std::string>> list(p.begin(), p.end());
+  HttpReply fr =
+      idscheme::testing::Get(port_, "/authorize?" + Encode(list), {{"Accept-Language", "de"}});
+  ExpectErrorPage(fr, "invalid_request");
+  EXPECT_NE(fr.body.find("lang=\"fr\""), std::string::npos) << fr.body;
+  EXPECT_NE(fr.body.find("Cette demande ne peut pas aboutir"), std::string::npos) << fr.body;
+  EXPECT_NE(fr.body.find("/login/assets/login.css"), std::string::npos) << fr.body;
 }
 
 TEST_P(AuthorizeTest, AnUnregisteredOrAlteredRedirectUriIsAPageNeverARedirect) {

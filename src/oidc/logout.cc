@@ -308,19 +308,24 @@ LogoutOutcome LogoutEndpoint::Validate(const http::FormParams& params) const {
 http::Response LogoutEndpoint::Handle(const http::Request& request) const {
   // RP-Initiated Logout §2: GET with a query, or POST with a form body.
   auto params = request.method() == "POST" ? request.FormBody() : request.QueryParams();
-  if (!params.ok()) return ErrorPage("invalid_request", params.status().message());
+  auto error_page = [&](std::string_view error, std::string_view description, int status = 400) {
+    return RenderErrorPage(
+        options_.error_page,
+        ErrorPageViewOf(request, params.ok() ? &*params : nullptr, error, description, status));
+  };
+  if (!params.ok()) return error_page("invalid_request", params.status().message());
   LogoutOutcome outcome = Validate(*params);
   if (const auto* e = std::get_if<LogoutError>(&outcome)) {
     // RP-Initiated Logout §4: nothing that failed validation is used: no redirect.
     if (e->error == "temporarily_unavailable")
-      return ErrorPage(e->error, "the service is temporarily unavailable", 503);
+      return error_page(e->error, "the service is temporarily unavailable", 503);
     if (e->error == "server_error") {
       log::Write(log::Level::kError, "logout failed",
                  {{"rule", e->rule}, {"error", e->description}});
-      return ErrorPage(e->error, "the logout could not be completed", 500);
+      return error_page(e->error, "the logout could not be completed", 500);
     }
     log::Info("logout refused", {{"rule", e->rule}, {"error", e->error}});
-    return ErrorPage(e->error, e->description);
+    return error_page(e->error, e->description);
   }
   const auto& logout = std::get<LogoutRequest>(outcome);
   if (logout.subject) {
@@ -330,7 +335,7 @@ http::Response LogoutEndpoint::Handle(const http::Request& request) const {
     if (!ended.ok()) {
       log::Write(log::Level::kError, "logout not completed",
                  {{"client_id", *logout.client_id}, {"error", ended.status().ToString()}});
-      return ErrorPage("temporarily_unavailable", "the logout could not be completed", 503);
+      return error_page("temporarily_unavailable", "the logout could not be completed", 503);
     }
     log::Info("logout", {{"client_id", *logout.client_id},
                          {"refresh_families", ended->refresh_families},

@@ -46,6 +46,7 @@
 #include "http/response.h"
 #include "http/router.h"
 #include "keys/key_manager.h"
+#include "oidc/authorization_response.h"
 #include "registry/client_directory.h"
 #include "store/database.h"
 
@@ -101,6 +102,7 @@ struct LogoutOptions {
   // The pairwise-subject secret: finds refresh tokens stored before they carried their sub.
   std::vector<uint8_t> subject_secret;
   LoggedOutPageRenderer logged_out_page;  // empty: DefaultLoggedOutPage
+  ErrorPageRenderer error_page;           // a refused logout's page; empty: plain English
 };
 
 // The claims of an ID token this issuer signed with one of its published keys (any of

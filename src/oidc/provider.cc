@@ -40,7 +40,8 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderCo
       std::move(userinfo));
   p->logout_ = std::make_unique<LogoutEndpoint>(
       LogoutDeps{deps.keys, deps.clients, deps.db, deps.clock},
-      LogoutOptions{deps.oauth.issuer(), p->config_.subject_secret, p->config_.logged_out_page});
+      LogoutOptions{deps.oauth.issuer(), p->config_.subject_secret, p->config_.logged_out_page,
+                    p->config_.error_page});
   // RFC 7662 §2, RFC 7009 §2: the server that issues refresh tokens introspects and revokes
   // them.
   deps.oauth.SetRefreshTokens(p->refresh_tokens_.get());

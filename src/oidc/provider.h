@@ -69,6 +69,7 @@ struct ProviderConfig {
   DiscoveryOptions discovery;             // issuer, grant_types and dpop algs are filled in
   bool dpop = false;                      // the token endpoint and bearer check verify DPoP proofs
   LoggedOutPageRenderer logged_out_page;  // /logout's page (logout.h); empty: plain English
+  ErrorPageRenderer error_page;           // a refused /logout's page; empty: plain English
 };
 
 class Provider {

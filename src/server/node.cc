@@ -164,6 +164,7 @@ Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
       c.oidc.require_pushed_authorization_requests;
   provider_config.dpop = true;
   provider_config.logged_out_page = login::RenderLoggedOutPage;  // /logout, in four languages
+  provider_config.error_page = login::RenderSchemeErrorPage;     // a refused /logout, likewise
   IDS_ASSIGN_OR_RETURN(provider_, oidc::Provider::Create({*db_, *clock_, *random_, *key_manager_,
                                                           *oauth_, *registry_, *identities_},
                                                          std::move(provider_config)));
@@ -185,6 +186,7 @@ Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
                                       oauth_->client_keys(), *key_manager_, *db_, *clock_, *random_,
                                       &registry_->policy(), &oauth_->dpop()},
       authorization_options);
+  authorization_->set_error_page(login::RenderSchemeErrorPage);
 
   // The browser pages between the two (issues 4 and 5).
   login::LoginOptions login_options;
