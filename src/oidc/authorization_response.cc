@@ -116,13 +116,10 @@ ErrorPageView ErrorPageViewOf(const http::Request& request, const http::FormPara
                      {},
                      std::string(request.GetHeader("Accept-Language").value_or("").substr(0, 256))};
   if (params != nullptr) {
-    if (auto locales = params->Get("ui_locales"); locales && locales->size() <= 256) {
-      size_t start = 0;
-      while (start < locales->size() && view.ui_locales.size() < 8) {
-        const size_t end = std::min(locales->find(' ', start), locales->size());
-        if (end > start) view.ui_locales.emplace_back(locales->substr(start, end - start));
-        start = end + 1;
-      }
+    // Only well-formed tags; a bad ui_locales is often the very error being shown.
+    if (auto locales = params->Get("ui_locales")) {
+      auto parsed = ParseUiLocales(*locales);
+      if (parsed.ok()) view.ui_locales = std::move(parsed).value();
     }
   }
   return view;

@@ -55,8 +55,8 @@ struct ErrorPageView {
 using ErrorPageRenderer = std::function<http::Response(const ErrorPageView&)>;
 // `view` through `renderer`, or through ErrorPage when there is none.
 http::Response RenderErrorPage(const ErrorPageRenderer& renderer, ErrorPageView view);
-// An ErrorPageView of `request`: its Accept-Language, and the space-separated ui_locales of
-// `params` when given (unchecked: the renderer only looks for languages it knows).
+// An ErrorPageView of `request`: its Accept-Language, and the ui_locales of `params` when given
+// and well-formed (ParseUiLocales).
 ErrorPageView ErrorPageViewOf(const http::Request& request, const http::FormParams* params,
                               std::string_view error, std::string_view description,
                               int status = 400);
