@@ -18,4 +18,12 @@ export IDSCHEME_TEST_PG_URL
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 900 "$@"
+status=0
+ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 900 "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  # The failures again, last: a long run's log is often read from its end (or cut in the middle).
+  echo "--- what failed, from build/asan/Testing/Temporary/LastTest.log ---"
+  grep -E -B1 -A10 ': Failure$|^\[  FAILED  \] [^0-9]|ERROR: AddressSanitizer|runtime error:|^not ok ' \
+    build/asan/Testing/Temporary/LastTest.log | head -n 150 || true
+fi
+exit "$status"

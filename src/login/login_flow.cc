@@ -44,6 +44,24 @@ std::string PhoneKey(std::string_view phone) {
   return "phone:" + Base64UrlEncode(std::span<const uint8_t>(digest.data(), digest.size()));
 }
 
+// The store could not be reached: nothing was done, the person may try again.
+http::Response Unavailable(std::string_view locale) {
+  return RenderMessagePage(locale, Text(locale, Msg::kUnavailable), 503);
+}
+
+// Rate limited: when the window that refused this ends (RFC 6585 §4, RFC 9110 §10.2.3).
+http::Response TooMany(std::string_view locale, const RateVerdict& verdict) {
+  http::Response r = RenderMessagePage(locale, Text(locale, Msg::kTooMany), 429);
+  r.SetHeader("Retry-After", std::to_string(verdict.retry_after_seconds));
+  return r;
+}
+
+// The browser's language, for pages shown before the request's ui_locales are known.
+std::string BrowserLocale(const http::Request& http) {
+  std::vector<std::string> none;
+  return ChooseLocale(none, http.GetHeader("Accept-Language").value_or(""));
+}
+
 }  // namespace
 
 std::optional<std::string> NormalizePhoneNumber(std::string_view typed) {
@@ -153,8 +171,7 @@ Result<LoginFlow::Loaded> LoginFlow::Load(const http::Request& http) {
 }
 
 http::Response LoginFlow::SessionGone(const http::Request& http) {
-  std::vector<std::string> none;
-  std::string locale = ChooseLocale(none, http.GetHeader("Accept-Language").value_or(""));
+  const std::string locale = BrowserLocale(http);
   return RenderMessagePage(locale, Text(locale, Msg::kSessionGone), 404);
 }
 
@@ -176,7 +193,7 @@ http::Response LoginFlow::Show(const http::Request& http) {
   auto loaded = Load(http);
   if (!loaded.ok()) {
     if (loaded.status().code() == Status::Code::kNotFound) return SessionGone(http);
-    return RenderMessagePage("en", "The service is temporarily unavailable.", 503);
+    return Unavailable(BrowserLocale(http));
   }
   const Loaded& l = *loaded;
   switch (l.view) {
@@ -244,9 +261,8 @@ http::Response LoginFlow::SubmitPhone(const http::Request& http) {
   auto within = limiter_.HitAll(
       {{"addr:" + http.remote_address(), 60, options_.actions_per_address_per_minute},
        {PhoneKey(*phone), 3600, options_.actions_per_phone_per_hour}});
-  if (!within.ok())
-    return RenderMessagePage(l.ctx.locale, "The service is temporarily unavailable.", 503);
-  if (!*within) return RenderMessagePage(l.ctx.locale, Text(l.ctx.locale, Msg::kTooMany), 429);
+  if (!within.ok()) return Unavailable(l.ctx.locale);
+  if (!within->within) return TooMany(l.ctx.locale, *within);
 
   // The member may have been suspended since /authorize: ask again before anyone is disturbed.
   registry::Decision decision = CheckPolicy(l.session.request);
@@ -266,7 +282,7 @@ http::Response LoginFlow::SubmitPhone(const http::Request& http) {
     if (created.ok()) action = std::move(*created);
     // Too many pending for this person: fall through to a decoy, which looks the same.
   } else if (!found.ok()) {
-    return RenderMessagePage(l.ctx.locale, "The service is temporarily unavailable.", 503);
+    return Unavailable(l.ctx.locale);
   }
   Status moved;
   if (action) {
@@ -291,9 +307,8 @@ http::Response LoginFlow::ChooseQr(const http::Request& http) {
     return http::Response::Redirect(303, "/login/" + l.session.id);
   auto by_address =
       limiter_.Hit("addr:" + http.remote_address(), 60, options_.actions_per_address_per_minute);
-  if (!by_address.ok())
-    return RenderMessagePage(l.ctx.locale, "The service is temporarily unavailable.", 503);
-  if (!*by_address) return RenderMessagePage(l.ctx.locale, Text(l.ctx.locale, Msg::kTooMany), 429);
+  if (!by_address.ok()) return Unavailable(l.ctx.locale);
+  if (!by_address->within) return TooMany(l.ctx.locale, *by_address);
   registry::Decision decision = CheckPolicy(l.session.request);
   if (!decision.allowed()) return Refuse(l, decision);
   // Exactly what the app will show and the person approves: the agreement's and the record's
@@ -301,7 +316,7 @@ http::Response LoginFlow::ChooseQr(const http::Request& http) {
   std::vector<std::string> claims = oidc::ClaimsToShow(l.session.request, decision.terms);
   auto action = CreateAction(l, std::nullopt, claims);
   if (!action.ok())
-    return RenderMessagePage(l.ctx.locale, "The service is temporarily unavailable.", 503);
+    return Unavailable(l.ctx.locale);
   if (!sessions_.StartWaiting(l.session.id, action->id, true).ok())
     (void)deps_.actions.Cancel(action->id, "system:login_raced");
   return http::Response::Redirect(303, "/login/" + l.session.id);

@@ -76,6 +76,10 @@ class LoginFlowTest : public ::testing::TestWithParam<Backend> {
     codes_ = std::make_unique<oidc::AuthorizationCodes>(*db_, clock_, random_);
     LoginOptions options;
     options.issuer = "https://id.example";
+    UseOptions(options);
+  }
+
+  void UseOptions(const LoginOptions& options) {
     flow_ = std::make_unique<LoginFlow>(
         LoginDeps{*db_, clock_, random_, *actions_, *identities_, *registry_, *codes_, {}},
         options);
@@ -207,6 +211,34 @@ TEST_P(LoginFlowTest, FiveWrongPinsDuringALoginShowTheLockedPage) {
   http::Response back = flow_->Return(Browser("POST", "/return"));
   EXPECT_NE(back.body().find("access_denied"), std::string::npos) << back.body();
   EXPECT_NE(back.body().find("the app is locked"), std::string::npos) << back.body();
+}
+
+// Issue 4: logins started per number are limited (push bombing). The refusal says, in its
+// Retry-After header, when to try again (RFC 6585 §4): the end of the hour that refused it.
+TEST_P(LoginFlowTest, TooManyLoginsForANumberAreRefusedUntilTheWindowEnds) {
+  EnrolDevice();
+  LoginOptions options;
+  options.issuer = "https://id.example";
+  options.actions_per_phone_per_hour = 2;
+  UseOptions(options);
+  clock_.AdvanceSeconds(3600 - clock_.NowSeconds() % 3600 - 100);  // 100 s before the hour
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_NO_FATAL_FAILURE(Begin());
+    EXPECT_EQ(flow_->SubmitPhone(Browser("POST", "/phone", "phone=%2B32470000001")).status(), 303);
+  }
+  ASSERT_NO_FATAL_FAILURE(Begin());
+  http::Response refused = flow_->SubmitPhone(Browser("POST", "/phone", "phone=%2B32470000001"));
+  EXPECT_EQ(refused.status(), 429);
+  EXPECT_EQ(refused.GetHeader("Retry-After").value_or(""), "100");
+  EXPECT_NE(refused.body().find("Too many attempts"), std::string::npos) << refused.body();
+  // Nothing was sent to the app for the refused one.
+  auto pending = actions_->Pending(identity_id_);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->size(), 2u);
+  // The next hour lets the number in again.
+  clock_.AdvanceSeconds(100);
+  ASSERT_NO_FATAL_FAILURE(Begin());
+  EXPECT_EQ(flow_->SubmitPhone(Browser("POST", "/phone", "phone=%2B32470000001")).status(), 303);
 }
 
 TEST_P(LoginFlowTest, WithAnotherActiveDeviceTheLoginStaysPending) {

@@ -1,5 +1,7 @@
 #include "login/login_sessions.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "common/base64url.h"
@@ -238,37 +240,41 @@ namespace {
 
 // One statement on both backends (SQLite >= 3.35, PostgreSQL): the store counts, so every node
 // shares the limit.
-Result<bool> CountHit(store::Executor& db, const Clock& clock, std::string_view key,
-                      int64_t window_seconds, int limit) {
+Result<RateVerdict> CountHit(store::Executor& db, const Clock& clock, std::string_view key,
+                             int64_t window_seconds, int limit) {
   const int64_t now = clock.NowSeconds();
   const int64_t window = now - now % window_seconds;
+  const int64_t window_end = window + window_seconds;
   auto r = db.Exec(
       "INSERT INTO login_rate (key, window_start, hits, expires_at) VALUES (?, ?, 1, ?) "
       "ON CONFLICT (key, window_start) DO UPDATE SET hits = login_rate.hits + 1 "
       "RETURNING hits",
-      {store::Text(std::string(key)), store::Int(window), store::Int(window + window_seconds)});
+      {store::Text(std::string(key)), store::Int(window), store::Int(window_end)});
   if (!r.ok()) return r.status();
   if (r->rows.empty()) return Status::Internal("rate counter: no row");
-  return r->rows[0].Int(0) <= limit;
+  if (r->rows[0].Int(0) <= limit) return RateVerdict{};
+  return RateVerdict{false, std::max<int64_t>(1, window_end - now)};
 }
 
 }  // namespace
 
-Result<bool> RateLimiter::Hit(std::string_view key, int64_t window_seconds, int limit) {
+Result<RateVerdict> RateLimiter::Hit(std::string_view key, int64_t window_seconds, int limit) {
   return CountHit(db_, clock_, key, window_seconds, limit);
 }
 
-Result<bool> RateLimiter::HitAll(const std::vector<Limit>& limits) {
-  bool within = true;
+Result<RateVerdict> RateLimiter::HitAll(const std::vector<Limit>& limits) {
+  RateVerdict verdict;
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
-    within = true;  // InTransaction may run this again
+    verdict = RateVerdict{};  // InTransaction may run this again
     for (const Limit& l : limits) {
-      IDS_ASSIGN_OR_RETURN(bool ok, CountHit(tx, clock_, l.key, l.window_seconds, l.limit));
-      within = within && ok;
+      IDS_ASSIGN_OR_RETURN(RateVerdict one, CountHit(tx, clock_, l.key, l.window_seconds, l.limit));
+      if (one.within) continue;
+      verdict.within = false;
+      verdict.retry_after_seconds = std::max(verdict.retry_after_seconds, one.retry_after_seconds);
     }
     return Status::Ok();
   }));
-  return within;
+  return verdict;
 }
 
 }  // namespace idscheme::login

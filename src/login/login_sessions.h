@@ -93,21 +93,29 @@ class LoginSessions {
   Random& random_;
 };
 
+// What a rate limiter says of one hit: within its limits, or else how long until the window
+// that refused it ends (the 429's Retry-After, RFC 9110 §10.2.3).
+struct RateVerdict {
+  bool within = true;
+  int64_t retry_after_seconds = 0;  // when !within: at least 1
+};
+
 // Fixed-window counters in the store (shared by every node): Hit() adds one to `key`'s counter
 // for the current window of `window_seconds` and says whether it is still within `limit`.
 class RateLimiter {
  public:
   RateLimiter(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
-  Result<bool> Hit(std::string_view key, int64_t window_seconds, int limit);
+  Result<RateVerdict> Hit(std::string_view key, int64_t window_seconds, int limit);
 
   struct Limit {
     std::string key;
     int64_t window_seconds = 60;
     int limit = 0;
   };
-  // Counts a hit on each limit in one write transaction; true when every count is within its
-  // limit (every counter is incremented all the same, as separate Hit calls would).
-  Result<bool> HitAll(const std::vector<Limit>& limits);
+  // Counts a hit on each limit in one write transaction; within when every count is within its
+  // limit (every counter is incremented all the same, as separate Hit calls would). When not,
+  // the wait is the longest of the refusing windows' (waiting less would be refused again).
+  Result<RateVerdict> HitAll(const std::vector<Limit>& limits);
 
  private:
   store::Database& db_;

@@ -230,11 +230,15 @@ TEST_P(SessionsTest, StatesMoveOnceEvenUnderRaces) {
 
 TEST_P(SessionsTest, RateLimiterCountsPerWindowInTheStore) {
   RateLimiter limiter(*db_, clock_);
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(*limiter.Hit("phone:x", 3600, 3));
-  EXPECT_FALSE(*limiter.Hit("phone:x", 3600, 3));
-  EXPECT_TRUE(*limiter.Hit("phone:y", 3600, 3));  // another key has its own count
-  clock_.Advance(std::chrono::seconds(3600));
-  EXPECT_TRUE(*limiter.Hit("phone:x", 3600, 3));  // a new window
+  clock_.AdvanceSeconds(3600 - clock_.NowSeconds() % 3600 + 600);  // 10 minutes into an hour
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.Hit("phone:x", 3600, 3)->within);
+  const auto refused = limiter.Hit("phone:x", 3600, 3);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_FALSE(refused->within);
+  EXPECT_EQ(refused->retry_after_seconds, 3000);      // until the window's end
+  EXPECT_TRUE(limiter.Hit("phone:y", 3600, 3)->within);  // another key has its own count
+  clock_.Advance(std::chrono::seconds(3000));
+  EXPECT_TRUE(limiter.Hit("phone:x", 3600, 3)->within);  // a new window
   LoginSessions sessions(*db_, clock_, random_);
   clock_.Advance(std::chrono::seconds(2 * 3600));
   auto purged = sessions.PurgeExpired();
@@ -244,15 +248,22 @@ TEST_P(SessionsTest, RateLimiterCountsPerWindowInTheStore) {
 
 TEST_P(SessionsTest, RateLimiterCountsSeveralLimitsInOneWrite) {
   RateLimiter limiter(*db_, clock_);
+  clock_.AdvanceSeconds(3600 - clock_.NowSeconds() % 3600 + 30);  // 30 s into an hour
   const std::vector<RateLimiter::Limit> limits = {{"addr:a", 60, 2}, {"phone:p", 3600, 3}};
-  EXPECT_TRUE(*limiter.HitAll(limits));
-  EXPECT_TRUE(*limiter.HitAll(limits));
-  EXPECT_FALSE(*limiter.HitAll(limits));  // the address is over its 2
+  EXPECT_TRUE(limiter.HitAll(limits)->within);
+  EXPECT_TRUE(limiter.HitAll(limits)->within);
+  const auto address_over = limiter.HitAll(limits);  // the address is over its 2
+  ASSERT_TRUE(address_over.ok());
+  EXPECT_FALSE(address_over->within);
+  EXPECT_EQ(address_over->retry_after_seconds, 30);  // the minute's end
   // Every counter was counted, as separate hits would be: the phone is at 3 now.
-  EXPECT_FALSE(*limiter.Hit("phone:p", 3600, 3));
-  clock_.AdvanceSeconds(60);                   // a new window for the address only
-  EXPECT_FALSE(*limiter.HitAll(limits));       // the phone is over its 3
-  EXPECT_TRUE(*limiter.Hit("addr:a", 60, 2));  // the address was counted once in its window
+  EXPECT_FALSE(limiter.Hit("phone:p", 3600, 3)->within);
+  clock_.AdvanceSeconds(30);  // a new window for the address only
+  const auto both_over = limiter.HitAll(limits);
+  ASSERT_TRUE(both_over.ok());
+  EXPECT_FALSE(both_over->within);  // the phone is over its 3
+  EXPECT_EQ(both_over->retry_after_seconds, 3540);       // the longer wait: the hour's end
+  EXPECT_TRUE(limiter.Hit("addr:a", 60, 2)->within);  // the address was counted once in its window
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SessionsTest, idscheme::testing::AllBackends(),

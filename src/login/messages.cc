@@ -101,6 +101,10 @@ constexpr std::array<Row, kMsgCount> kTexts = {{
      "Dit verzoek vraagt de simkaart van uw telefoon (geavanceerd niveau).",
      "Cette demande nécessite la carte SIM de votre téléphone (niveau avancé).",
      "Diese Anfrage benötigt die SIM-Karte Ihres Telefons (erweiterte Stufe)."},
+    {"The service is temporarily unavailable. Please try again in a moment.",
+     "De dienst is tijdelijk niet beschikbaar. Probeer het zo dadelijk opnieuw.",
+     "Le service est momentanément indisponible. Réessayez dans un instant.",
+     "Der Dienst ist vorübergehend nicht verfügbar. Bitte versuchen Sie es gleich noch einmal."},
 }};
 
 struct ClaimLabelRow {

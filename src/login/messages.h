@@ -39,6 +39,7 @@ enum class Msg {
   kTooMany,        // rate limited
   kSessionGone,    // the session is unknown, expired or of another browser
   kLevelAdvanced,  // "This request needs your SIM card (advanced level)"
+  kUnavailable,    // the store cannot be reached (503)
   kCount
 };
 
