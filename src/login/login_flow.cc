@@ -315,8 +315,7 @@ http::Response LoginFlow::ChooseQr(const http::Request& http) {
   // claims among those asked for (scope, claims parameter, verified_claims).
   std::vector<std::string> claims = oidc::ClaimsToShow(l.session.request, decision.terms);
   auto action = CreateAction(l, std::nullopt, claims);
-  if (!action.ok())
-    return Unavailable(l.ctx.locale);
+  if (!action.ok()) return Unavailable(l.ctx.locale);
   if (!sessions_.StartWaiting(l.session.id, action->id, true).ok())
     (void)deps_.actions.Cancel(action->id, "system:login_raced");
   return http::Response::Redirect(303, "/login/" + l.session.id);

@@ -1,7 +1,6 @@
 #include "login/login_sessions.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "common/base64url.h"

@@ -235,7 +235,7 @@ TEST_P(SessionsTest, RateLimiterCountsPerWindowInTheStore) {
   const auto refused = limiter.Hit("phone:x", 3600, 3);
   ASSERT_TRUE(refused.ok());
   EXPECT_FALSE(refused->within);
-  EXPECT_EQ(refused->retry_after_seconds, 3000);      // until the window's end
+  EXPECT_EQ(refused->retry_after_seconds, 3000);         // until the window's end
   EXPECT_TRUE(limiter.Hit("phone:y", 3600, 3)->within);  // another key has its own count
   clock_.Advance(std::chrono::seconds(3000));
   EXPECT_TRUE(limiter.Hit("phone:x", 3600, 3)->within);  // a new window
@@ -261,8 +261,8 @@ TEST_P(SessionsTest, RateLimiterCountsSeveralLimitsInOneWrite) {
   clock_.AdvanceSeconds(30);  // a new window for the address only
   const auto both_over = limiter.HitAll(limits);
   ASSERT_TRUE(both_over.ok());
-  EXPECT_FALSE(both_over->within);  // the phone is over its 3
-  EXPECT_EQ(both_over->retry_after_seconds, 3540);       // the longer wait: the hour's end
+  EXPECT_FALSE(both_over->within);                    // the phone is over its 3
+  EXPECT_EQ(both_over->retry_after_seconds, 3540);    // the longer wait: the hour's end
   EXPECT_TRUE(limiter.Hit("addr:a", 60, 2)->within);  // the address was counted once in its window
 }
 

@@ -31,9 +31,9 @@ struct ClientAuthRecord {
   std::string member_id;  // the member (organisation) the client belongs to
   bool client_active = false;
   bool member_active = false;  // false while the member is suspended or terminated
-  // When the member's status last changed (seconds since the epoch). Access tokens issued
-  // before it are refused: a suspension ends every token issued until then, and a
-  // reinstatement does not bring them back.
+  // When the client or its member was last switched off (seconds since the epoch; 0 if never).
+  // Access tokens issued before it are refused: a suspension ends every token issued until
+  // then, and a reinstatement does not bring them back (nor does it end the ones issued since).
   int64_t member_status_changed_at = 0;
   // One of the kAuth* values above.
   std::string token_endpoint_auth_method;

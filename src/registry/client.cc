@@ -1,5 +1,6 @@
 #include "registry/client.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -385,6 +386,10 @@ Result<Client> Clients::Transition(std::string_view client_id, ClientStatus to,
         tx.Exec(
             std::string("UPDATE registry_clients SET status = ?, revocation_epoch = ?,"
                         " status_changed_at = ?, updated_at = ?") +
+                // A switch-off (tokens issued before it stay dead); not a reinstatement.
+                (to != ClientStatus::kActive
+                     ? ", deactivated_at = " + std::to_string(c.status_changed_at_ms)
+                     : std::string()) +
                 (to == ClientStatus::kDeleted ? ", secret_hash = '', secret_rotated_at = 0" : "") +
                 " WHERE client_id = ? AND revocation_epoch = ?",
             {store::Text(std::string(ClientStatusName(to))), store::Int(c.revocation_epoch),
@@ -464,7 +469,8 @@ Result<ClientAuthRecord> Clients::FindClient(std::string_view client_id) {
       auto r,
       db_.Exec("SELECT c.client_id, c.member_id, c.status, c.metadata, c.sector_identifier,"
                " c.secret_hash, c.revocation_epoch, c.status_changed_at, m.role, m.status,"
-               " m.revocation_epoch, m.status_changed_at, m.reseller_id, r.status"
+               " m.revocation_epoch, m.status_changed_at, m.reseller_id, r.status,"
+               " c.deactivated_at, m.deactivated_at, r.deactivated_at"
                " FROM registry_clients c JOIN registry_members m ON m.id = c.member_id"
                " LEFT JOIN registry_members r ON r.id = m.reseller_id WHERE c.client_id = ?",
                {store::Text(std::string(client_id))}));
@@ -483,8 +489,11 @@ Result<ClientAuthRecord> Clients::FindClient(std::string_view client_id) {
   a.member_status = ParseMemberStatus(row.Text(9)).value_or(MemberStatus::kSuspended);
   a.member_revocation_epoch = row.Int(10);
   a.member_status_changed_at_ms = row.Int(11);
-  if (!row.IsNull(12) && !row.Text(12).empty())
+  a.switched_off_at_ms = std::max(row.Int(14), row.Int(15));
+  if (!row.IsNull(12) && !row.Text(12).empty()) {
     a.reseller_status = ParseMemberStatus(row.Text(13)).value_or(MemberStatus::kSuspended);
+    a.switched_off_at_ms = std::max(a.switched_off_at_ms, row.Int(16));
+  }
   if (request != 0) request_memo = RequestMemo{request, this, a};
   if (epoch != nullptr) auth_cache_->Put(a.client_id, a, seen, now_ms);
   return a;

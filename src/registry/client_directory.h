@@ -39,6 +39,9 @@ struct ClientAuthRecord {
   int64_t client_status_changed_at_ms = 0;
   int64_t member_revocation_epoch = 0;
   int64_t member_status_changed_at_ms = 0;
+  // When the client, its member or its reseller was last switched off (suspended, terminated,
+  // deleted); 0 if never. A token issued before it was issued before a switch-off.
+  int64_t switched_off_at_ms = 0;
 
   // Everything registered: token_endpoint_auth_method, jwks (the registered JWK Set as JSON) or
   // jwks_uri, the signing and encryption algorithms, grant_types, scope, redirect_uris, ...

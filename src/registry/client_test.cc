@@ -355,8 +355,15 @@ TEST_P(ClientTest, TransitionsAndDeletionIsFinal) {
   EXPECT_EQ(record->client_status, ClientStatus::kSuspended);
   EXPECT_EQ(record->client_revocation_epoch, 1);
   EXPECT_EQ(record->client_status_changed_at_ms, clock_.NowMillis());
+  EXPECT_EQ(record->switched_off_at_ms, clock_.NowMillis());
+  const int64_t suspended_at = clock_.NowMillis();
+  clock_.AdvanceSeconds(2);
   ASSERT_TRUE(clients.Reinstate(id, "operator").ok());
-  EXPECT_TRUE(registry_->FindClient(id)->Usable());
+  record = registry_->FindClient(id);
+  EXPECT_TRUE(record->Usable());
+  // A reinstatement is a status change, not a switch-off: tokens issued from now on live.
+  EXPECT_EQ(record->client_status_changed_at_ms, clock_.NowMillis());
+  EXPECT_EQ(record->switched_off_at_ms, suspended_at);
 
   auto d = clients.Delete(id, "operator");
   ASSERT_TRUE(d.ok());
@@ -388,7 +395,13 @@ TEST_P(ClientTest, TheMembersStatusReachesItsClientsAtOnce) {
   auto record = registry_->FindClient(c.client.client_id);
   EXPECT_FALSE(record->Usable());
   EXPECT_EQ(record->reseller_status, MemberStatus::kSuspended);
+  const int64_t reseller_suspended_at = clock_.NowMillis();
+  clock_.AdvanceSeconds(1);
   ASSERT_TRUE(registry_->members().Reinstate(reseller.id, "operator").ok());
+  // The reseller's suspension ended the shop's tokens too: they stay dead.
+  record = registry_->FindClient(c.client.client_id);
+  EXPECT_TRUE(record->Usable());
+  EXPECT_EQ(record->switched_off_at_ms, reseller_suspended_at);
 
   clock_.AdvanceSeconds(3);
   ASSERT_TRUE(registry_->members().Suspend(shop.id, "operator").ok());
@@ -397,6 +410,7 @@ TEST_P(ClientTest, TheMembersStatusReachesItsClientsAtOnce) {
   EXPECT_EQ(record->member_status, MemberStatus::kSuspended);
   EXPECT_EQ(record->member_revocation_epoch, 1);
   EXPECT_EQ(record->member_status_changed_at_ms, clock_.NowMillis());
+  EXPECT_EQ(record->switched_off_at_ms, clock_.NowMillis());
 }
 
 // registry/internal/request_reads.h: one request sees one state of a client; its own changes

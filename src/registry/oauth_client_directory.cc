@@ -1,15 +1,11 @@
 #include "registry/oauth_client_directory.h"
 
-#include <algorithm>
-
 namespace idscheme::registry {
 namespace {
 
-// Seconds, rounded up; 0 when the status never changed.
-int64_t ChangedAtSeconds(int64_t epoch, int64_t changed_at_ms) {
-  if (epoch == 0) return 0;
-  return (changed_at_ms + 999) / 1000;
-}
+// Seconds, rounded up (a token's iat has whole seconds: one issued in the same second as a
+// switch-off is refused, the safe side); 0 when never switched off.
+int64_t SecondsRoundedUp(int64_t ms) { return ms <= 0 ? 0 : (ms + 999) / 1000; }
 
 }  // namespace
 
@@ -20,9 +16,7 @@ oauth::ClientAuthRecord ToOAuthRecord(const ClientAuthRecord& r) {
   o.client_active = r.client_status == ClientStatus::kActive;
   o.member_active = r.member_status == MemberStatus::kActive &&
                     (!r.reseller_status || *r.reseller_status == MemberStatus::kActive);
-  o.member_status_changed_at =
-      std::max(ChangedAtSeconds(r.member_revocation_epoch, r.member_status_changed_at_ms),
-               ChangedAtSeconds(r.client_revocation_epoch, r.client_status_changed_at_ms));
+  o.member_status_changed_at = SecondsRoundedUp(r.switched_off_at_ms);
   o.token_endpoint_auth_method = r.metadata.token_endpoint_auth_method;
   o.jwks = r.metadata.jwks ? *r.metadata.jwks : nlohmann::json();
   o.jwks_uri = r.metadata.jwks_uri;

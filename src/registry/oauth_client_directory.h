@@ -4,11 +4,11 @@
 //
 // Mapping worth knowing:
 //  - member_active is false when the member or its reseller is not active;
-//  - member_status_changed_at (seconds) is the later of the member's and the client's last
-//    status change, rounded up to the next second, so a token issued before a suspension of
-//    either stays refused after a reinstatement (a token issued in the same second as the change
-//    is refused too: the safe side). A member or client that never changed status gives 0 (its
-//    creation does not count);
+//  - member_status_changed_at (seconds) is the last time the client, its member or its reseller
+//    was switched off (suspended, terminated, deleted), rounded up to the next second, so a
+//    token issued before a suspension stays refused after a reinstatement (a token issued in the
+//    same second as the switch-off is refused too: the safe side), and one issued right after a
+//    reinstatement is not. Never switched off gives 0 (creation and reinstatement do not count);
 //  - scopes are the client's registered scope values; member_role the role's name.
 //
 // Thread-safety: as the wrapped directory (the registry's is safe from any thread).

@@ -61,6 +61,17 @@ std::vector<store::Migration> Migrations() {
        " secret_rotated_at BIGINT NOT NULL, created_at BIGINT NOT NULL,"
        " updated_at BIGINT NOT NULL);"
        "CREATE INDEX registry_clients_member ON registry_clients (member_id);"},
+      // When each member and client was last switched off (suspended, terminated, deleted):
+      // tokens issued before it stay dead after a reinstatement, and one issued after the
+      // reinstatement lives, even within the same second (status_changed_at cannot tell the two
+      // apart). Existing rows take their last change, as before: the safe side.
+      {301, "registry: when each member and client was last switched off",
+       "ALTER TABLE registry_members ADD COLUMN deactivated_at BIGINT NOT NULL DEFAULT 0;"
+       "ALTER TABLE registry_clients ADD COLUMN deactivated_at BIGINT NOT NULL DEFAULT 0;"
+       "UPDATE registry_members SET deactivated_at = status_changed_at"
+       " WHERE revocation_epoch > 0;"
+       "UPDATE registry_clients SET deactivated_at = status_changed_at"
+       " WHERE revocation_epoch > 0;"},
   };
 }
 
