@@ -504,8 +504,8 @@ void AddClientCommands(CLI::App& app, CommonFlags& flags, int& rc,
     });
   });
 
-  using Change =
-      Result<registry::Client> (registry::Clients::*)(std::string_view, std::string_view);
+  using Change = Result<registry::Client> (registry::Clients::*)(std::string_view, std::string_view,
+                                                                 std::string_view);
   struct Transition {
     const char* name;
     const char* description;
@@ -519,9 +519,11 @@ void AddClientCommands(CLI::App& app, CommonFlags& flags, int& rc,
                    &registry::Clients::Delete}}) {
     auto* cmd = Command(client, t.name, t.description, flags);
     cmd->add_option("client_id", a.id, "the client")->required();
+    cmd->add_option("--reason", a.reason, "why (recorded in the audit log)");
     cmd->callback([&flags, &rc, args, t] {
       rc = WithRegistry(flags, [&](Registry& reg) -> Status {
-        IDS_ASSIGN_OR_RETURN(registry::Client c, (reg.clients().*t.change)(args->id, kActor));
+        IDS_ASSIGN_OR_RETURN(registry::Client c,
+                             (reg.clients().*t.change)(args->id, kActor, args->reason));
         if (flags.json) {
           PrintJson(c.ToJson());
         } else {

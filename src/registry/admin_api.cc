@@ -110,11 +110,18 @@ Action MemberTransition(Registry& registry,
   };
 }
 
+// Client status changes; as for members, the caller cannot switch off the client it calls with.
 Action ClientTransition(Registry& registry,
-                        Result<Client> (Clients::*change)(std::string_view, std::string_view)) {
+                        Result<Client> (Clients::*change)(std::string_view, std::string_view,
+                                                          std::string_view)) {
   return [&registry, change](http::Request& req, const Caller& caller) -> Result<http::Response> {
-    IDS_ASSIGN_OR_RETURN(Client c,
-                         (registry.clients().*change)(Param(req, "client_id"), ActorOf(caller)));
+    std::string id = Param(req, "client_id");
+    IDS_ASSIGN_OR_RETURN(std::string reason, Reason(req));
+    if (id == caller.client_id && change != &Clients::Reinstate)
+      return Status::FailedPrecondition(
+          "a scheme manager cannot suspend or delete the client it calls with (use another "
+          "client, or the idscheme CLI)");
+    IDS_ASSIGN_OR_RETURN(Client c, (registry.clients().*change)(id, ActorOf(caller), reason));
     return http::Response::Json(200, c.ToJson());
   };
 }

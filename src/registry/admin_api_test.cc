@@ -251,10 +251,37 @@ TEST_P(AdminApiTest, OnlyActiveSchemeManagersGetIn) {
             200);
   EXPECT_EQ(Call("GET", "/admin/v1/members", nullptr, "deputy").status, 403);
 
-  // No locking oneself out through the API.
+  // No locking oneself out through the API: neither the caller's member nor its client.
   Reply self = Call("POST", "/admin/v1/members/" + manager_ + "/suspend");
   EXPECT_EQ(self.status, 400);
   EXPECT_EQ(self.body["error"], "failed_precondition");
+  for (const std::string suffix : {"/suspend", ""}) {
+    Reply own = Call(suffix.empty() ? "DELETE" : "POST",
+                     "/admin/v1/clients/" + tokens_["manager"].client_id + suffix);
+    EXPECT_EQ(own.status, 400) << suffix;
+    EXPECT_EQ(own.body["error"], "failed_precondition") << suffix;
+  }
+  EXPECT_EQ(Call("GET", "/admin/v1/members").status, 200);
+}
+
+// A client's status change takes a reason, as a member's does, into the audit log; its body
+// is checked like any other.
+TEST_P(AdminApiTest, ClientStatusChangesRecordTheirReason) {
+  const std::string id = tokens_["deputy"].client_id;
+  Reply suspended =
+      Call("POST", "/admin/v1/clients/" + id + "/suspend", {{"reason", "key compromise"}});
+  ASSERT_EQ(suspended.status, 200) << suspended.body.dump();
+  EXPECT_EQ(suspended.body["status"], "suspended");
+  auto entries = AuditEntries("client.suspend");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["details"].value("reason", ""), "key compromise");
+  ExpectBadRequest(Call("POST", "/admin/v1/clients/" + id + "/reinstate", {{"why", "x"}}),
+                   "why: unknown field");
+  EXPECT_EQ(
+      Call("POST", "/admin/v1/clients/" + id + "/reinstate", {{"reason", std::string(501, 'x')}})
+          .status,
+      400);
+  EXPECT_EQ(Call("POST", "/admin/v1/clients/" + id + "/reinstate").status, 200);
 }
 
 TEST_P(AdminApiTest, AgreementsCurrentHistoryAndEffective) {

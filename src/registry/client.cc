@@ -350,19 +350,24 @@ Result<ClientWithSecret> Clients::Update(std::string_view client_id, const Clien
   return out;
 }
 
-Result<Client> Clients::Suspend(std::string_view client_id, std::string_view actor) {
-  return Transition(client_id, ClientStatus::kSuspended, "client.suspend", actor);
+Result<Client> Clients::Suspend(std::string_view client_id, std::string_view actor,
+                                std::string_view reason) {
+  return Transition(client_id, ClientStatus::kSuspended, "client.suspend", actor, reason);
 }
-Result<Client> Clients::Reinstate(std::string_view client_id, std::string_view actor) {
-  return Transition(client_id, ClientStatus::kActive, "client.reinstate", actor);
+Result<Client> Clients::Reinstate(std::string_view client_id, std::string_view actor,
+                                  std::string_view reason) {
+  return Transition(client_id, ClientStatus::kActive, "client.reinstate", actor, reason);
 }
-Result<Client> Clients::Delete(std::string_view client_id, std::string_view actor) {
-  return Transition(client_id, ClientStatus::kDeleted, "client.delete", actor);
+Result<Client> Clients::Delete(std::string_view client_id, std::string_view actor,
+                               std::string_view reason) {
+  return Transition(client_id, ClientStatus::kDeleted, "client.delete", actor, reason);
 }
 
 Result<Client> Clients::Transition(std::string_view client_id, ClientStatus to,
-                                   std::string_view action, std::string_view actor) {
+                                   std::string_view action, std::string_view actor,
+                                   std::string_view reason) {
   internal::RegistryWrite write(db_);  // this request reads its own change back
+  if (!reason.empty()) IDS_RETURN_IF_ERROR(internal::CheckText("reason", reason, 500));
   Client out;
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_ASSIGN_OR_RETURN(Client c, GetClient(tx, client_id));
@@ -396,16 +401,16 @@ Result<Client> Clients::Transition(std::string_view client_id, ClientStatus to,
              store::Int(c.status_changed_at_ms), store::Int(c.updated_at_ms),
              store::Text(c.client_id), store::Int(c.revocation_epoch - 1)}));
     if (r.affected != 1) return store::TransientError("client changed concurrently");
-    IDS_RETURN_IF_ERROR(audit::Append(tx,
-                                      {std::string(actor),
-                                       std::string(action),
-                                       c.client_id,
-                                       {{"member_id", c.member_id},
-                                        {"from", ClientStatusName(from)},
-                                        {"to", ClientStatusName(to)},
-                                        {"revocation_epoch", c.revocation_epoch}}},
-                                      c.status_changed_at_ms)
-                            .status());
+    json details = {{"member_id", c.member_id},
+                    {"from", ClientStatusName(from)},
+                    {"to", ClientStatusName(to)},
+                    {"revocation_epoch", c.revocation_epoch}};
+    if (!reason.empty()) details["reason"] = std::string(reason);
+    IDS_RETURN_IF_ERROR(
+        audit::Append(tx,
+                      {std::string(actor), std::string(action), c.client_id, std::move(details)},
+                      c.status_changed_at_ms)
+            .status());
     IDS_RETURN_IF_ERROR(
         hooks_.Run(tx, {c.member_id, c.client_id, std::string(ClientStatusName(from)),
                         std::string(ClientStatusName(to)), c.revocation_epoch,

@@ -108,9 +108,13 @@ class Clients {
   // and checked again, as at Create.
   Result<ClientWithSecret> Update(std::string_view client_id, const ClientMetadata& metadata,
                                   std::string_view actor);
-  Result<Client> Suspend(std::string_view client_id, std::string_view actor);
-  Result<Client> Reinstate(std::string_view client_id, std::string_view actor);
-  Result<Client> Delete(std::string_view client_id, std::string_view actor);
+  // Status changes; `reason` (at most 500 characters) goes into the audit entry.
+  Result<Client> Suspend(std::string_view client_id, std::string_view actor,
+                         std::string_view reason = {});
+  Result<Client> Reinstate(std::string_view client_id, std::string_view actor,
+                           std::string_view reason = {});
+  Result<Client> Delete(std::string_view client_id, std::string_view actor,
+                        std::string_view reason = {});
   // A new secret (the old one stops working at once); only for a client using a secret method.
   Result<ClientWithSecret> RotateSecret(std::string_view client_id, std::string_view actor);
 
@@ -125,7 +129,7 @@ class Clients {
 
  private:
   Result<Client> Transition(std::string_view client_id, ClientStatus to, std::string_view action,
-                            std::string_view actor);
+                            std::string_view actor, std::string_view reason);
   std::string NewSecret();
   // OIDC Registration §5: fetches metadata.sector_identifier_uri, if any, and checks it.
   Status VerifySectorDocument(const ClientMetadata& metadata) const;

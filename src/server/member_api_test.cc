@@ -177,6 +177,13 @@ TEST_P(MemberApiTest, SuspendingAServiceProviderFailsItsPendingRequestsAtOnce) {
   EXPECT_EQ(after->state, approval::ActionState::kCancelled);
   EXPECT_EQ(after->decided_by, "system:suspended");
   EXPECT_EQ(instance_->node().actions().Get(others->id)->state, approval::ActionState::kPending);
+
+  // A deleted client's pending requests go the same way: nobody can approve them any more.
+  ASSERT_TRUE(registry().clients().Delete(other_client, "operator").ok());
+  auto deleted = instance_->node().actions().Get(others->id);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->state, approval::ActionState::kCancelled);
+  EXPECT_EQ(deleted->decided_by, "system:deleted");
 }
 
 TEST_P(MemberApiTest, ATerminatedSimControllerIsShutOutAtOnce) {

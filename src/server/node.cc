@@ -132,11 +132,13 @@ Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
   action_options.code_digits = c.approval.code_digits;
   actions_ = std::make_unique<approval::Actions>(*db_, *clock_, *random_, sim_lookup_.get(),
                                                  action_options);
-  // Issue 3: a member or client suspended or terminated loses its pending requests at once, in
-  // the same transaction (and the login pages ask the policy again before any code is issued).
+  // Issue 3: a member or client suspended, terminated or deleted loses its pending requests at
+  // once, in the same transaction (and the login pages ask the policy again before any code is
+  // issued).
   registry_->hooks().hooks.push_back(
       [](store::Transaction& tx, const registry::StatusChange& change) -> Status {
-        if (change.to != "suspended" && change.to != "terminated") return Status::Ok();
+        if (change.to != "suspended" && change.to != "terminated" && change.to != "deleted")
+          return Status::Ok();
         return approval::CancelPendingOfMember(tx, change.member_id, change.client_id,
                                                "system:" + change.to, change.at_ms)
             .status();
