@@ -15,8 +15,9 @@
 // 400 invalid_request naming the field ("phone_number: must be E.164, e.g. +31612345678");
 // another registrar's identity and unknown ids 404 (never 403, so ids cannot be probed); a phone
 // number held by another active identity 409; changing a revoked identity 400; too many
-// activation codes 429; a caller that cannot be authenticated 401; a caller that is not an
-// active identity registrar's active client 403 access_denied.
+// activation codes 429; a caller that cannot be authenticated 401 (a suspended member's or
+// client's token included: the bearer check refuses it first); a caller whose member is not an
+// identity registrar 403 access_denied.
 //
 // Every request runs the pipeline of internal/guard.h (authenticate, then Policy::Check with
 // role identity_registrar); changes are audited with the actor "client:<client_id>".

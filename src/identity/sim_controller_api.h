@@ -12,7 +12,8 @@
 //
 // Errors: bad input 400 invalid_request naming the field; another controller's binding and
 // unknown ids 404; a number that already has an active binding 409; a caller that cannot be
-// authenticated 401; a caller that is not an active SIM controller's active client 403.
+// authenticated 401 (a suspended member's or client's token included: the bearer check refuses
+// it first); a caller whose member is not a SIM controller 403.
 //
 // Every request runs the pipeline of internal/guard.h (authenticate, then Policy::Check with
 // role sim_controller); changes are audited with the actor "client:<client_id>".

@@ -21,8 +21,8 @@
 // naming what it misses or why it could not be fetched. Errors are {"error", "error_description"}:
 // bad input 400 invalid_request naming the field ("redirect_uris[0]: must use https ..."), unknown
 // ids 404, transitions the state forbids (anything after termination or deletion) 400
-// failed_precondition, a caller that cannot be authenticated 401, a caller that is not an active
-// scheme manager's active client 403.
+// failed_precondition, a caller that cannot be authenticated 401, a caller whose member is not a
+// scheme manager 403. (A suspended caller's token is refused by the bearer check first: 401.)
 //
 // Authentication is not done here: `authenticate` turns a request into a Caller (the bearer-token
 // check of src/oauth, wired in by the server). The caller is then checked against the registry

@@ -90,7 +90,7 @@ Status CheckOwner(const Member& member, const ClientMetadata& metadata) {
     return FieldError("grant_types",
                       "authorization_code and CIBA are for service providers' "
                       "clients; member " +
-                          member.id + " is a " + std::string(RoleName(member.role)));
+                          member.id + " has the role " + std::string(RoleName(member.role)));
   return Status::Ok();
 }
 

@@ -206,10 +206,17 @@ Result<NewMember> ParseNewMember(const json& body) {
 }
 
 Result<MemberUpdate> ParseMemberUpdate(const json& body) {
-  IDS_RETURN_IF_ERROR(
-      internal::CheckFields(body, "the update", {"display_name", "contacts"},
-                            {"id", "role", "legal_id", "status", "reseller_id", "revocation_epoch",
-                             "status_changed_at", "created_at", "updated_at"}));
+  // Given at creation, never changed: a member with another role, legal identity or reseller
+  // is another member.
+  if (body.is_object()) {
+    for (const char* fixed : {"role", "legal_id", "reseller_id"}) {
+      if (body.contains(fixed))
+        return internal::FieldError(fixed, "cannot change after creation (register a new member)");
+    }
+  }
+  IDS_RETURN_IF_ERROR(internal::CheckFields(
+      body, "the update", {"display_name", "contacts"},
+      {"id", "status", "revocation_epoch", "status_changed_at", "created_at", "updated_at"}));
   MemberUpdate u;
   IDS_ASSIGN_OR_RETURN(u.display_name, internal::OptString(body, "display_name"));
   if (body.contains("contacts")) {

@@ -214,10 +214,15 @@ TEST_P(MemberTest, UpdateNameAndContacts) {
 
   EXPECT_EQ(ParseMemberUpdate(json::object()).status().message(),
             "nothing to update: give display_name and/or contacts");
-  EXPECT_EQ(ParseMemberUpdate({{"role", "scheme_manager"}})
+  // What is given at creation says so, not "set by the server".
+  EXPECT_EQ(ParseMemberUpdate({{"role", "scheme_manager"}}).status().message(),
+            "role: cannot change after creation (register a new member)");
+  EXPECT_EQ(ParseMemberUpdate({{"legal_id", "NL2"}, {"display_name", "X"}}).status().message(),
+            "legal_id: cannot change after creation (register a new member)");
+  EXPECT_EQ(ParseMemberUpdate({{"status", "active"}})
                 .status()
                 .message()
-                .rfind("role: is set by the server", 0),
+                .rfind("status: is set by the server", 0),
             0u);
   EXPECT_EQ(registry_->members()
                 .Update(m.id, {.display_name = std::string("bad\x01")}, "operator")

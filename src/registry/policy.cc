@@ -94,8 +94,8 @@ Status MemberActive(Context& c) {
 
 Status MemberRole(Context& c) {
   if (!c.request.role || *c.request.role == c.role) return Status::Ok();
-  return Deny("access_denied", "member " + c.decision.member_id + " is a " +
-                                   std::string(RoleName(c.role)) + ", not a " +
+  return Deny("access_denied", "member " + c.decision.member_id + " has the role " +
+                                   std::string(RoleName(c.role)) + ", not " +
                                    std::string(RoleName(*c.request.role)));
 }
 
