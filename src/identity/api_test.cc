@@ -288,12 +288,19 @@ TEST_P(ApiTest, BadInputNamesTheField) {
 
 TEST_P(ApiTest, ActivationCodesAreRateLimitedOverHttp) {
   std::string id = CreateIdentityOverHttp();
-  for (int k = 0; k < 5; ++k)
-    ASSERT_EQ(
-        Call("POST", "/registrar/v1/identities/" + id + "/activation-codes", "registrar").status,
-        201);
-  Reply limited = Call("POST", "/registrar/v1/identities/" + id + "/activation-codes", "registrar");
+  const std::string path = "/registrar/v1/identities/" + id + "/activation-codes";
+  for (int k = 0; k < 5; ++k) {
+    ASSERT_EQ(Call("POST", path, "registrar").status, 201);
+    clock_.AdvanceSeconds(60);  // the first at t, the fifth at t + 240 s
+  }
+  // Now t + 300 s: the next code is allowed when the first is an hour old (RFC 6585 §4).
+  Reply limited = Call("POST", path, "registrar");
   EXPECT_EQ(limited.status, 429) << limited.body.dump();
+  EXPECT_EQ(limited.headers["retry-after"], "3300");
+  clock_.AdvanceSeconds(3299);
+  EXPECT_EQ(Call("POST", path, "registrar").headers["retry-after"], "1");
+  clock_.AdvanceSeconds(1);
+  EXPECT_EQ(Call("POST", path, "registrar").status, 201);
 }
 
 TEST_P(ApiTest, SimControllerLifecycle) {

@@ -1,5 +1,6 @@
 #include "identity/identities.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -404,6 +405,19 @@ Result<IdentityStatus> Identities::StatusOf(std::string_view id) {
                                         {store::Text(std::string(id))}));
   if (r.rows.empty()) return Status::NotFound("no identity " + std::string(id));
   return ParseIdentityStatus(r.rows[0].Text(0)).value_or(IdentityStatus::kRevoked);
+}
+
+Result<int64_t> Identities::SecondsUntilNextActivationCode(std::string_view id) {
+  const int64_t now_ms = clock_.NowMillis();
+  // The limit-th most recent code: the next one is allowed once it is an hour old.
+  IDS_ASSIGN_OR_RETURN(
+      auto r, db_.Exec("SELECT created_at FROM identity_activation_codes WHERE identity_id = ?"
+                       " ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+                       {store::Text(std::string(id)),
+                        store::Int(std::max(0, options_.activation_codes_per_hour - 1))}));
+  if (r.rows.empty()) return int64_t{1};
+  const int64_t wait_ms = r.rows[0].Int(0) + 3600 * 1000 - now_ms;
+  return std::max<int64_t>(1, (wait_ms + 999) / 1000);
 }
 
 Result<ActivationCode> Identities::IssueActivationCode(const Actor& actor, std::string_view id) {

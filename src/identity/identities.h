@@ -144,6 +144,9 @@ class Identities {
 
   // A fresh one-time code for an active identity, valid activation_code_ttl_seconds.
   Result<ActivationCode> IssueActivationCode(const Actor& actor, std::string_view id);
+  // After IssueActivationCode refused for the hourly limit: the seconds until the identity may
+  // have another code (when the oldest code counted leaves the hour), at least 1.
+  Result<int64_t> SecondsUntilNextActivationCode(std::string_view id);
   // Accepts a code once (case and '-' insensitive) and returns its identity's id. Unknown, used,
   // superseded and expired codes, and codes of revoked identities, all give the same
   // invalid_grant error. `actor` names the redeemer in the audit log.

@@ -115,8 +115,16 @@ void AddRegistrarRoutes(http::Router& router, Identities& identities, registry::
         IDS_ASSIGN_OR_RETURN(json body, internal::BodyOrEmpty(req));
         IDS_RETURN_IF_ERROR(internal::CheckObject(body, "the body", {}));
         std::string id = Param(req, "identity_id");
-        IDS_ASSIGN_OR_RETURN(ActivationCode code, ids.IssueActivationCode(ActorOf(m), id));
-        return http::Response::Json(201, code.ToJson());
+        Result<ActivationCode> code = ids.IssueActivationCode(ActorOf(m), id);
+        if (code.status().code() == Status::Code::kResourceExhausted) {
+          // RFC 6585 §4: when the hourly limit lets the next one through.
+          http::Response limited = http::Response::Error(code.status());
+          if (auto wait = ids.SecondsUntilNextActivationCode(id); wait.ok())
+            limited.SetHeader("Retry-After", std::to_string(*wait));
+          return limited;
+        }
+        if (!code.ok()) return code.status();
+        return http::Response::Json(201, code->ToJson());
       });
 }
 
