@@ -275,8 +275,8 @@ Result<IdentityUpdate> ParseIdentityUpdate(const json& body) {
       return FieldError(internal::IsValidUtf8(key) ? key : "?", "unknown field");
     }
   }
-  if (out.set.Names().empty() && out.removed.empty())
-    return Status::InvalidArgument("nothing to update: give at least one attribute");
+  if (out.set.Names().empty() && out.removed.empty() && !out.evidence)
+    return Status::InvalidArgument("nothing to update: give at least one attribute, or evidence");
   return out;
 }
 

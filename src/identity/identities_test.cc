@@ -154,9 +154,23 @@ TEST_P(IdentitiesTest, UpdatesKeepHistoryAndVerificationTimes) {
   EXPECT_EQ(moved->verified_at.at("address"), *internal::ParseDateTime("2023-11-14T12:00:00Z"));
   EXPECT_EQ(moved->evidence.document_number, "592999999999");
 
+  // A periodic re-verification: evidence alone dates every attribute the record holds.
+  json recheck = SampleEvidence();
+  recheck["time"] = "2023-11-14T23:00:00Z";
+  auto again = ParseIdentityUpdate({{"evidence", recheck}});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  auto rechecked = identities_->Update(Me(), i.id, *again);
+  ASSERT_TRUE(rechecked.ok()) << rechecked.status().ToString();
+  const int64_t recheck_time = *internal::ParseDateTime("2023-11-14T23:00:00Z");
+  EXPECT_EQ(rechecked->attributes.ToJson(), moved->attributes.ToJson());
+  EXPECT_EQ(rechecked->verified_at.size(), rechecked->attributes.Names().size());
+  for (const auto& [name, at] : rechecked->verified_at) EXPECT_EQ(at, recheck_time) << name;
+  EXPECT_EQ(ParseIdentityUpdate(json::object()).status().message(),
+            "nothing to update: give at least one attribute, or evidence");
+
   auto history = identities_->History(Me(), i.id);
   ASSERT_TRUE(history.ok());
-  ASSERT_EQ(history->size(), 3u);
+  ASSERT_EQ(history->size(), 4u);
   EXPECT_EQ((*history)[0].change, "create");
   EXPECT_EQ(*(*history)[0].attributes.email, "anna@example.be");
   EXPECT_EQ(*(*history)[0].attributes.middle_name, "Maria");
@@ -166,7 +180,7 @@ TEST_P(IdentitiesTest, UpdatesKeepHistoryAndVerificationTimes) {
   EXPECT_EQ((*history)[2].actor, "client:c_me");
 
   auto entries = AuditEntries("identity.update");
-  ASSERT_EQ(entries.size(), 2u);
+  ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[0]["details"]["attributes"], json({"email"}));
   EXPECT_EQ(entries[0]["details"]["removed"], json({"middle_name"}));
   EXPECT_EQ(entries[0].dump().find("anna@new.example"), std::string::npos);
