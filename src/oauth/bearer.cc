@@ -180,8 +180,8 @@ Result<AccessContext> BearerAuthenticator::AuthenticateToken(std::string_view to
   // same for a client switched off, or moved to another member.
   if (!record->client_active || !record->member_active || record->member_id != claims.member_id)
     return InvalidToken("token is no longer valid");
-  // A token issued before the member's last status change was issued before a suspension
-  // (or while one was in force): it stays dead after a reinstatement.
+  // A token issued before the last switch-off (suspension, termination, deletion) of its client,
+  // member or reseller stays dead after a reinstatement.
   if (claims.issued_at < record->member_status_changed_at)
     return InvalidToken("token is no longer valid");
 

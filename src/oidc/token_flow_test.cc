@@ -289,6 +289,40 @@ TEST_P(TokenFlowTest, RefreshTokensRotateAndReuseRevokesTheFamily) {
   EXPECT_EQ(Userinfo(first->access_token).status(), 401);
 }
 
+// A suspension ends the logins before it: after the reinstatement, neither their codes nor their
+// refresh tokens give tokens again; a new login does.
+TEST_P(TokenFlowTest, ASuspensionEndsEarlierCodesAndRefreshTokensForGood) {
+  json m = WebClient();
+  m["grant_types"] = {"authorization_code", "refresh_token"};
+  const std::string client = AddClient(m);
+  ASSERT_FALSE(client.empty());
+  auto code = codes_->Issue(Approved(client));
+  ASSERT_TRUE(code.ok());
+  auto first = Redeem(client, *code);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const std::string refresh = first->extra["refresh_token"];
+  auto unused = codes_->Issue(Approved(client));
+  ASSERT_TRUE(unused.ok());
+
+  clock_.AdvanceSeconds(5);
+  ASSERT_TRUE(registry_->clients().Suspend(client, "operator").ok());
+  clock_.AdvanceSeconds(5);
+  ASSERT_TRUE(registry_->clients().Reinstate(client, "operator").ok());
+
+  http::FormParams p;
+  p.Add("refresh_token", refresh);
+  auto refreshed = Call(*refresh_grant_, client, p);
+  EXPECT_EQ(refreshed.status().oauth_error(), "invalid_grant");
+  EXPECT_NE(refreshed.status().message().find("suspended after this login"), std::string::npos)
+      << refreshed.status().ToString();
+  EXPECT_EQ(Redeem(client, *unused).status().oauth_error(), "invalid_grant");
+  // A login after the reinstatement (auth_time two seconds ago) is not touched.
+  clock_.AdvanceSeconds(5);
+  auto fresh = codes_->Issue(Approved(client));
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(Redeem(client, *fresh).ok());
+}
+
 TEST_P(TokenFlowTest, UserinfoRefusals) {
   http::Response none = Userinfo("");
   EXPECT_EQ(none.status(), 401);

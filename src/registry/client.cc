@@ -390,15 +390,14 @@ Result<Client> Clients::Transition(std::string_view client_id, ClientStatus to,
         auto r,
         tx.Exec(
             std::string("UPDATE registry_clients SET status = ?, revocation_epoch = ?,"
-                        " status_changed_at = ?, updated_at = ?") +
-                // A switch-off (tokens issued before it stay dead); not a reinstatement.
-                (to != ClientStatus::kActive
-                     ? ", deactivated_at = " + std::to_string(c.status_changed_at_ms)
-                     : std::string()) +
+                        " status_changed_at = ?, updated_at = ?,"
+                        // A switch-off (tokens issued before it stay dead); not a reinstatement.
+                        " deactivated_at = CASE WHEN ? = 1 THEN ? ELSE deactivated_at END") +
                 (to == ClientStatus::kDeleted ? ", secret_hash = '', secret_rotated_at = 0" : "") +
                 " WHERE client_id = ? AND revocation_epoch = ?",
             {store::Text(std::string(ClientStatusName(to))), store::Int(c.revocation_epoch),
              store::Int(c.status_changed_at_ms), store::Int(c.updated_at_ms),
+             store::Int(to != ClientStatus::kActive ? 1 : 0), store::Int(c.status_changed_at_ms),
              store::Text(c.client_id), store::Int(c.revocation_epoch - 1)}));
     if (r.affected != 1) return store::TransientError("client changed concurrently");
     json details = {{"member_id", c.member_id},

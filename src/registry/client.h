@@ -108,7 +108,7 @@ class Clients {
   // and checked again, as at Create.
   Result<ClientWithSecret> Update(std::string_view client_id, const ClientMetadata& metadata,
                                   std::string_view actor);
-  // Status changes; `reason` (at most 500 characters) goes into the audit entry.
+  // Status changes; `reason` (empty, or 1..500 bytes of text) goes into the audit entry.
   Result<Client> Suspend(std::string_view client_id, std::string_view actor,
                          std::string_view reason = {});
   Result<Client> Reinstate(std::string_view client_id, std::string_view actor,

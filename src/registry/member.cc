@@ -425,16 +425,16 @@ Result<Member> Members::Transition(std::string_view id, MemberStatus to, std::st
     // Conditional on the epoch read above: a concurrent change makes this one retry.
     IDS_ASSIGN_OR_RETURN(
         auto r,
-        tx.Exec(std::string("UPDATE registry_members SET status = ?,"
-                            " revocation_epoch = ?, status_changed_at = ?, updated_at = ?") +
-                    // A switch-off (tokens issued before it stay dead); not a reinstatement.
-                    (to != MemberStatus::kActive
-                         ? ", deactivated_at = " + std::to_string(m.status_changed_at_ms)
-                         : std::string()) +
-                    " WHERE id = ? AND revocation_epoch = ?",
-                {store::Text(std::string(MemberStatusName(to))), store::Int(m.revocation_epoch),
-                 store::Int(m.status_changed_at_ms), store::Int(m.updated_at_ms), store::Text(m.id),
-                 store::Int(m.revocation_epoch - 1)}));
+        tx.Exec(
+            "UPDATE registry_members SET status = ?,"
+            " revocation_epoch = ?, status_changed_at = ?, updated_at = ?,"
+            // A switch-off (tokens issued before it stay dead); not a reinstatement.
+            " deactivated_at = CASE WHEN ? = 1 THEN ? ELSE deactivated_at END"
+            " WHERE id = ? AND revocation_epoch = ?",
+            {store::Text(std::string(MemberStatusName(to))), store::Int(m.revocation_epoch),
+             store::Int(m.status_changed_at_ms), store::Int(m.updated_at_ms),
+             store::Int(to != MemberStatus::kActive ? 1 : 0), store::Int(m.status_changed_at_ms),
+             store::Text(m.id), store::Int(m.revocation_epoch - 1)}));
     if (r.affected != 1) return store::TransientError("member changed concurrently");
     json details = {{"from", MemberStatusName(from)},
                     {"to", MemberStatusName(to)},

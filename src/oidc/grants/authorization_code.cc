@@ -46,6 +46,11 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
   // Step 5: the client is read again (a suspension ends everything at once), and the person.
   IDS_ASSIGN_OR_RETURN(registry::ClientAuthRecord client, deps.clients.FindClient(grant.client_id));
   if (!client.Usable()) return InvalidGrant("client is no longer active");
+  // A login from before the last switch-off of the client, its member or its reseller ended
+  // with it: its code and refresh tokens, like its access tokens, stay dead after a
+  // reinstatement (whole seconds, as the bearer check: the switch-off's own second included).
+  if (client.switched_off_at_ms > 0 && grant.auth_time < (client.switched_off_at_ms + 999) / 1000)
+    return InvalidGrant("the client was suspended after this login; log in again");
   IDS_ASSIGN_OR_RETURN(identity::Identity person, ActivePerson(deps, grant.identity_id));
   IDS_ASSIGN_OR_RETURN(std::string sub, SubjectFor(client, grant.identity_id, deps.subject_secret));
 
