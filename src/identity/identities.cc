@@ -308,8 +308,9 @@ Result<Identity> Identities::Update(const Actor& actor, std::string_view id,
     if (update.evidence) i.evidence = *update.evidence;
     const int64_t verified = update.evidence ? update.evidence->time : now_ms / 1000;
     std::vector<std::string> names = update.set.Names();
-    // Evidence alone is a new check of the whole record: every attribute is dated by it.
-    if (names.empty() && update.removed.empty()) names = i.attributes.Names();
+    // Evidence without new values is a new check of the whole record (of what is left of it,
+    // after removals): every attribute is dated by it.
+    if (names.empty() && update.evidence) names = i.attributes.Names();
     for (const auto& name : names) i.verified_at[name] = verified;
     if (update.set.phone_number)
       IDS_RETURN_IF_ERROR(CheckPhoneFree(tx, *update.set.phone_number, i.id));
