@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "crypto/jwk.h"
 #include "crypto/jwt.h"
@@ -106,6 +107,20 @@ class TokenFlowTest : public testenv::OidcPersonTest {
     p.Add("redirect_uri", kRedirect);
     if (!verifier.empty()) p.Add("code_verifier", verifier);
     return Call(*code_grant_, client_id, p);
+  }
+
+  // A web client allowed refresh tokens, and the tokens of one login (a refresh token among them).
+  void LogInWithRefreshToken(std::string* client, std::optional<oauth::TokenResponse>* tokens) {
+    json m = WebClient();
+    m["grant_types"] = {"authorization_code", "refresh_token"};
+    *client = AddClient(m);
+    ASSERT_FALSE(client->empty());
+    auto code = codes_->Issue(Approved(*client));
+    ASSERT_TRUE(code.ok());
+    auto redeemed = Redeem(*client, *code);
+    ASSERT_TRUE(redeemed.ok()) << redeemed.status().ToString();
+    ASSERT_TRUE(redeemed->extra.contains("refresh_token"));
+    *tokens = std::move(*redeemed);
   }
 
   http::Response Userinfo(const std::string& access_token) {
@@ -248,15 +263,9 @@ TEST_P(TokenFlowTest, RevokedPersonGetsNoTokens) {
 }
 
 TEST_P(TokenFlowTest, RefreshTokensRotateAndReuseRevokesTheFamily) {
-  json m = WebClient();
-  m["grant_types"] = {"authorization_code", "refresh_token"};
-  const std::string client = AddClient(m);
-  ASSERT_FALSE(client.empty());
-  auto code = codes_->Issue(Approved(client));
-  ASSERT_TRUE(code.ok());
-  auto first = Redeem(client, *code);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
-  ASSERT_TRUE(first->extra.contains("refresh_token"));
+  std::string client;
+  std::optional<oauth::TokenResponse> first;
+  ASSERT_NO_FATAL_FAILURE(LogInWithRefreshToken(&client, &first));
   const std::string rt1 = first->extra["refresh_token"];
 
   http::FormParams p;
@@ -292,14 +301,9 @@ TEST_P(TokenFlowTest, RefreshTokensRotateAndReuseRevokesTheFamily) {
 // A suspension ends the logins before it: after the reinstatement, neither their codes nor their
 // refresh tokens give tokens again; a new login does.
 TEST_P(TokenFlowTest, ASuspensionEndsEarlierCodesAndRefreshTokensForGood) {
-  json m = WebClient();
-  m["grant_types"] = {"authorization_code", "refresh_token"};
-  const std::string client = AddClient(m);
-  ASSERT_FALSE(client.empty());
-  auto code = codes_->Issue(Approved(client));
-  ASSERT_TRUE(code.ok());
-  auto first = Redeem(client, *code);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  std::string client;
+  std::optional<oauth::TokenResponse> first;
+  ASSERT_NO_FATAL_FAILURE(LogInWithRefreshToken(&client, &first));
   const std::string refresh = first->extra["refresh_token"];
   auto unused = codes_->Issue(Approved(client));
   ASSERT_TRUE(unused.ok());
