@@ -116,7 +116,7 @@ Result<IssuedAccessToken> AccessTokenService::Issue(const AccessTokenRequest& re
   c.member_id = request.member_id;
   c.scope = request.scope;
   c.jti = random_.Token(16);  // 128 bits: unique without coordination between nodes
-  c.issued_at = clock_.NowSeconds();
+  c.issued_at = request.issued_at > 0 ? request.issued_at : clock_.NowSeconds();
   c.expires_at = c.issued_at + options_.ttl_seconds;
   c.extra = request.extra.is_object() ? request.extra : json::object();
   out.expires_in = options_.ttl_seconds;

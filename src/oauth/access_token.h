@@ -71,6 +71,9 @@ struct AccessTokenRequest {
   std::string scope;
   std::vector<std::string> audience;  // empty: the configured audience
   nlohmann::json extra = nlohmann::json::object();
+  // The token's iat (seconds); 0: now. A grant passes AuthenticatedClient::checked_at, so that
+  // the token is never younger than the client check it was issued on.
+  int64_t issued_at = 0;
 };
 
 struct IssuedAccessToken {

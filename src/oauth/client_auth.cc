@@ -137,6 +137,14 @@ Result<AuthenticatedClient> ClientAuthenticator::WithAssertion(
 Result<AuthenticatedClient> ClientAuthenticator::Authenticate(const http::Request& request,
                                                               const http::FormParams& params,
                                                               JtiAcceptance jti) {
+  const int64_t started_at = clock_.NowSeconds();
+  IDS_ASSIGN_OR_RETURN(AuthenticatedClient client, AuthenticateUnstamped(request, params, jti));
+  client.checked_at = started_at;
+  return client;
+}
+
+Result<AuthenticatedClient> ClientAuthenticator::AuthenticateUnstamped(
+    const http::Request& request, const http::FormParams& params, JtiAcceptance jti) {
   const size_t auth_headers = request.HeaderCount("Authorization");
   if (auth_headers > 1) return InvalidRequest("more than one Authorization header");
   std::optional<std::string_view> authorization;

@@ -82,6 +82,10 @@ struct AuthenticatedClient {
   ClientAuthRecord record;
   ClientAuthMethod method = ClientAuthMethod::kNone;
   PendingJti jti;  // pending only after Authenticate(..., JtiAcceptance::kDeferred)
+  // A clock reading (seconds) taken before the record was read. A token issued on the strength
+  // of this check carries it as its iat: a switch-off that commits after the read is then always
+  // later than the token, so the token stays dead after a reinstatement (bearer.h).
+  int64_t checked_at = 0;
 };
 
 // Whether Authenticate accepts a client assertion's jti itself (the default) or leaves it to the
@@ -102,6 +106,9 @@ class ClientAuthenticator {
   const ClientAuthOptions& options() const { return options_; }
 
  private:
+  Result<AuthenticatedClient> AuthenticateUnstamped(const http::Request& request,
+                                                    const http::FormParams& params,
+                                                    JtiAcceptance jti);
   Result<ClientAuthRecord> Lookup(std::string_view client_id, std::string_view method);
   Result<AuthenticatedClient> WithSecret(std::string_view client_id, std::string_view secret,
                                          ClientAuthMethod method);

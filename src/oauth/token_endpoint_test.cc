@@ -235,6 +235,50 @@ TEST_P(TokenEndpointTest, SuspendedMemberGetsNoTokenAndLosesTheOnesItHas) {
   EXPECT_EQ(check.status().oauth_error(), "invalid_token");
 }
 
+// A directory whose first read of `client_id` is followed, before the caller goes on, by a
+// suspension of the client's member, a second boundary passing, and a reinstatement: another
+// node's operator acting between this node's client check and its signature.
+class SuspendedRightAfterTheRead final : public ClientDirectory {
+ public:
+  SuspendedRightAfterTheRead(testing::TableClientDirectory& inner, FakeClock& clock)
+      : inner_(inner), clock_(clock) {}
+  Result<ClientAuthRecord> FindClient(std::string_view client_id) override {
+    auto record = inner_.FindClient(client_id);
+    if (record.ok() && !done_.exchange(true)) {
+      // Switched off at .9 of this second: the cutoff is the next whole second.
+      clock_.Advance(std::chrono::milliseconds(900));
+      const int64_t cutoff = clock_.NowSeconds() + 1;
+      EXPECT_TRUE(inner_.SetMemberActive(record->member_id, false, cutoff).ok());
+      clock_.Advance(std::chrono::milliseconds(300));
+      EXPECT_TRUE(inner_.SetMemberActive(record->member_id, true, cutoff).ok());
+    }
+    return record;
+  }
+
+ private:
+  testing::TableClientDirectory& inner_;
+  FakeClock& clock_;
+  std::atomic<bool> done_{false};
+};
+
+TEST_P(TokenEndpointTest, ATokenIsNeverYoungerThanTheClientCheckItWasIssuedOn) {
+  SuspendedRightAfterTheRead racing(*store_.clients, clock_);
+  TestNode node;
+  StartNode(*store_.db, racing, &node);
+  if (HasFatalFailure()) return;
+  auto r = PostToken(node.port(), JwtBody(Assertion("race-suspend")));
+  ASSERT_EQ(r.status, 200) << r.raw;  // the read saw the member active
+  const std::string token = nlohmann::json::parse(r.body)["access_token"];
+  auto jws = crypto::ParseJws(token);
+  ASSERT_TRUE(jws.ok());
+  EXPECT_EQ(nlohmann::json::parse(jws->payload)["iat"],
+            kStart);  // the clock before the read, not after the signature
+  // The suspension ended it, and the reinstatement does not bring it back.
+  auto check = node.oauth->bearer().AuthenticateToken(token);
+  ASSERT_FALSE(check.ok());
+  EXPECT_EQ(check.status().oauth_error(), "invalid_token");
+}
+
 TEST_P(TokenEndpointTest, SameAssertionSentToTwoNodesAtOnceSucceedsExactlyOnce) {
   // A second node: its own connection pool on the same database, its own caches and server.
   TestNode other;

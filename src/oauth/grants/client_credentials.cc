@@ -43,6 +43,7 @@ Result<TokenResponse> ClientCredentialsGrant::Handle(const TokenRequest& request
   token_request.client_id = client.client_id;
   token_request.member_id = client.member_id;
   token_request.scope = JoinScope(scopes);
+  token_request.issued_at = request.client.checked_at;
   TokenResponse response;
   BindToDpopKey(request, &token_request, &response);  // RFC 9449 §5, §6
   IDS_ASSIGN_OR_RETURN(auto issued, tokens_.Issue(token_request));

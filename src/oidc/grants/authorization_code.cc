@@ -62,6 +62,8 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
   token_request.scope = oauth::JoinScope(grant.scopes);
   if (!grant.acr.empty()) token_request.extra["acr"] = grant.acr;  // RFC 9068 §2.2.1
   token_request.extra["auth_time"] = grant.auth_time;
+  // Before step 5's read of the client: a switch-off committed after it is later than the token.
+  token_request.issued_at = request.client.checked_at;
   oauth::TokenResponse response;
   if (request.dpop_jkt) {
     // RFC 9449 §6.1: bound to the proof's key; §5: token_type DPoP.
