@@ -255,7 +255,8 @@ void AddIdentityCommands(CLI::App& app, CommonFlags& flags, int& rc) {
           // The operator sees every registrar's, or one registrar's as that registrar would.
           Actor actor = Actor::Operator();
           if (!a.registrar.empty()) actor.registrar_id = a.registrar;
-          IDS_ASSIGN_OR_RETURN(auto found, ids.List(actor, f));
+          IDS_ASSIGN_OR_RETURN(auto page, ids.ListPage(actor, f));
+          const auto& found = page.items;
           if (flags.json) {
             json out = json::array();
             for (const auto& i : found) out.push_back(i.ToJson());
@@ -269,6 +270,8 @@ void AddIdentityCommands(CLI::App& app, CommonFlags& flags, int& rc) {
                         i.attributes.phone_number.value_or("").c_str(),
                         i.attributes.given_name.value_or("").c_str(),
                         i.attributes.family_name.value_or("").c_str());
+          if (!page.next_after.empty())
+            std::printf("(more: --after %s)\n", page.next_after.c_str());
           return Status::Ok();
         },
         StoreUse::kMustExist);

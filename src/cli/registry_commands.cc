@@ -96,14 +96,21 @@ void PrintTerms(const registry::AgreementTerms& t) {
   std::printf("%-17s %s\n", "claims outside", j["claims_outside"].get<std::string>().c_str());
 }
 
-void PrintClient(const registry::ClientWithSecret& c, bool as_json) {
-  if (as_json) return PrintJson(c.ToJson());
+// `effective`: what the client can do now (registry::EffectiveClientStatus), when known.
+void PrintClient(const registry::ClientWithSecret& c, bool as_json,
+                 const std::string& effective = "") {
+  if (as_json) {
+    json out = c.ToJson();
+    if (!effective.empty()) out["effective_status"] = effective;
+    return PrintJson(out);
+  }
   const auto& cl = c.client;
+  const std::string own(registry::ClientStatusName(cl.status));
   std::printf("client_id          %s\n", cl.client_id.c_str());
   std::printf("member             %s\n", cl.member_id.c_str());
-  std::printf("status             %s (epoch %lld)\n",
-              std::string(registry::ClientStatusName(cl.status)).c_str(),
-              static_cast<long long>(cl.revocation_epoch));
+  std::printf("status             %s (epoch %lld)%s\n", own.c_str(),
+              static_cast<long long>(cl.revocation_epoch),
+              effective.empty() || effective == own ? "" : ("; in effect: " + effective).c_str());
   std::printf("auth method        %s\n", cl.metadata.token_endpoint_auth_method.c_str());
   if (!cl.sector_identifier.empty())
     std::printf("sector identifier  %s\n", cl.sector_identifier.c_str());
@@ -238,7 +245,8 @@ void AddMemberCommands(CLI::App& app, CommonFlags& flags, int& rc,
           f.reseller_id = a.reseller;
           f.after = a.after;
           f.limit = a.limit;
-          IDS_ASSIGN_OR_RETURN(auto members, reg.members().List(f));
+          IDS_ASSIGN_OR_RETURN(auto page, reg.members().ListPage(f));
+          const auto& members = page.items;
           if (flags.json) {
             PrintJsonArray(members);
             return Status::Ok();
@@ -249,6 +257,8 @@ void AddMemberCommands(CLI::App& app, CommonFlags& flags, int& rc,
                         std::string(registry::RoleName(m.role)).c_str(),
                         std::string(registry::MemberStatusName(m.status)).c_str(),
                         m.display_name.c_str());
+          if (!page.next_after.empty())
+            std::printf("(more: --after %s)\n", page.next_after.c_str());
           return Status::Ok();
         },
         StoreUse::kMustExist);
@@ -463,16 +473,27 @@ void AddClientCommands(CLI::App& app, CommonFlags& flags, int& rc,
         [&](Registry& reg) -> Status {
           IDS_RETURN_IF_ERROR(reg.members().Get(args->id).status());
           IDS_ASSIGN_OR_RETURN(auto clients, reg.clients().ListByMember(args->id));
+          // The status in effect: a client of a suspended member is not active, whatever its own.
+          std::vector<std::string> effective;
+          for (const auto& c : clients) {
+            IDS_ASSIGN_OR_RETURN(std::string e, reg.EffectiveStatusOf(c));
+            effective.push_back(std::move(e));
+          }
           if (flags.json) {
-            PrintJsonArray(clients);
+            json out = json::array();
+            for (size_t i = 0; i < clients.size(); ++i) {
+              out.push_back(clients[i].ToJson());
+              out.back()["effective_status"] = effective[i];
+            }
+            PrintJson(out);
             return Status::Ok();
           }
-          std::printf("%-28s %-10s %-20s %s\n", "CLIENT_ID", "STATUS", "AUTH METHOD", "NAME");
-          for (const auto& c : clients)
-            std::printf("%-28s %-10s %-20s %s\n", c.client_id.c_str(),
-                        std::string(registry::ClientStatusName(c.status)).c_str(),
-                        c.metadata.token_endpoint_auth_method.c_str(),
-                        c.metadata.client_name.c_str());
+          std::printf("%-28s %-19s %-20s %s\n", "CLIENT_ID", "STATUS", "AUTH METHOD", "NAME");
+          for (size_t i = 0; i < clients.size(); ++i)
+            std::printf("%-28s %-19s %-20s %s\n", clients[i].client_id.c_str(),
+                        effective[i].c_str(),
+                        clients[i].metadata.token_endpoint_auth_method.c_str(),
+                        clients[i].metadata.client_name.c_str());
           return Status::Ok();
         },
         StoreUse::kMustExist);
@@ -485,7 +506,8 @@ void AddClientCommands(CLI::App& app, CommonFlags& flags, int& rc,
         flags,
         [&](Registry& reg) -> Status {
           IDS_ASSIGN_OR_RETURN(registry::Client c, reg.clients().Get(args->id));
-          PrintClient({c, ""}, flags.json);
+          IDS_ASSIGN_OR_RETURN(std::string effective, reg.EffectiveStatusOf(c));
+          PrintClient({c, ""}, flags.json, effective);
           return Status::Ok();
         },
         StoreUse::kMustExist);

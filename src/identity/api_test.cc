@@ -3,6 +3,7 @@
 // after it are the real ones.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "http/server.h"
@@ -166,6 +167,24 @@ TEST_P(ApiTest, RegistrarLifecycle) {
   auto audit = AuditEntries("identity.create");
   ASSERT_EQ(audit.size(), 1u);
   EXPECT_EQ(audit[0]["actor"], "client:" + tokens_["registrar"].client_id);
+}
+
+TEST_P(ApiTest, PagesEndWithoutANextAfter) {
+  std::vector<std::string> ids;
+  for (const char* phone : {"+32470000001", "+32470000002", "+32470000003", "+32470000004"})
+    ids.push_back(CreateIdentityOverHttp("registrar", phone));
+  std::sort(ids.begin(), ids.end());
+  Reply first = Call("GET", "/registrar/v1/identities?limit=3", "registrar");
+  ASSERT_EQ(first.status, 200) << first.body.dump();
+  ASSERT_EQ(first.body["identities"].size(), 3u);
+  EXPECT_EQ(first.body["next_after"], ids[2]);
+  Reply last = Call("GET", "/registrar/v1/identities?limit=3&after=" + ids[2], "registrar");
+  ASSERT_EQ(last.body["identities"].size(), 1u);
+  EXPECT_FALSE(last.body.contains("next_after")) << last.body.dump();
+  // A page that holds exactly what is left is the last one too.
+  Reply full = Call("GET", "/registrar/v1/identities?limit=4", "registrar");
+  ASSERT_EQ(full.body["identities"].size(), 4u);
+  EXPECT_FALSE(full.body.contains("next_after")) << full.body.dump();
 }
 
 TEST_P(ApiTest, AnotherRegistrarsIdentityIsNotFound) {

@@ -259,6 +259,11 @@ Result<Identity> Identities::Load(std::string_view id) {
 }
 
 Result<std::vector<Identity>> Identities::List(const Actor& actor, const IdentityFilter& filter) {
+  IDS_ASSIGN_OR_RETURN(Page<Identity> page, ListPage(actor, filter));
+  return std::move(page.items);
+}
+
+Result<Page<Identity>> Identities::ListPage(const Actor& actor, const IdentityFilter& filter) {
   if (filter.limit < 1 || filter.limit > 1000) return FieldError("limit", "must be 1..1000");
   if (!filter.after.empty() && !internal::IsWellFormedId(filter.after))
     return FieldError("after", "not an identity id");
@@ -277,14 +282,15 @@ Result<std::vector<Identity>> Identities::List(const Actor& actor, const Identit
     sql += " AND phone_number = ?";
     params.push_back(store::Text(filter.phone_number));
   }
-  sql += " ORDER BY id LIMIT " + std::to_string(filter.limit);
+  // One row more than the page: whether another page follows.
+  sql += " ORDER BY id LIMIT " + std::to_string(filter.limit + 1);
   IDS_ASSIGN_OR_RETURN(auto r, db_.Exec(sql, params));
   std::vector<Identity> out;
   for (const auto& row : r.rows) {
     IDS_ASSIGN_OR_RETURN(Identity i, FromRow(row));
     out.push_back(std::move(i));
   }
-  return out;
+  return ToPage(std::move(out), filter.limit, [](const Identity& i) { return i.id; });
 }
 
 Result<Identity> Identities::Update(const Actor& actor, std::string_view id,

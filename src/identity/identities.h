@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/page.h"
 #include "common/random.h"
 #include "common/status.h"
 #include "identity/attributes.h"
@@ -132,6 +133,8 @@ class Identities {
   Result<Identity> Get(const Actor& actor, std::string_view id);
   // The actor's identities (the operator's: all), ordered by id.
   Result<std::vector<Identity>> List(const Actor& actor, const IdentityFilter& filter);
+  // The same, saying whether another page follows.
+  Result<Page<Identity>> ListPage(const Actor& actor, const IdentityFilter& filter);
   // Applies an update to an active identity; each changed attribute is dated by the new
   // evidence's time, or now.
   Result<Identity> Update(const Actor& actor, std::string_view id, const IdentityUpdate& update);

@@ -73,11 +73,11 @@ void AddRegistrarRoutes(http::Router& router, Identities& identities, registry::
   add("GET", "/registrar/v1/identities", "registrar_identity_list",
       [&ids](http::Request& req, const internal::Member& m) -> Result<http::Response> {
         IDS_ASSIGN_OR_RETURN(IdentityFilter filter, ParseFilter(req));
-        IDS_ASSIGN_OR_RETURN(auto list, ids.List(ActorOf(m), filter));
+        IDS_ASSIGN_OR_RETURN(auto page, ids.ListPage(ActorOf(m), filter));
         json out = {{"identities", json::array()}};
-        for (const auto& i : list) out["identities"].push_back(i.ToJson());
-        // A full page may have a next one: ask again with after=<next_after>.
-        if (static_cast<int>(list.size()) == filter.limit) out["next_after"] = list.back().id;
+        for (const auto& i : page.items) out["identities"].push_back(i.ToJson());
+        // Only when another page follows: ask again with after=<next_after>.
+        if (!page.next_after.empty()) out["next_after"] = page.next_after;
         return http::Response::Json(200, out);
       });
   add("GET", "/registrar/v1/identities/{identity_id}", "registrar_identity_get",

@@ -110,6 +110,18 @@ Action MemberTransition(Registry& registry,
   };
 }
 
+// A client as the API shows it: its registration, plus "effective_status" (registry.h).
+Result<json> ShowClient(Registry& registry, const Client& client, json shown) {
+  IDS_ASSIGN_OR_RETURN(shown["effective_status"], registry.EffectiveStatusOf(client));
+  return shown;
+}
+Result<json> ShowClient(Registry& registry, const Client& client) {
+  return ShowClient(registry, client, client.ToJson());
+}
+Result<json> ShowClient(Registry& registry, const ClientWithSecret& client) {
+  return ShowClient(registry, client.client, client.ToJson());
+}
+
 // Client status changes; as for members, the caller cannot switch off the client it calls with.
 Action ClientTransition(Registry& registry,
                         Result<Client> (Clients::*change)(std::string_view, std::string_view,
@@ -122,7 +134,8 @@ Action ClientTransition(Registry& registry,
           "a scheme manager cannot suspend or delete the client it calls with (use another "
           "client, or the idscheme CLI)");
     IDS_ASSIGN_OR_RETURN(Client c, (registry.clients().*change)(id, ActorOf(caller), reason));
-    return http::Response::Json(200, c.ToJson());
+    IDS_ASSIGN_OR_RETURN(json shown, ShowClient(registry, c));
+    return http::Response::Json(200, shown);
   };
 }
 
@@ -158,11 +171,11 @@ void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator auth
   add("GET", "/admin/v1/members", "admin_member_list",
       [&reg](http::Request& req, const Caller&) -> Result<http::Response> {
         IDS_ASSIGN_OR_RETURN(MemberFilter filter, ParseMemberFilter(req));
-        IDS_ASSIGN_OR_RETURN(auto members, reg.members().List(filter));
+        IDS_ASSIGN_OR_RETURN(auto page, reg.members().ListPage(filter));
         json out = {{"members", json::array()}};
-        for (const auto& m : members) out["members"].push_back(m.ToJson());
-        // A full page may have a next one: ask again with after=<next_after>.
-        if (static_cast<int>(members.size()) == filter.limit) out["next_after"] = members.back().id;
+        for (const auto& m : page.items) out["members"].push_back(m.ToJson());
+        // Only when another page follows: ask again with after=<next_after>.
+        if (!page.next_after.empty()) out["next_after"] = page.next_after;
         return http::Response::Json(200, out);
       });
   add("GET", "/admin/v1/members/{member_id}", "admin_member_get",
@@ -223,7 +236,8 @@ void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator auth
         IDS_ASSIGN_OR_RETURN(ClientWithSecret c,
                              reg.clients().Create(Param(req, "member_id"), metadata,
                                                   caller.member_id, ActorOf(caller)));
-        return Created(c.ToJson(), "/admin/v1/clients/" + c.client.client_id);
+        IDS_ASSIGN_OR_RETURN(json shown, ShowClient(reg, c));
+        return Created(shown, "/admin/v1/clients/" + c.client.client_id);
       },
       fetches);
   add("GET", "/admin/v1/members/{member_id}/clients", "admin_client_list",
@@ -232,13 +246,17 @@ void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator auth
         IDS_RETURN_IF_ERROR(reg.members().Get(id).status());
         IDS_ASSIGN_OR_RETURN(auto clients, reg.clients().ListByMember(id));
         json out = {{"member_id", id}, {"clients", json::array()}};
-        for (const auto& c : clients) out["clients"].push_back(c.ToJson());
+        for (const auto& c : clients) {
+          IDS_ASSIGN_OR_RETURN(json shown, ShowClient(reg, c));
+          out["clients"].push_back(std::move(shown));
+        }
         return http::Response::Json(200, out);
       });
   add("GET", "/admin/v1/clients/{client_id}", "admin_client_get",
       [&reg](http::Request& req, const Caller&) -> Result<http::Response> {
         IDS_ASSIGN_OR_RETURN(Client c, reg.clients().Get(Param(req, "client_id")));
-        return http::Response::Json(200, c.ToJson());
+        IDS_ASSIGN_OR_RETURN(json shown, ShowClient(reg, c));
+        return http::Response::Json(200, shown);
       });
   add(
       "PUT", "/admin/v1/clients/{client_id}", "admin_client_update",
@@ -247,7 +265,8 @@ void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator auth
         IDS_ASSIGN_OR_RETURN(ClientMetadata metadata, ValidateClientMetadata(body));
         IDS_ASSIGN_OR_RETURN(ClientWithSecret c, reg.clients().Update(Param(req, "client_id"),
                                                                       metadata, ActorOf(caller)));
-        return http::Response::Json(200, c.ToJson());
+        IDS_ASSIGN_OR_RETURN(json shown, ShowClient(reg, c));
+        return http::Response::Json(200, shown);
       },
       fetches);
   add("DELETE", "/admin/v1/clients/{client_id}", "admin_client_delete",
@@ -260,7 +279,8 @@ void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator auth
       [&reg](http::Request& req, const Caller& caller) -> Result<http::Response> {
         IDS_ASSIGN_OR_RETURN(ClientWithSecret c,
                              reg.clients().RotateSecret(Param(req, "client_id"), ActorOf(caller)));
-        return http::Response::Json(200, c.ToJson());
+        IDS_ASSIGN_OR_RETURN(json shown, ShowClient(reg, c));
+        return http::Response::Json(200, shown);
       });
 }
 

@@ -134,6 +134,9 @@ TEST_P(AdminApiTest, MembersLifecycle) {
   Reply rest =
       Call("GET", "/admin/v1/members?limit=2&after=" + paged.body["next_after"].get<std::string>());
   EXPECT_EQ(rest.body["members"].size(), 2u);
+  // Four members in all: the second page is the last, full as it is.
+  EXPECT_EQ(Call("GET", "/admin/v1/members").body["members"].size(), 4u);
+  EXPECT_FALSE(rest.body.contains("next_after")) << rest.body.dump();
 
   Reply suspended = Call("POST", "/admin/v1/members/" + id + "/suspend", {{"reason", "audit"}});
   ASSERT_EQ(suspended.status, 200) << suspended.body.dump();
@@ -387,6 +390,41 @@ TEST_P(AdminApiTest, ClientsLifecycle) {
                  "/admin/v1/clients/" + jwt.body["client_id"].get<std::string>() + "/rotate-secret")
                 .status,
             400);
+}
+
+TEST_P(AdminApiTest, ClientsShowTheStatusInEffect) {
+  std::string reseller = CreateMember("value_added_reseller");
+  Reply sp = Call("POST", "/admin/v1/members",
+                  {{"role", "service_provider"},
+                   {"display_name", "Resold shop"},
+                   {"legal_id", "BE0999999998"},
+                   {"contacts", {{"email", "it@resold.example"}}},
+                   {"reseller_id", reseller}});
+  ASSERT_EQ(sp.status, 201) << sp.body.dump();
+  const std::string member = sp.body["id"];
+  Reply created = Call("POST", "/admin/v1/members/" + member + "/clients",
+                       WebClientMetadata("https://resold.example/cb"));
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  const std::string id = created.body["client_id"];
+  EXPECT_EQ(created.body["effective_status"], "active");
+
+  auto shown = [&] {
+    Reply listed = Call("GET", "/admin/v1/members/" + member + "/clients");
+    Reply got = Call("GET", "/admin/v1/clients/" + id);
+    EXPECT_EQ(listed.body["clients"][0]["effective_status"], got.body["effective_status"]);
+    EXPECT_EQ(got.body["status"], "active");  // its own status is untouched
+    return got.body.value("effective_status", "");
+  };
+  ASSERT_EQ(Call("POST", "/admin/v1/members/" + reseller + "/suspend").status, 200);
+  EXPECT_EQ(shown(), "reseller_suspended");
+  ASSERT_EQ(Call("POST", "/admin/v1/members/" + member + "/suspend").status, 200);
+  EXPECT_EQ(shown(), "member_suspended");  // its member first, then the reseller
+  ASSERT_EQ(Call("POST", "/admin/v1/members/" + member + "/terminate").status, 200);
+  EXPECT_EQ(shown(), "member_terminated");
+  // The client's own switch-off comes first.
+  Reply suspended = Call("POST", "/admin/v1/clients/" + id + "/suspend");
+  ASSERT_EQ(suspended.status, 200) << suspended.body.dump();
+  EXPECT_EQ(suspended.body["effective_status"], "suspended");
 }
 
 TEST_P(AdminApiTest, RefuseAllCallersKeepsTheApiClosed) {

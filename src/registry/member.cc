@@ -327,6 +327,11 @@ Result<Member> Members::Get(std::string_view id) {
 }
 
 Result<std::vector<Member>> Members::List(const MemberFilter& filter) {
+  IDS_ASSIGN_OR_RETURN(Page<Member> page, ListPage(filter));
+  return std::move(page.items);
+}
+
+Result<Page<Member>> Members::ListPage(const MemberFilter& filter) {
   if (filter.limit < 1 || filter.limit > 1000) return FieldError("limit", "must be 1..1000");
   std::string sql = "SELECT " + std::string(kColumns) + " FROM registry_members WHERE id > ?";
   if (!internal::IsValidUtf8(filter.after) || !internal::IsValidUtf8(filter.reseller_id) ||
@@ -346,11 +351,12 @@ Result<std::vector<Member>> Members::List(const MemberFilter& filter) {
     sql += " AND reseller_id = ?";
     params.push_back(store::Text(filter.reseller_id));
   }
-  sql += " ORDER BY id LIMIT " + std::to_string(filter.limit);
+  // One row more than the page: whether another page follows.
+  sql += " ORDER BY id LIMIT " + std::to_string(filter.limit + 1);
   IDS_ASSIGN_OR_RETURN(auto r, db_.Exec(sql, params));
   std::vector<Member> out;
   for (const auto& row : r.rows) out.push_back(FromRow(row));
-  return out;
+  return ToPage(std::move(out), filter.limit, [](const Member& m) { return m.id; });
 }
 
 Result<Member> Members::Update(std::string_view id, const MemberUpdate& update,

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/page.h"
 #include "common/random.h"
 #include "common/status.h"
 #include "store/database.h"
@@ -168,6 +169,8 @@ class Members {
   Result<Member> Get(std::string_view id);
   // Ordered by id; at most filter.limit.
   Result<std::vector<Member>> List(const MemberFilter& filter);
+  // The same, saying whether another page follows.
+  Result<Page<Member>> ListPage(const MemberFilter& filter);
   // Changes the display name and/or contacts; not for a terminated member.
   Result<Member> Update(std::string_view id, const MemberUpdate& update, std::string_view actor);
 

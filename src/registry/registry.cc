@@ -7,6 +7,20 @@ Result<MemberStatus> Registry::MemberStatusOf(std::string_view member_id) {
   return s.status;
 }
 
+Result<std::string> Registry::EffectiveStatusOf(const Client& client) {
+  IDS_ASSIGN_OR_RETURN(MemberStanding standing, members_.StandingOf(client.member_id));
+  return EffectiveClientStatus(client.status, standing);
+}
+
+std::string EffectiveClientStatus(ClientStatus own, const MemberStanding& member) {
+  if (own != ClientStatus::kActive) return std::string(ClientStatusName(own));
+  if (member.status != MemberStatus::kActive)
+    return "member_" + std::string(MemberStatusName(member.status));
+  if (member.reseller_status && *member.reseller_status != MemberStatus::kActive)
+    return "reseller_" + std::string(MemberStatusName(*member.reseller_status));
+  return "active";
+}
+
 std::vector<store::Migration> Migrations() {
   // Agreements are versioned and never rewritten: the table refuses UPDATE and DELETE.
   return {

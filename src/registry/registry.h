@@ -43,6 +43,8 @@ class Registry final : public ClientDirectory {
 
   // The member's own status (its reseller's is in Members::StandingOf). NotFound when unknown.
   Result<MemberStatus> MemberStatusOf(std::string_view member_id);
+  // What the client can do now (EffectiveClientStatus), its member's standing read from the store.
+  Result<std::string> EffectiveStatusOf(const Client& client);
   Result<ClientAuthRecord> FindClient(std::string_view client_id) override {
     return clients_.FindClient(client_id);
   }
@@ -54,6 +56,12 @@ class Registry final : public ClientDirectory {
   Clients clients_;
   Policy policy_;
 };
+
+// What a client with status `own` of a member of `member` standing can do now: "active" only
+// when the client, its member and the member's reseller all are; otherwise what switched it off,
+// the client's own status first: "suspended" or "deleted", else "member_suspended",
+// "member_terminated", "reseller_suspended" or "reseller_terminated".
+std::string EffectiveClientStatus(ClientStatus own, const MemberStanding& member);
 
 // The registry's schema, versions 300-399 (run after the store's, audit's and keys').
 std::vector<store::Migration> Migrations();
