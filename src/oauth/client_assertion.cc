@@ -52,6 +52,15 @@ Result<VerifiedClientAssertion> VerifyClientAssertion(const ParsedClientAssertio
   // FAPI 2.0 §5.4 / RFC 8725 §3.1: only the algorithms allowed for this client.
   if (std::find(allowed.begin(), allowed.end(), jws.alg) == allowed.end())
     return InvalidClient("alg " + std::string(crypto::SigAlgName(jws.alg)) + " is not allowed");
+  // RFC 8725 §3.11-3.12, RFC 9101 §10.8: a JWT of another kind never passes for an assertion,
+  // above all a request object, which travels through browsers and logs. An assertion is
+  // untyped, "JWT", or "client-authentication+jwt" (the explicit type RFC 7523's update gives).
+  if (!jws.typ.empty() && !crypto::SameMediaType(jws.typ, "JWT") &&
+      !crypto::SameMediaType(jws.typ, "client-authentication+jwt"))
+    return InvalidClient("the header's typ is not a client assertion's");
+  // An untyped request object carries the authorization request (RFC 9101 §4).
+  if (claims.contains("response_type") || claims.contains("redirect_uri"))
+    return InvalidClient("a request object is not a client assertion");
   // RFC 7523 §3 items 1-2, OIDC Core §9: iss and sub are the client_id.
   if (assertion.issuer != client_id) return InvalidClient("\"iss\" is not the client_id");
   auto sub = claims.find("sub");

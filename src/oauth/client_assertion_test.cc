@@ -138,6 +138,31 @@ TEST_F(ClientAssertionTest, JtiRequired) {
   ExpectRefused(Sign(c), "jti too long");
 }
 
+// RFC 8725 §3.11-3.12: a request object (which passes through browsers) or another kind of JWT
+// signed by the client's key never authenticates the client.
+TEST_F(ClientAssertionTest, OnlyAssertionsPassAsAssertions) {
+  auto typed = [&](const char* typ, const nlohmann::json& claims) {
+    nlohmann::json header = {{"alg", "ES256"}, {"kid", key_.kid}, {"typ", typ}};
+    auto jws = crypto::SignJws(header, claims.dump(), *key_.key);
+    EXPECT_TRUE(jws.ok());
+    return jws.ok() ? *jws : std::string();
+  };
+  EXPECT_TRUE(Verify(typed("JWT", Claims())).ok());
+  EXPECT_TRUE(Verify(typed("client-authentication+jwt", Claims())).ok());
+  EXPECT_TRUE(Verify(typed("application/client-authentication+jwt", Claims())).ok());
+  ExpectRefused(typed("oauth-authz-req+jwt", Claims()), "a typed request object");
+  ExpectRefused(typed("dpop+jwt", Claims()), "a DPoP proof");
+  ExpectRefused(typed("at+jwt", Claims()), "an access token");
+  // An untyped request object, with iss = sub = the client and the server as aud.
+  auto request = Claims();
+  request["response_type"] = "code";
+  request["client_id"] = "c1";
+  ExpectRefused(Sign(request), "an untyped request object");
+  request.erase("response_type");
+  request["redirect_uri"] = "https://rp.example/cb";
+  ExpectRefused(Sign(request), "an untyped request object without response_type");
+}
+
 TEST_F(ClientAssertionTest, AlgNoneIsRefused) {
   const std::string header = Base64UrlEncode(std::string(R"({"alg":"none"})"));
   const std::string payload = Base64UrlEncode(Claims().dump());
