@@ -179,10 +179,15 @@ http::Response Callback(Shop& shop, const http::Request& request) {
 void AddDemoShopRoutes(http::Router& router, server::Node& node, DemoShopClient client) {
   auto shop = std::make_shared<Shop>(node, std::move(client));
   router.Add("GET", kDemoShopPath, "demo_shop", [](http::Request&) { return Home(); });
-  router.Add("GET", "/demo/login", "demo_login",
-             [shop](http::Request& r) { return Login(*shop, r); });
-  router.Add("GET", "/demo/callback", "demo_callback",
-             [shop](http::Request& r) { return Callback(*shop, r); });
+  // Each pushes a request or redeems a code: no HEAD.
+  http::RouteOptions effects;
+  effects.get_has_effects = true;
+  router.Add(
+      "GET", "/demo/login", "demo_login", [shop](http::Request& r) { return Login(*shop, r); },
+      effects);
+  router.Add(
+      "GET", "/demo/callback", "demo_callback",
+      [shop](http::Request& r) { return Callback(*shop, r); }, effects);
 }
 
 }  // namespace idscheme::cli

@@ -104,7 +104,7 @@ Router::Match Router::MatchMethod(const PathEntry& entry, std::string_view metho
     if (r->method == "GET") get = r;
   }
   // RFC 9110 §9.3.2: HEAD is GET without the content.
-  if (method == "HEAD" && get) {
+  if (method == "HEAD" && get && !get->options.get_has_effects) {
     m.kind = Match::Kind::kFound;
     m.route = get;
     return m;
@@ -113,7 +113,7 @@ Router::Match Router::MatchMethod(const PathEntry& entry, std::string_view metho
   std::vector<std::string> methods;
   for (const Route* r : entry.routes) {
     methods.push_back(r->method);
-    if (r->method == "GET") methods.emplace_back("HEAD");
+    if (r->method == "GET" && !r->options.get_has_effects) methods.emplace_back("HEAD");
   }
   std::sort(methods.begin(), methods.end());
   for (const auto& name : methods) {

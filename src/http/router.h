@@ -2,8 +2,9 @@
 //
 // Paths are exact ("/token") or have whole-segment parameters ("/clients/{client_id}"); an exact
 // path wins over a pattern, patterns are tried in the order added. A HEAD request runs the GET
-// handler and the server drops the body. Unknown paths are 404 and a known path with another
-// method 405 with an Allow header (RFC 9110 §15.5.6), both as JSON errors.
+// handler and the server drops the body (unless RouteOptions::get_has_effects). Unknown paths are
+// 404 and a known path with another method 405 with an Allow header (RFC 9110 §15.5.6), both as
+// JSON errors.
 //
 // Two kinds of handlers:
 //   Handler       Response(Request&), run on a worker thread: the common case. It may block on
@@ -49,6 +50,10 @@ struct RouteOptions {
   // (ServerOptions::blocking_threads), so a slow or hostile remote cannot hold the worker
   // threads that serve everyone else. The connection waits for it without holding a thread.
   bool blocking = false;
+  // A GET whose handler has effects a HEAD must not trigger (RFC 9110 §9.2.1: HEAD is safe), such
+  // as taking a single-use request_uri: HEAD then gets 405 instead of running it. Link checkers
+  // and prefetchers send HEAD.
+  bool get_has_effects = false;
 };
 
 struct Route {

@@ -52,6 +52,20 @@ TEST(Router, ExactPatternsHeadAndMethodErrors) {
   EXPECT_EQ(router.Find("GET", "/clients/a/b", &req).kind, Router::Match::Kind::kNotFound);
 }
 
+// RFC 9110 §9.2.1: HEAD is safe, so it never runs a GET that has effects.
+TEST(Router, HeadSkipsAGetWithEffects) {
+  Router router;
+  RouteOptions effects;
+  effects.get_has_effects = true;
+  router.Add("GET", "/authorize", "authorize", Named("get"), effects)
+      .Add("POST", "/authorize", "authorize_post", Named("post"));
+  Request req;
+  EXPECT_EQ(router.Find("GET", "/authorize", &req).kind, Router::Match::Kind::kFound);
+  auto m = router.Find("HEAD", "/authorize", &req);
+  EXPECT_EQ(m.kind, Router::Match::Kind::kMethodNotAllowed);
+  EXPECT_EQ(m.allow, "GET, POST");
+}
+
 TEST(Router, AcceptsCoroutineHandlers) {
   Router router;
   router.Add("GET", "/wait", "wait",

@@ -467,8 +467,12 @@ void AddLoginRoutes(http::Router& router, LoginFlow& flow) {
              [f](http::Request& r) { return f->QrImage(r); });
   router.Add("GET", "/login/{id}/status", "login_status",
              [f](http::Request& r) { return f->StatusJson(r); });
-  router.Add("GET", "/login/{id}/continue", "login_continue",
-             [f](http::Request& r) { return f->Continue(r); });
+  // It issues the authorization code: no HEAD.
+  http::RouteOptions effects;
+  effects.get_has_effects = true;
+  router.Add(
+      "GET", "/login/{id}/continue", "login_continue",
+      [f](http::Request& r) { return f->Continue(r); }, effects);
   router.Add("POST", "/login/{id}/return", "login_return",
              [f](http::Request& r) { return f->Return(r); });
   router.Add("POST", "/login/{id}/cancel", "login_cancel",

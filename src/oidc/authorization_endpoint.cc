@@ -246,7 +246,10 @@ void AddAuthorizationRoutes(http::Router& router, AuthorizationEndpoint& endpoin
   auto authorize = [e, shared](http::Request& request) {
     return e->HandleAuthorize(request, *shared);
   };
-  router.Add("GET", kAuthorizePath, "authorize", authorize);
+  // It takes a pushed request or a request object's jti, and starts a login: no HEAD.
+  http::RouteOptions effects;
+  effects.get_has_effects = true;
+  router.Add("GET", kAuthorizePath, "authorize", authorize, effects);
   router.Add("POST", kAuthorizePath, "authorize", authorize, options);
   router.Add(
       "POST", kParPath, "par", [e](http::Request& request) { return e->HandlePar(request); },
