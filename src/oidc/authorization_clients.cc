@@ -7,8 +7,9 @@
 namespace idscheme::oidc {
 
 bool AuthorizationClient::IsRegisteredRedirectUri(std::string_view uri) const {
-  // OIDC Core §3.1.2.1: exact string match, no normalisation.
-  return std::find(redirect_uris.begin(), redirect_uris.end(), uri) != redirect_uris.end();
+  // OIDC Core §3.1.2.1: exact string match, no normalisation; RFC 8252 §7.3: any loopback port.
+  return std::any_of(redirect_uris.begin(), redirect_uris.end(),
+                     [&](const std::string& r) { return registry::RedirectUriMatches(r, uri); });
 }
 
 AuthorizationClient ToAuthorizationClient(const registry::ClientAuthRecord& record) {

@@ -596,9 +596,38 @@ Status ValidateRedirectUri(std::string_view uri, std::string_view field) {
   return ParseUrl(uri, field, /*allow_loopback_http=*/true).status();
 }
 
+namespace {
+
+// A loopback IP URI without its port ("http://127.0.0.1/cb" for "http://127.0.0.1:53124/cb");
+// empty when `uri` is not one.
+std::string WithoutLoopbackPort(std::string_view uri) {
+  for (std::string_view origin : {"http://127.0.0.1", "http://[::1]"}) {
+    if (uri.substr(0, origin.size()) != origin) continue;
+    std::string_view rest = uri.substr(origin.size());
+    if (!rest.empty() && rest.front() == ':') {
+      size_t end = 1;
+      while (end < rest.size() && rest[end] >= '0' && rest[end] <= '9') ++end;
+      if (end == 1 || end > 6) return "";
+      rest.remove_prefix(end);
+    }
+    // The host ends here: "http://127.0.0.1.example/" is another host.
+    if (!rest.empty() && rest.front() != '/' && rest.front() != '?') return "";
+    return std::string(origin) + std::string(rest);
+  }
+  return "";
+}
+
+}  // namespace
+
+bool RedirectUriMatches(std::string_view registered, std::string_view requested) {
+  if (registered == requested) return true;
+  const std::string r = WithoutLoopbackPort(registered);
+  return !r.empty() && r == WithoutLoopbackPort(requested);
+}
+
 bool IsRegisteredRedirectUri(const ClientMetadata& metadata, std::string_view uri) {
-  return std::find(metadata.redirect_uris.begin(), metadata.redirect_uris.end(), uri) !=
-         metadata.redirect_uris.end();
+  return std::any_of(metadata.redirect_uris.begin(), metadata.redirect_uris.end(),
+                     [&](const std::string& r) { return RedirectUriMatches(r, uri); });
 }
 
 bool IsRegisteredPostLogoutRedirectUri(const ClientMetadata& metadata, std::string_view uri) {

@@ -95,9 +95,11 @@ std::string SectorIdentifier(const ClientMetadata& metadata);
 // segments, only URI characters. `field` names it in the error.
 Status ValidateRedirectUri(std::string_view uri, std::string_view field = "redirect_uri");
 
-// Whether `uri` is one of the registered redirect URIs: exact string comparison (OIDC Core
-// §3.1.2.1). The port freedom RFC 8252 §7.3 gives loopback URIs is not offered: register the
-// port.
+// Whether a requested redirect URI is the registered one: exact string comparison (OIDC Core
+// §3.1.2.1), except that for a loopback IP URI (http://127.0.0.1 or http://[::1]) the port may be
+// any (RFC 8252 §7.3: a native app picks it when it asks). Not for "localhost" (§8.3).
+bool RedirectUriMatches(std::string_view registered, std::string_view requested);
+// Whether `uri` matches one of the registered redirect URIs (RedirectUriMatches).
 bool IsRegisteredRedirectUri(const ClientMetadata& metadata, std::string_view uri);
 
 // Whether `uri` is one of the registered post_logout_redirect_uris: exact string comparison

@@ -429,9 +429,32 @@ TEST(ClientMetadataTest, RedirectUrisMatchExactly) {
   EXPECT_TRUE(IsRegisteredRedirectUri(*m, "https://rp.example/cb"));
   EXPECT_TRUE(IsRegisteredRedirectUri(*m, "http://127.0.0.1:8080/cb"));
   for (auto uri : {"https://rp.example/cb/", "https://rp.example/CB", "https://rp.example/cb?x",
-                   "https://rp.example:443/cb", "http://127.0.0.1:8081/cb", "https://rp.example",
+                   "https://rp.example:443/cb", "http://127.0.0.1:8081/cb2", "https://rp.example",
                    "https://rp.example/cb#"})
     EXPECT_FALSE(IsRegisteredRedirectUri(*m, uri)) << uri;
+}
+
+// RFC 8252 §7.3: a loopback IP redirect URI takes any port; nothing else about it changes, and
+// "localhost" (§8.3) keeps its registered port.
+TEST(ClientMetadataTest, LoopbackIpRedirectUrisTakeAnyPort) {
+  for (auto [registered, requested] : std::vector<std::pair<const char*, const char*>>{
+           {"http://127.0.0.1/cb", "http://127.0.0.1:53124/cb"},
+           {"http://127.0.0.1:8080/cb", "http://127.0.0.1:8081/cb"},
+           {"http://127.0.0.1:8080/cb", "http://127.0.0.1/cb"},
+           {"http://[::1]:1/cb?x=1", "http://[::1]:65535/cb?x=1"},
+           {"http://127.0.0.1", "http://127.0.0.1:9"}})
+    EXPECT_TRUE(RedirectUriMatches(registered, requested)) << registered << " " << requested;
+  for (auto [registered, requested] : std::vector<std::pair<const char*, const char*>>{
+           {"http://127.0.0.1/cb", "http://127.0.0.1:53124/cb2"},
+           {"http://127.0.0.1/cb", "http://127.0.0.1:/cb"},
+           {"http://127.0.0.1/cb", "http://127.0.0.1:1234567/cb"},
+           {"http://127.0.0.1/cb", "http://127.0.0.1.evil.example:80/cb"},
+           {"http://127.0.0.1/cb", "http://127.0.0.1:80@evil.example/cb"},
+           {"http://127.0.0.1/cb", "https://127.0.0.1:443/cb"},
+           {"http://127.0.0.1/cb", "http://[::1]:80/cb"},
+           {"http://localhost/cb", "http://localhost:8080/cb"},
+           {"https://rp.example/cb", "https://rp.example:8443/cb"}})
+    EXPECT_FALSE(RedirectUriMatches(registered, requested)) << registered << " " << requested;
 }
 
 TEST(ClientMetadataTest, SectorIdentifiers) {
