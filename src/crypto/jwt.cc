@@ -19,28 +19,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// RFC 7519 §2 NumericDate: a JSON number of seconds; fractions are allowed and dropped.
-Result<std::optional<int64_t>> NumericDate(const json& claims, const char* name) {
-  auto it = claims.find(name);
-  if (it == claims.end()) return std::optional<int64_t>();
-  if (it->is_number_integer()) return std::optional<int64_t>(it->get<int64_t>());
-  if (it->is_number_unsigned()) {
-    if (it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
-      return Status::InvalidArgument(std::string("JWT: \"") + name + "\" out of range");
-    }
-    return std::optional<int64_t>(static_cast<int64_t>(it->get<uint64_t>()));
-  }
-  if (it->is_number_float()) {
-    double v = it->get<double>();
-    if (!std::isfinite(v) || v > 9.2e18 || v < -9.2e18) {
-      return Status::InvalidArgument(std::string("JWT: \"") + name + "\" out of range");
-    }
-    return std::optional<int64_t>(static_cast<int64_t>(std::floor(v)));
-  }
-  return Status::InvalidArgument(std::string("JWT: \"") + name +
-                                 "\" is not a NumericDate (RFC 7519 §2)");
-}
-
 Status CheckStringClaim(const json& claims, const char* name) {
   auto it = claims.find(name);
   if (it != claims.end() && !it->is_string()) {
@@ -78,6 +56,28 @@ Result<json> VerifyParsed(const ParsedJws& jws, const JwtKeyResolver& resolver,
 }
 
 }  // namespace
+
+Result<std::optional<int64_t>> NumericDate(const json& claims, const char* name) {
+  auto it = claims.find(name);
+  if (it == claims.end()) return std::optional<int64_t>();
+  // (is_number_integer is true for unsigned numbers too: those beyond int64 first.)
+  if (it->is_number_unsigned()) {
+    if (it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      return Status::InvalidArgument(std::string("JWT: \"") + name + "\" out of range");
+    }
+    return std::optional<int64_t>(static_cast<int64_t>(it->get<uint64_t>()));
+  }
+  if (it->is_number_integer()) return std::optional<int64_t>(it->get<int64_t>());
+  if (it->is_number_float()) {
+    double v = it->get<double>();
+    if (!std::isfinite(v) || v > 9.2e18 || v < -9.2e18) {
+      return Status::InvalidArgument(std::string("JWT: \"") + name + "\" out of range");
+    }
+    return std::optional<int64_t>(static_cast<int64_t>(std::floor(v)));
+  }
+  return Status::InvalidArgument(std::string("JWT: \"") + name +
+                                 "\" is not a NumericDate (RFC 7519 §2)");
+}
 
 bool SameMediaType(std::string_view a, std::string_view b) {
   auto normal = [](std::string_view s) {

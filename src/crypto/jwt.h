@@ -62,6 +62,10 @@ Result<std::string> SignJwt(const nlohmann::json& claims, const Key& key, SigAlg
 Result<nlohmann::json> VerifyJwt(std::string_view token, const JwtKeyResolver& resolver,
                                  const JwtVerifyOptions& options);
 
+// RFC 7519 §2 NumericDate `name` of `claims`: a JSON number of seconds; a fraction is allowed
+// and dropped. Empty when absent; InvalidArgument when not a number or beyond int64.
+Result<std::optional<int64_t>> NumericDate(const nlohmann::json& claims, const char* name);
+
 // The claim checks alone, for a claims set whose signature was checked elsewhere.
 Status CheckJwtClaims(const nlohmann::json& claims, const JwtVerifyOptions& options);
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "common/base64url.h"
 #include "crypto/jwt.h"
 #include "http/server.h"
@@ -177,12 +179,16 @@ TEST_P(AuthorizeTest, RequestObjectRejections) {
       {"no exp", with("exp", nullptr, "noexp")},
       {"nbf in the future", with("nbf", now + 600, "nbf")},
       {"nbf long ago", with("nbf", now - 2 * 3600, "oldnbf")},
+      {"nbf at the int64 minimum", with("nbf", std::numeric_limits<int64_t>::min(), "minnbf")},
+      {"exp at the int64 minimum", with("exp", std::numeric_limits<int64_t>::min(), "minexp")},
+      {"exp beyond int64", with("exp", std::numeric_limits<uint64_t>::max(), "maxexp")},
       {"no jti", with("jti", nullptr, "x")},
       {"wrong aud", with("aud", "https://other.example", "aud")},
       {"wrong iss", with("iss", "c_other", "iss")},
       {"inner client_id differs", with("client_id", "c_other", "cid")},
       {"request_uri inside", with("request_uri", "urn:x", "ru")},
       {"array value", with("scope", json::array({"openid"}), "arr")},
+      {"object value", with("state", json::object({{"a", 1}}), "obj")},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -190,6 +196,23 @@ TEST_P(AuthorizeTest, RequestObjectRejections) {
     EXPECT_EQ(e.error, "invalid_request_object") << e.description;
     EXPECT_FALSE(e.redirected());
   }
+}
+
+// RFC 6749 §3.1: parameters the server does not know are ignored, whatever their JSON type;
+// RFC 7519 §2: NumericDates may have a fraction.
+TEST_P(AuthorizeTest, RequestObjectUnknownMembersAndFractionalDatesAreFine) {
+  json c = RequestObjectClaims("lenient");
+  c["authorization_details"] = json::array({{{"type", "payment_initiation"}}});
+  c["resource"] = json::array({"https://a.example", "https://b.example"});
+  c["x_flag"] = true;
+  c["login_hint"] = nullptr;  // null: as if absent
+  c["exp"] = static_cast<double>(clock_.NowSeconds()) + 300.5;
+  c["nbf"] = static_cast<double>(clock_.NowSeconds()) - 0.25;
+  auto o = Authorize(WithObject(Sign(c, key_)));
+  const auto* r = Ok(o);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->state, "ro-state");
+  EXPECT_FALSE(r->login_hint);
 }
 
 TEST_P(AuthorizeTest, RegisteredRequestObjectAlgIsTheOnlyOne) {

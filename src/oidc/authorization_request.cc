@@ -142,9 +142,9 @@ Status Scope(Context& c) {
   if (!Contains(values, "openid")) return Refuse("invalid_scope", "scope must contain openid");
   std::vector<std::string> out = {"openid"};
   for (const auto& v : values) {
-    // RFC 6749 §3.3 / §4.1.2.1: unknown scope values are invalid_scope.
-    if (!registry::IsKnownScope(v))
-      return Refuse("invalid_scope", "unknown scope value '" + v + "'");
+    // OIDC Core §3.1.2.1: "Scope values used that are not understood by an implementation
+    // SHOULD be ignored." (A known one the client did not register is refused by the policy.)
+    if (!registry::IsKnownScope(v)) continue;
     if (!Contains(out, v)) out.push_back(v);
   }
   c.out.scopes = std::move(out);
@@ -255,10 +255,14 @@ Status MaxAge(Context& c) {
   auto text = Param(c.params, "max_age");
   if (!text) return Status::Ok();
   // OIDC Core §3.1.2.1: a non-negative integer number of seconds.
-  if (text->empty() || text->size() > 10 ||
+  if (text->empty() || text->size() > 64 ||
       !std::all_of(text->begin(), text->end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
     return Refuse("invalid_request", "max_age must be a non-negative integer");
-  c.out.max_age = std::stoll(std::string(*text));
+  // Beyond ten digits (three centuries) it is the same as none; kept as that much.
+  const size_t digits = text->find_first_not_of('0') == std::string_view::npos
+                            ? 1
+                            : text->size() - text->find_first_not_of('0');
+  c.out.max_age = digits > 10 ? int64_t{9'999'999'999} : std::stoll(std::string(*text));
   return Status::Ok();
 }
 
@@ -275,7 +279,7 @@ Status LoginHint(Context& c) {
 Status UiLocales(Context& c) {
   auto locales = Param(c.params, "ui_locales");
   if (!locales) return Status::Ok();
-  IDS_ASSIGN_OR_RETURN(c.out.ui_locales, ParseUiLocales(*locales));
+  c.out.ui_locales = ParseUiLocales(*locales);
   return Status::Ok();
 }
 
@@ -399,21 +403,28 @@ bool IsS256CodeChallenge(std::string_view text) {
   return bytes.ok() && bytes->size() == 32;
 }
 
-Result<std::vector<std::string>> ParseUiLocales(std::string_view text) {
-  std::vector<std::string> tags = SplitSpaces(text);
-  if (tags.empty() || tags.size() > 16)
-    return Refuse("invalid_request", "ui_locales: 1 to 16 tags");
-  for (const auto& tag : tags) {
-    // BCP 47 shape: alphanumeric subtags of 1-8 characters joined by '-'.
-    bool ok = !tag.empty() && tag.size() <= 35 && tag.front() != '-' && tag.back() != '-' &&
-              tag.find("--") == std::string::npos &&
-              std::all_of(tag.begin(), tag.end(), [](char ch) {
-                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                       (ch >= '0' && ch <= '9') || ch == '-';
-              });
-    if (!ok) return Refuse("invalid_request", "ui_locales: malformed language tag");
+std::vector<std::string> ParseUiLocales(std::string_view text) {
+  std::vector<std::string> out;
+  for (std::string tag : SplitSpaces(text)) {
+    if (out.size() == 16) break;
+    // A POSIX-style locale (en_US) is what many clients send: read it as the BCP 47 tag.
+    std::replace(tag.begin(), tag.end(), '_', '-');
+    // BCP 47 shape: alphanumeric subtags of 1 to 8 characters joined by '-'.
+    bool ok = !tag.empty() && tag.size() <= 35;
+    size_t subtag = 0;
+    for (size_t i = 0; ok && i <= tag.size(); ++i) {
+      if (i == tag.size() || tag[i] == '-') {
+        ok = subtag >= 1 && subtag <= 8;
+        subtag = 0;
+        continue;
+      }
+      const char ch = tag[i];
+      ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+      ++subtag;
+    }
+    if (ok) out.push_back(std::move(tag));
   }
-  return tags;
+  return out;
 }
 
 bool IsDpopJkt(std::string_view text) {

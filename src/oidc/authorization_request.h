@@ -17,7 +17,8 @@
 //     state               at most kMaxStateLength                          invalid_request
 //     pushed_required     PAR used when the client or the server needs it  invalid_request
 //     response_type       present and exactly "code"             unsupported_response_type
-//     scope               has openid; known values (registry/claims.h)     invalid_scope
+//     scope               has openid; unknown values ignored (registry/claims.h)
+//                                                                       invalid_scope
 //     pkce                S256 only, 43 base64url characters; required     invalid_request
 //     dpop_jkt            a SHA-256 JWK thumbprint, 43 base64url chars     invalid_request
 //     nonce               at most kMaxNonceLength                          invalid_request
@@ -27,7 +28,7 @@
 //     prompt              none -> login_required; login, consent, select_account accepted
 //     max_age             a non-negative integer                           invalid_request
 //     login_hint          an E.164 phone number (+ and 7-15 digits)        invalid_request
-//     ui_locales          BCP 47-shaped tags                               invalid_request
+//     ui_locales          BCP 47 tags; what is not one is left out (ParseUiLocales)
 // A request whose state is longer than kMaxStateLength gets every error on the error page, not
 // at redirect_uri: a redirect must carry the exact state (RFC 6749 §4.1.2.1).
 // Unknown parameters are ignored (RFC 6749 §3.1). prompt=select_account is accepted: every
@@ -144,8 +145,9 @@ bool IsE164PhoneNumber(std::string_view text);
 bool IsS256CodeChallenge(std::string_view text);
 // RFC 9449 §10 dpop_jkt: an RFC 7638 SHA-256 JWK thumbprint, 43 base64url characters.
 bool IsDpopJkt(std::string_view text);
-// OIDC Core §3.1.2.1 ui_locales: 1 to 16 space-separated BCP 47-shaped tags (alphanumeric
-// subtags joined by '-'); invalid_request otherwise.
-Result<std::vector<std::string>> ParseUiLocales(std::string_view text);
+// OIDC Core §3.1.2.1 ui_locales: space-separated BCP 47 tags, in order of preference. What is
+// not a tag is left out, never an error ("SHOULD NOT result in an error"): "en_US" is read as
+// "en-US", "*" or "en@x" dropped; at most the first 16 are kept.
+std::vector<std::string> ParseUiLocales(std::string_view text);
 
 }  // namespace idscheme::oidc

@@ -118,8 +118,7 @@ ErrorPageView ErrorPageViewOf(const http::Request& request, const http::FormPara
   if (params != nullptr) {
     // Only well-formed tags; a bad ui_locales is often the very error being shown.
     if (auto locales = params->Get("ui_locales")) {
-      auto parsed = ParseUiLocales(*locales);
-      if (parsed.ok()) view.ui_locales = std::move(parsed).value();
+      view.ui_locales = ParseUiLocales(*locales);
     }
   }
   return view;

@@ -48,9 +48,9 @@ Result<RequestedClaim> ParseOne(const std::string& where, const std::string& nam
       claim.purpose = value.get<std::string>();
       if (claim.purpose.size() < 3 || claim.purpose.size() > 300)
         return Invalid(where + ".purpose: must be 3 to 300 characters");
-    } else {
-      return Invalid(where + ": unknown member '" + key + "'");
     }
+    // OIDC Core §5.5.1: "Other members MAY be defined ... Any members used that are not
+    // understood MUST be ignored."
   }
   if (claim.value && !claim.values.empty())
     return Invalid(where + ": 'value' and 'values' are exclusive");
@@ -74,11 +74,13 @@ Status ParseMember(const json& top, std::string_view member, std::vector<Request
       *verified = spec;
       continue;
     }
+    // Checked even when it is then dropped: a malformed request is refused whatever it asks for.
+    IDS_ASSIGN_OR_RETURN(RequestedClaim claim, ParseOne(where, name, spec));
+    // OIDC Core §5.5.1: a claim the scheme does not know is one it cannot return, which is not
+    // an error; it is left out of the request (and never shown to the person).
     bool known =
         registry::IsKnownClaim(name) || (member == "id_token" && IsAuthenticationClaim(name));
-    if (!known) return Invalid(where + ": unknown claim");
-    IDS_ASSIGN_OR_RETURN(RequestedClaim claim, ParseOne(where, name, spec));
-    out->push_back(std::move(claim));
+    if (known) out->push_back(std::move(claim));
   }
   return Status::Ok();
 }
@@ -98,9 +100,7 @@ std::vector<std::string> ClaimsRequest::PersonClaimNames() const {
 
 Result<ClaimsRequest> ParseClaimsRequestJson(const nlohmann::json& top) {
   if (!top.is_object()) return Invalid("must be a JSON object");
-  for (const auto& [key, value] : top.items()) {
-    if (key != "id_token" && key != "userinfo") return Invalid("unknown member '" + key + "'");
-  }
+  // OIDC Core §5.5: members other than id_token and userinfo that are not understood are ignored.
   ClaimsRequest out;
   IDS_RETURN_IF_ERROR(ParseMember(top, "id_token", &out.id_token, &out.id_token_verified_claims));
   IDS_RETURN_IF_ERROR(ParseMember(top, "userinfo", &out.userinfo, &out.userinfo_verified_claims));

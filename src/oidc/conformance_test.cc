@@ -494,7 +494,7 @@ TEST_P(AuthorizeTest, AMalformedClaimsParameterIsInvalidRequest) {
   // OIDC Core §5.5.
   for (const std::string claims :
        {"not json", "[]", "\"id_token\"", R"({"id_token":[]})", R"({"id_token":{"email":1}})",
-        R"({"userinfo":{"email":{"essential":"yes"}}})", R"({"access_token":{}})",
+        R"({"userinfo":{"email":{"essential":"yes"}}})", R"({"userinfo":[]})",
         R"({"userinfo":{"email":{"values":[]}}})", R"({"id_token":{"email":null})"}) {
     SCOPED_TRACE(claims);
     auto p = GoodAuthorization();
@@ -503,6 +503,9 @@ TEST_P(AuthorizeTest, AMalformedClaimsParameterIsInvalidRequest) {
   }
   auto p = GoodAuthorization();
   p["claims"] = R"({"userinfo":{"email":{"essential":true}},"id_token":{"acr":null}})";
+  ExpectAccepted(Authorize(p));
+  // §5.5, §5.5.1: members and claims that are not understood are ignored.
+  p["claims"] = R"({"access_token":{},"userinfo":{"email":{"essential":true,"x":1},"x_y":null}})";
   ExpectAccepted(Authorize(p));
 }
 
@@ -720,6 +723,11 @@ TEST_P(PushedRequestTest, ARequestUriIsSingleUse) {
   HttpReply pushed = PostAsClient("/par", {p.begin(), p.end()});
   ASSERT_EQ(pushed.status, 201) << pushed.body;
   const std::string uri = json::parse(pushed.body)["request_uri"];
+  // RFC 9110 §9.2.1: a HEAD (a link checker, a prefetch) is safe: it does not use it up.
+  HttpReply head = idscheme::testing::SendRaw(
+      port_, "HEAD /authorize?" + Encode({{"client_id", client_id_}, {"request_uri", uri}}) +
+                 " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(head.status, 405) << head.raw;
   ExpectAccepted(Authorize({{"client_id", client_id_}, {"request_uri", uri}}));
   // RFC 9126 §4 (and §7.3: one-time use).
   ExpectErrorPage(Authorize({{"client_id", client_id_}, {"request_uri", uri}}),

@@ -103,7 +103,7 @@ Status State(Context& c) {
 Status UiLocales(Context& c) {
   auto locales = c.params.Get("ui_locales");
   if (!locales) return Status::Ok();
-  IDS_ASSIGN_OR_RETURN(c.out.ui_locales, ParseUiLocales(*locales));
+  c.out.ui_locales = ParseUiLocales(*locales);
   return Status::Ok();
 }
 

@@ -22,7 +22,7 @@
 //   post_logout_redirect_uri  the client is identified (hint or client_id) and registered the
 //                             URI exactly (§3, §3.1)                          invalid_request
 //   state                     at most kMaxStateLength                        invalid_request
-//   ui_locales                BCP 47-shaped tags                             invalid_request
+//   ui_locales                BCP 47 tags; what is not one is left out (ParseUiLocales)
 //   logout_hint               at most kMaxLogoutHintLength; otherwise unused (there is no
 //                             session to choose among)                       invalid_request
 //

@@ -51,6 +51,16 @@ bool IsJwtClaim(std::string_view name) {
          name == "jti" || name == "sub";
 }
 
+// The parameters the authorization endpoint reads (authorization_request.cc; keep in step).
+bool IsAuthorizationParameter(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "acr_values",   "claims",        "client_id",     "code_challenge", "code_challenge_method",
+      "dpop_jkt",     "login_hint",    "max_age",       "nonce",          "prompt",
+      "redirect_uri", "response_mode", "response_type", "scope",          "state",
+      "ui_locales"};
+  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
+}
+
 std::string JtiKey(std::string_view client_id, std::string_view jti) {
   // Length-prefixed so that no (client_id, jti) pair can collide with another.
   return std::to_string(client_id.size()) + ":" + std::string(client_id) + ":" + std::string(jti);
@@ -118,15 +128,17 @@ Result<http::FormParams> RequestObjectVerifier::Verify(std::string_view request_
 
   const int64_t now = clock_.NowSeconds();
   const json& c = *claims;
-  if (!c.at("exp").is_number_integer()) return Invalid("exp must be an integer");
-  const int64_t exp = c.at("exp").get<int64_t>();
-  // FAPI 2.0 §5.3.2.1: a request object lives at most 60 minutes.
-  if (exp - now > options_.max_lifetime_seconds) return Invalid("exp is too far in the future");
-  if (auto nbf = c.find("nbf"); nbf != c.end()) {
-    if (!nbf->is_number_integer()) return Invalid("nbf must be an integer");
-    if (now - nbf->get<int64_t>() > options_.max_lifetime_seconds)
-      return Invalid("nbf is too far in the past");
-  }
+  // RFC 7519 §2: NumericDates may have a fraction (VerifyJwt checked them; seconds are enough).
+  auto exp_date = crypto::NumericDate(c, "exp");
+  auto nbf_date = crypto::NumericDate(c, "nbf");
+  if (!exp_date.ok() || !*exp_date) return Invalid("exp must be a NumericDate");
+  if (!nbf_date.ok()) return Invalid("nbf must be a NumericDate");
+  const int64_t exp = **exp_date;
+  // FAPI 2.0 §5.3.2.1: a request object lives at most 60 minutes. (Compared without
+  // subtracting a hostile value: no overflow.)
+  if (exp > now + options_.max_lifetime_seconds) return Invalid("exp is too far in the future");
+  if (*nbf_date && **nbf_date < now - options_.max_lifetime_seconds)
+    return Invalid("nbf is too far in the past");
   if (!c.at("jti").is_string() || c.at("jti").get<std::string>().empty() ||
       c.at("jti").get<std::string>().size() > 256)
     return Invalid("jti must be a string of 1 to 256 characters");
@@ -138,12 +150,18 @@ Result<http::FormParams> RequestObjectVerifier::Verify(std::string_view request_
     if (name == "request" || name == "request_uri") return Invalid(name + " inside the object");
     if (value.is_string()) {
       params.Add(name, value.get<std::string>());
-    } else if (value.is_number_integer()) {
-      params.Add(name, std::to_string(value.get<int64_t>()));
     } else if (name == "claims" && value.is_object()) {
       params.Add(name, value.dump());  // OIDC Core §6.1: claims as a JSON object
+    } else if (!IsAuthorizationParameter(name) || value.is_null()) {
+      // RFC 6749 §3.1: a parameter the server does not know is ignored, whatever its type
+      // (authorization_details, resource as an array, an extension's boolean); null is absent.
+      continue;
+    } else if (value.is_number_integer() && !value.is_number_unsigned()) {
+      params.Add(name, std::to_string(value.get<int64_t>()));  // max_age as a number
+    } else if (value.is_number_unsigned()) {
+      params.Add(name, std::to_string(value.get<uint64_t>()));
     } else {
-      return Invalid(name + ": unsupported value type");
+      return Invalid(name + ": must be a string");
     }
   }
   // RFC 9101 §5: a client_id inside must be the client's.
