@@ -226,8 +226,13 @@ http::Response AuthorizationEndpoint::HandlePar(const http::Request& request) {
   if (auto* validated = std::get_if<ValidatedAuthorizationRequest>(&outcome))
     outcome = CheckPolicy(std::move(*validated));
   if (auto* error = std::get_if<AuthorizationError>(&outcome)) {
-    // RFC 9126 §2.3: errors are answered to the client, never redirected.
-    return answer(JsonError(error->error, error->description));
+    // RFC 9126 §2.3: errors are answered to the client, never redirected; the store being
+    // down (the policy could not be read) is the server's trouble: 503, retry later.
+    const bool unavailable = error->error == "temporarily_unavailable";
+    return answer(JsonError(error->error,
+                            unavailable ? "the service is temporarily unavailable"
+                                        : std::string_view(error->description),
+                            unavailable ? 503 : 400));
   }
 
   auto pushed = pushed_.Push(client_id, effective, options_.pushed_request_lifetime_seconds, &jti);
