@@ -297,6 +297,9 @@ TEST_P(ApiTest, BadInputNamesTheField) {
   ExpectBadRequest(
       Call("POST", "/registrar/v1/identities/" + id + "/revoke", "registrar", json{{"reason", 7}}),
       "reason: must be a string");
+  ExpectBadRequest(
+      Call("POST", "/registrar/v1/identities/" + id + "/revoke", "registrar", json{{"reason", ""}}),
+      "reason: must be 1 to 500 bytes");
   ExpectBadRequest(Call("GET", "/registrar/v1/identities?limit=0", "registrar"), "limit:");
   ExpectBadRequest(Call("GET", "/registrar/v1/identities?sort=name", "registrar"),
                    "sort: unknown query parameter");

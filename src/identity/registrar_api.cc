@@ -105,6 +105,8 @@ void AddRegistrarRoutes(http::Router& router, Identities& identities, registry::
         IDS_ASSIGN_OR_RETURN(json body, internal::BodyOrEmpty(req));
         IDS_RETURN_IF_ERROR(internal::CheckObject(body, "the body", {"reason"}));
         IDS_ASSIGN_OR_RETURN(auto reason, internal::OptString(body, "reason"));
+        if (reason && reason->empty())
+          return FieldError("reason", "must be 1 to 500 bytes (leave it out to give none)");
         IDS_ASSIGN_OR_RETURN(
             Identity i, ids.Revoke(ActorOf(m), Param(req, "identity_id"), reason.value_or("")));
         return http::Response::Json(200, i.ToJson());

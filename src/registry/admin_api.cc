@@ -57,6 +57,9 @@ Result<std::string> Reason(const http::Request& req) {
   IDS_ASSIGN_OR_RETURN(json body, Body(req));
   IDS_RETURN_IF_ERROR(internal::CheckFields(body, "the body", {"reason"}));
   IDS_ASSIGN_OR_RETURN(auto reason, internal::OptString(body, "reason"));
+  // An empty reason is most likely a form field left blank: say so rather than audit nothing.
+  if (reason && reason->empty())
+    return FieldError("reason", "must be 1 to 500 bytes (leave it out to give none)");
   return reason.value_or("");
 }
 

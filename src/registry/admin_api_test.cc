@@ -278,6 +278,8 @@ TEST_P(AdminApiTest, ClientStatusChangesRecordTheirReason) {
   auto entries = AuditEntries("client.suspend");
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0]["details"].value("reason", ""), "key compromise");
+  ExpectBadRequest(Call("POST", "/admin/v1/clients/" + id + "/reinstate", {{"reason", ""}}),
+                   "reason: must be 1 to 500 bytes");
   ExpectBadRequest(Call("POST", "/admin/v1/clients/" + id + "/reinstate", {{"why", "x"}}),
                    "why: unknown field");
   EXPECT_EQ(
