@@ -358,16 +358,23 @@ TEST_P(ApiTest, SimControllerLifecycle) {
             409);
   ASSERT_TRUE(sims_->ActiveBinding("+32470123456").ok());
 
+  // The binding was made at 22:13:20: an event a second before concerns the SIM before it.
+  Reply late = Call("POST", "/simcontroller/v1/events", "mno",
+                    json{{"phone_number", "+32470123456"},
+                         {"type", "sim_swap"},
+                         {"occurred_at", "2023-11-14T22:13:19Z"}});
+  ExpectBadRequest(late, "occurred_at: is before the active binding was made");
+  ASSERT_TRUE(sims_->ActiveBinding("+32470123456").ok());
   Reply swapped = Call("POST", "/simcontroller/v1/events", "mno",
                        json{{"phone_number", "+32470123456"},
                             {"type", "sim_swap"},
-                            {"occurred_at", "2023-11-14T22:00:00Z"}});
+                            {"occurred_at", "2023-11-14T22:13:20Z"}});
   ASSERT_EQ(swapped.status, 200) << swapped.body.dump();
   EXPECT_EQ(swapped.body["status"], "suspended");
   EXPECT_EQ(swapped.body["event"]["type"], "sim_swap");
   EXPECT_EQ(sims_->ActiveBinding("+32470123456").status().code(), Status::Code::kNotFound);
   EXPECT_EQ(**sims_->LastEventAt("+32470123456"),
-            *internal::ParseDateTime("2023-11-14T22:00:00Z") * 1000);
+            *internal::ParseDateTime("2023-11-14T22:13:20Z") * 1000);
   EXPECT_EQ(AuditEntries("sim.suspend")[0]["actor"], "client:" + tokens_["mno"].client_id);
 }
 

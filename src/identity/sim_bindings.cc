@@ -233,6 +233,12 @@ Result<SimBinding> SimBindings::Report(std::string_view controller_id, const Sim
     if (r.rows.empty())
       return Status::NotFound("no active binding of " + event.phone_number + " by this controller");
     SimBinding b = FromRow(r.rows[0]);
+    // A late report of an event before this binding was made concerns the SIM before it: the
+    // binding of the new SIM must not end for it. (Whole seconds: the event's own second counts
+    // as after the binding.)
+    if (event.occurred_at && *event.occurred_at * 1000 + 999 < b.created_at_ms)
+      return FieldError("occurred_at",
+                        "is before the active binding was made: it concerns an earlier SIM");
     b.status = BindingStatus::kSuspended;
     b.event = event.type;
     b.event_at_ms = event.occurred_at ? *event.occurred_at * 1000 : now_ms;
