@@ -67,7 +67,8 @@ Result<std::string> RefreshTokens::Issue(std::string_view family,
 }
 
 Result<RefreshTokens::Rotated> RefreshTokens::Rotate(std::string_view token,
-                                                     std::string_view client_id) {
+                                                     std::string_view client_id,
+                                                     const GrantCheck& check) {
   if (token.empty() || token.size() > 256) return InvalidGrant("unknown refresh token");
   const std::string hash = TokenHash(token);
   const int64_t now = clock_.NowSeconds();
@@ -91,6 +92,7 @@ Result<RefreshTokens::Rotated> RefreshTokens::Rotate(std::string_view token,
   auto json = nlohmann::json::parse(row.Text(2), nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return Status::Internal("stored refresh token unreadable");
   IDS_ASSIGN_OR_RETURN(ApprovedAuthorization grant, ApprovedAuthorizationFromJson(json));
+  if (check) IDS_RETURN_IF_ERROR(check(grant));
   IDS_ASSIGN_OR_RETURN(auto taken,
                        db_.Exec("UPDATE oidc_refresh_tokens SET used_at = ? WHERE token_hash = ?"
                                 " AND used_at IS NULL AND revoked_at IS NULL",

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,9 +52,14 @@ class RefreshTokens : public oauth::RefreshTokensSeam {
     std::string family;
     std::string refresh_token;  // the replacement
   };
+  // Checks a request against the token's grant before the token is taken: a request it refuses
+  // (a wider scope, another DPoP key) leaves the token usable.
+  using GrantCheck = std::function<Status(const ApprovedAuthorization&)>;
   // Takes `token` once for `client_id` and returns its replacement. invalid_grant when unknown,
-  // expired, revoked, for another client, or already used (then the family is revoked).
-  Result<Rotated> Rotate(std::string_view token, std::string_view client_id);
+  // expired, revoked, for another client, or already used (then the family is revoked); what
+  // `check` returns when it refuses.
+  Result<Rotated> Rotate(std::string_view token, std::string_view client_id,
+                         const GrantCheck& check = nullptr);
 
   // RFC 7662 §2.2: what introspection tells the token's client, while the token can be used.
   Result<std::optional<oauth::RefreshTokenFacts>> Find(std::string_view token) override;

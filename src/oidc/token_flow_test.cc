@@ -288,14 +288,45 @@ TEST_P(TokenFlowTest, RefreshTokensRotateAndReuseRevokesTheFamily) {
   other_client.Add("refresh_token", rt2);
   EXPECT_EQ(Call(*refresh_grant_, client_id_, other_client).status().oauth_error(),
             "invalid_grant");
-
-  // rt1 again: theft suspected, the family goes: rt2 and the access tokens issued.
-  EXPECT_EQ(Call(*refresh_grant_, client, p).status().oauth_error(), "invalid_grant");
+  // Neither refusal used rt2 up: the client that holds it keeps its login.
   http::FormParams p2;
   p2.Add("refresh_token", rt2);
-  EXPECT_EQ(Call(*refresh_grant_, client, p2).status().oauth_error(), "invalid_grant");
+  auto third = Call(*refresh_grant_, client, p2);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  const std::string rt3 = third->extra["refresh_token"];
+
+  // rt1 again: theft suspected, the family goes: rt3 and the access tokens issued.
+  EXPECT_EQ(Call(*refresh_grant_, client, p).status().oauth_error(), "invalid_grant");
+  http::FormParams p3;
+  p3.Add("refresh_token", rt3);
+  EXPECT_EQ(Call(*refresh_grant_, client, p3).status().oauth_error(), "invalid_grant");
+  EXPECT_EQ(Userinfo(third->access_token).status(), 401);
   EXPECT_EQ(Userinfo(second->access_token).status(), 401);
   EXPECT_EQ(Userinfo(first->access_token).status(), 401);
+}
+
+TEST_P(TokenFlowTest, ADpopBoundRefreshNeedsTheSameKeyAndARefusalKeepsTheToken) {
+  json m = WebClient();
+  m["grant_types"] = {"authorization_code", "refresh_token"};
+  const std::string client = AddClient(m);
+  auto approved = Approved(client);
+  approved.dpop_jkt = "jkt-A";
+  auto code = codes_->Issue(approved);
+  ASSERT_TRUE(code.ok());
+  http::FormParams c;
+  c.Add("code", *code);
+  c.Add("redirect_uri", kRedirect);
+  c.Add("code_verifier", kVerifier);
+  auto tokens = Call(*code_grant_, client, c, "jkt-A");
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  http::FormParams p;
+  p.Add("refresh_token", tokens->extra["refresh_token"].get<std::string>());
+  EXPECT_EQ(Call(*refresh_grant_, client, p, "jkt-B").status().oauth_error(), "invalid_grant");
+  EXPECT_EQ(Call(*refresh_grant_, client, p).status().oauth_error(), "invalid_grant");
+  // Whoever holds the refresh token without the key cannot burn it for the client.
+  auto refreshed = Call(*refresh_grant_, client, p, "jkt-A");
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status().ToString();
+  EXPECT_EQ(refreshed->token_type, "DPoP");
 }
 
 // A suspension ends the logins before it: after the reinstatement, neither their codes nor their

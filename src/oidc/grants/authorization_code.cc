@@ -163,20 +163,22 @@ Result<oauth::TokenResponse> RefreshTokenGrant::Handle(const oauth::TokenRequest
     if (!parsed.ok()) return Status::OAuth("invalid_scope", parsed.status().message());
     narrowed = std::move(parsed).value();
   }
-  IDS_ASSIGN_OR_RETURN(RefreshTokens::Rotated rotated,
-                       deps_.refresh_tokens.Rotate(token, request.client.record.client_id));
-  ApprovedAuthorization grant = rotated.grant;
-  if (!narrowed.empty()) {
+  // Checked before the token is taken: a refused request leaves the client its refresh token.
+  auto check = [&](const ApprovedAuthorization& grant) -> Status {
     for (const auto& s : narrowed) {
       if (std::find(grant.scopes.begin(), grant.scopes.end(), s) == grant.scopes.end())
         return Status::OAuth("invalid_scope", "scope wider than the original grant: " + s);
     }
-    grant.scopes = narrowed;
-  }
-  // A DPoP-bound login stays bound to its key (RFC 9449 §5: refresh tokens of public clients
-  // are bound; this scheme binds through the grant for every client).
-  if (grant.dpop_jkt && (!request.dpop_jkt || *request.dpop_jkt != *grant.dpop_jkt))
-    return InvalidGrant("the DPoP proof is not by the key this login is bound to");
+    // A DPoP-bound login stays bound to its key (RFC 9449 §5: refresh tokens of public clients
+    // are bound; this scheme binds through the grant for every client).
+    if (grant.dpop_jkt && (!request.dpop_jkt || *request.dpop_jkt != *grant.dpop_jkt))
+      return InvalidGrant("the DPoP proof is not by the key this login is bound to");
+    return Status::Ok();
+  };
+  IDS_ASSIGN_OR_RETURN(RefreshTokens::Rotated rotated,
+                       deps_.refresh_tokens.Rotate(token, request.client.record.client_id, check));
+  ApprovedAuthorization grant = rotated.grant;
+  if (!narrowed.empty()) grant.scopes = narrowed;
   return IssuePersonTokens(deps_, request, grant, rotated.family, /*with_nonce=*/false,
                            std::move(rotated.refresh_token));
 }
