@@ -117,6 +117,12 @@ http::Response HandleIntrospection(const http::Request& request, OAuthContext& o
       access->client_id == caller ||
       std::find(access->audience.begin(), access->audience.end(), caller) != access->audience.end();
   if (!entitled) return JsonNoStore(Inactive());
+  // The person's identity revoked: their tokens are dead everywhere, as userinfo says.
+  if (RefreshTokensSeam* seam = oauth.refresh_tokens()) {
+    auto person = seam->PersonActive(access->jti);
+    if (!person.ok()) return Refuse(request, person.status());
+    if (!*person) return JsonNoStore(Inactive());
+  }
   std::string scope;
   for (const auto& s : access->scopes) scope += (scope.empty() ? "" : " ") + s;
   nlohmann::json body = {

@@ -23,6 +23,7 @@ struct RefreshTokenFacts {
   std::vector<std::string> scopes;
   int64_t issued_at = 0;
   int64_t expires_at = 0;
+  std::string person_id;  // whom it was issued for (opaque here; "" when not for a person)
 };
 
 enum class RefreshRevocation {
@@ -42,6 +43,14 @@ class RefreshTokensSeam {
   // Revokes `token` when it is a refresh token issued to `client_id`, together with the access
   // tokens of the same grant (RFC 7009 §2.1). An error only when the store fails.
   virtual Result<RefreshRevocation> Revoke(std::string_view client_id, std::string_view token) = 0;
+
+  // Whether the person an access token (its jti) was issued for may still use it: false once
+  // their identity is revoked (RFC 7662 §2.2: such a token is not active). True for a token not
+  // issued for a person. An error only when the store fails.
+  virtual Result<bool> PersonActive(std::string_view access_token_jti) {
+    (void)access_token_jti;
+    return true;
+  }
 };
 
 }  // namespace idscheme::oauth

@@ -352,8 +352,11 @@ http::Response LogoutEndpoint::Handle(const http::Request& request) const {
 void AddLogoutRoutes(http::Router& router, const LogoutEndpoint& endpoint) {
   const LogoutEndpoint* e = &endpoint;
   auto handle = [e](http::Request& request) { return e->Handle(request); };
-  // RP-Initiated Logout §2: the OP supports GET and POST.
-  router.Add("GET", kLogoutPath, "logout", handle);
+  // RP-Initiated Logout §2: the OP supports GET and POST. A logout revokes the client's tokens
+  // for the person: no HEAD (RFC 9110 §9.2.1).
+  http::RouteOptions effects;
+  effects.get_has_effects = true;
+  router.Add("GET", kLogoutPath, "logout", handle, effects);
   router.Add("POST", kLogoutPath, "logout", handle);
 }
 

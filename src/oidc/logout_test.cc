@@ -208,6 +208,9 @@ TEST_P(LogoutTest, GoodHintAndRegisteredUriRedirectWithStateAndEndTheLogins) {
   ASSERT_FALSE(t.id_token.empty());
   ASSERT_FALSE(t.refresh.empty());
   ASSERT_EQ(UserinfoStatus(t.access), 200);
+  // RFC 9110 §9.2.1: a HEAD (a link preview) never logs anyone out.
+  EXPECT_EQ(router_.Find("HEAD", "/logout", nullptr).kind,
+            http::Router::Match::Kind::kMethodNotAllowed);
 
   http::Response r = Logout(
       {{"id_token_hint", t.id_token}, {"post_logout_redirect_uri", kBye}, {"state", "st 1&x"}});

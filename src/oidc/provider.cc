@@ -6,6 +6,51 @@
 
 namespace idscheme::oidc {
 
+// What POST /introspect and /revoke reach (oauth/refresh_tokens_seam.h): the refresh tokens, and
+// the person a token was issued for, whose revoked identity ends every token issued for them.
+class Provider::PersonTokens final : public oauth::RefreshTokensSeam {
+ public:
+  PersonTokens(RefreshTokens& refresh, TokenGrants& grants, identity::Identities& identities)
+      : refresh_(refresh), grants_(grants), identities_(identities) {}
+
+  Result<std::optional<oauth::RefreshTokenFacts>> Find(std::string_view token) override {
+    IDS_ASSIGN_OR_RETURN(std::optional<oauth::RefreshTokenFacts> facts, refresh_.Find(token));
+    if (!facts || facts->person_id.empty()) return facts;
+    IDS_ASSIGN_OR_RETURN(bool active, Active(facts->person_id));
+    if (!active) return std::optional<oauth::RefreshTokenFacts>();
+    return facts;
+  }
+  Result<oauth::RefreshRevocation> Revoke(std::string_view client_id,
+                                          std::string_view token) override {
+    return refresh_.Revoke(client_id, token);
+  }
+  Result<bool> PersonActive(std::string_view access_token_jti) override {
+    auto found = grants_.Find(access_token_jti);
+    if (!found.ok()) {
+      if (found.status().code() == Status::Code::kNotFound) return true;  // not a person's
+      return found.status();
+    }
+    return Active(found->grant.identity_id);
+  }
+
+ private:
+  Result<bool> Active(const std::string& identity_id) {
+    auto person = identities_.Get(identity::Actor::Operator(), identity_id);
+    if (!person.ok()) {
+      if (person.status().code() == Status::Code::kNotFound) return false;
+      return person.status();
+    }
+    return person->status == identity::IdentityStatus::kActive;
+  }
+
+  RefreshTokens& refresh_;
+  TokenGrants& grants_;
+  identity::Identities& identities_;
+};
+
+Provider::Provider(ProviderDeps deps, ProviderConfig config)
+    : deps_(deps), config_(std::move(config)) {}
+
 Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderConfig config) {
   if (config.subject_secret.size() < kMinSubjectSecretBytes)
     return Status::InvalidArgument("oidc: the pairwise subject secret needs 32 bytes or more");
@@ -44,12 +89,14 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderCo
                     p->config_.error_page});
   // RFC 7662 §2, RFC 7009 §2: the server that issues refresh tokens introspects and revokes
   // them.
-  deps.oauth.SetRefreshTokens(p->refresh_tokens_.get());
+  p->person_tokens_ =
+      std::make_unique<PersonTokens>(*p->refresh_tokens_, *p->token_grants_, deps.identities);
+  deps.oauth.SetRefreshTokens(p->person_tokens_.get());
   return p;
 }
 
 Provider::~Provider() {
-  if (deps_.oauth.refresh_tokens() == refresh_tokens_.get()) deps_.oauth.SetRefreshTokens(nullptr);
+  if (deps_.oauth.refresh_tokens() == person_tokens_.get()) deps_.oauth.SetRefreshTokens(nullptr);
 }
 
 PersonTokenDeps Provider::GrantDeps() {

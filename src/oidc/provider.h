@@ -18,8 +18,9 @@
 //   login pages: provider->codes().Issue(approved) after the approval.
 // The issuer is the OAuth context's (server.issuer); DiscoveryOptions.issuer is set from it.
 // Create also registers the refresh tokens as the context's RefreshTokensSeam, so POST /introspect
-// and POST /revoke answer for them (RFC 7662, RFC 7009 §2); the destructor unregisters them. The
-// context must outlive the provider.
+// and POST /revoke answer for them (RFC 7662, RFC 7009 §2), and introspection finds a revoked
+// person's tokens inactive; the destructor unregisters them. The context must outlive the
+// provider.
 //
 // Thread-safety: after construction, every member and route is safe from any thread.
 #pragma once
@@ -98,13 +99,15 @@ class Provider {
   Status PurgeExpired();
 
  private:
-  Provider(ProviderDeps deps, ProviderConfig config) : deps_(deps), config_(std::move(config)) {}
+  Provider(ProviderDeps deps, ProviderConfig config);
   PersonTokenDeps GrantDeps();
 
   ProviderDeps deps_;
   ProviderConfig config_;
   std::unique_ptr<AuthorizationCodes> codes_;
   std::unique_ptr<RefreshTokens> refresh_tokens_;
+  class PersonTokens;
+  std::unique_ptr<PersonTokens> person_tokens_;  // registered on the OAuth context
   std::unique_ptr<TokenGrants> token_grants_;
   std::unique_ptr<IdTokenIssuer> id_tokens_;
   std::unique_ptr<UserinfoEndpoint> userinfo_;

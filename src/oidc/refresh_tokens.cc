@@ -120,9 +120,9 @@ Result<std::optional<oauth::RefreshTokenFacts>> RefreshTokens::Find(std::string_
   auto json = nlohmann::json::parse(row.Text(1), nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return Status::Internal("stored refresh token unreadable");
   IDS_ASSIGN_OR_RETURN(ApprovedAuthorization grant, ApprovedAuthorizationFromJson(json));
-  return MaybeFacts(oauth::RefreshTokenFacts{row.Text(0),
-                                             row.IsNull(4) ? std::string() : row.Text(4),
-                                             std::move(grant.scopes), row.Int(2), row.Int(3)});
+  return MaybeFacts(oauth::RefreshTokenFacts{
+      row.Text(0), row.IsNull(4) ? std::string() : row.Text(4), std::move(grant.scopes), row.Int(2),
+      row.Int(3), std::move(grant.identity_id)});
 }
 
 Result<oauth::RefreshRevocation> RefreshTokens::Revoke(std::string_view client_id,

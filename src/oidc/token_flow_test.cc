@@ -629,6 +629,19 @@ TEST_P(RefreshRevocationTest, ARefreshTokenIsIntrospectedWhileItCanBeUsed) {
   EXPECT_EQ(introspect(client_, next, "refresh_token"), json({{"active", false}}));
 }
 
+// RFC 7662 §2.2: a person whose identity is revoked has no active token left, at
+// introspection as at userinfo.
+TEST_P(RefreshRevocationTest, ARevokedPersonsTokensAreInactive) {
+  const Tokens t = Login(client_);
+  ASSERT_TRUE(Active(client_, t.access));
+  const std::string form = "token=" + http::PercentEncode(t.refresh);
+  ASSERT_EQ(Send("POST", "/introspect", form, BasicOf(client_)).body.value("active", false), true);
+  ASSERT_TRUE(identities_->Revoke(identity::Actor::Operator(), person_.id, "deceased").ok());
+  EXPECT_FALSE(Active(client_, t.access));
+  EXPECT_EQ(Send("POST", "/introspect", form, BasicOf(client_)).body, json({{"active", false}}));
+  EXPECT_EQ(UserinfoStatus(t.access), 401);
+}
+
 TEST_P(RefreshRevocationTest, UnknownTokensAreAnswered200) {
   const Tokens t = Login(client_);
   for (const std::string hint : {"refresh_token", "access_token", "", "id_token"}) {
