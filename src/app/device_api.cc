@@ -147,6 +147,9 @@ Result<Device> DeviceApi::Authenticate(const http::Request& req, store::Deferred
   if (req.HeaderCount("authorization") != 1) return BadProof();
   IDS_ASSIGN_OR_RETURN(DeviceProof proof,
                        ParseDeviceAuthorization(*req.GetHeader("authorization")));
+  // docs/app-api.md: a proof not even shaped right is named, its claims too (a missing or extra
+  // claim, a wrong type): the shape says nothing about any device.
+  IDS_RETURN_IF_ERROR(ParseDeviceProofClaims(proof.jws.payload).status());
   auto device = approval::LoadDevice(db_, proof.device_id);
   if (!device.ok()) {
     if (device.status().code() == Status::Code::kNotFound) return BadProof();

@@ -382,6 +382,28 @@ TEST_P(DeviceApiTest, DeviceProofRules) {
                  {"authorization", Proof(phone, "GET", path)}})
                 .status,
             401);
+  // A proof whose claims are not shaped right is named (docs/app-api.md), even signed well.
+  auto shaped = [&](json claims) {
+    json header = {{"typ", kDeviceProofTyp}, {"alg", "ES256"}, {"kid", phone.device_id}};
+    auto jws = crypto::SignJws(header, claims.dump(), *phone.key);
+    EXPECT_TRUE(jws.ok());
+    Reply r = Raw("GET", path, "", {{"Authorization", "Device " + jws.value_or("")}});
+    EXPECT_EQ(r.status, 401);
+    return r.body.value("error_description", "");
+  };
+  const json good = {{"htm", "GET"},
+                     {"htu", base_ + path},
+                     {"iat", clock_.NowSeconds()},
+                     {"jti", "0123456789abcdefghij"}};
+  json extra = good;
+  extra["foo"] = 1;
+  EXPECT_NE(shaped(extra).find("unexpected claim foo"), std::string::npos);
+  json short_jti = good;
+  short_jti["jti"] = "abc";
+  EXPECT_NE(shaped(short_jti).find("jti must be"), std::string::npos);
+  json text_iat = good;
+  text_iat["iat"] = "now";
+  EXPECT_NE(shaped(text_iat).find("iat must be an integer"), std::string::npos);
   EXPECT_EQ(Call(phone, "GET", path).status, 200);
 }
 

@@ -419,7 +419,7 @@ Result<Action> Actions::Approve(const Approval& approval) {
     if (approval.pin == nullptr) return CheckDeviceStatus(tx, approval.device_id, *action);
     IDS_ASSIGN_OR_RETURN(bool right, RecordPin(tx, *approval.pin, now_ms));
     // Locked, removed or at the limit since the check: the right PIN counts no more.
-    if (!right) return Status::PermissionDenied("this device may not decide this action");
+    if (!right) return PinRefused();  // the same answer as a wrong PIN (docs/pin.md)
     return Status::Ok();
   };
   auto committed = [&] {

@@ -327,7 +327,9 @@ TEST_P(ActionsTest, ADeviceTheCallerGivesIsCheckedAgainWhenTheDecisionIsRecorded
     Approval ap = Sign(a, anna);
     ap.device = &stale;
     ap.pin = pin;
-    EXPECT_EQ(actions_->Approve(ap).status().code(), Status::Code::kPermissionDenied);
+    // With the PIN step, refused as a wrong PIN is (docs/pin.md).
+    EXPECT_EQ(actions_->Approve(ap).status().code(),
+              pin ? PinRefused().code() : Status::Code::kPermissionDenied);
   }
   EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending);
   // A current record approves without being read again.
@@ -552,7 +554,11 @@ TEST_P(ActionsTest, APinCheckedForTheApprovalIsRecordedByItsTransaction) {
   Approval late = Sign(c, phone);
   late.pin = &*early;
   late.device = &*device;
-  EXPECT_EQ(actions_->Approve(late).status().code(), Status::Code::kPermissionDenied);
+  // Refused exactly as a wrong PIN is (docs/pin.md): nothing tells it was the right one.
+  const Status refused = actions_->Approve(late).status();
+  EXPECT_EQ(refused.code(), PinRefused().code());
+  EXPECT_EQ(refused.oauth_error(), PinRefused().oauth_error());
+  EXPECT_EQ(refused.message(), PinRefused().message());
   EXPECT_EQ(actions_->Get(c.id)->state, ActionState::kPending);
   EXPECT_FALSE(devices_->SettlePin(*early).ok());
   EXPECT_EQ(devices_->Get(phone.device.id)->status, DeviceStatus::kLocked);
