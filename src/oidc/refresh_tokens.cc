@@ -30,16 +30,21 @@ Status RecordFamilyToken(store::Executor& db, std::string_view family, std::stri
 
 Status RevokeFamily(store::Executor& db, std::string_view family, std::string_view client_id,
                     int64_t now) {
+  // The refresh tokens first, then the access tokens recorded: a rotation that records its
+  // access token and then finds the family not yet revoked (CheckFamilyNotRevoked) recorded it
+  // before this read, which then finds it.
+  IDS_RETURN_IF_ERROR(
+      db.Exec(
+            "UPDATE oidc_refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL",
+            {store::Int(now), store::Text(std::string(family))})
+          .status());
   IDS_ASSIGN_OR_RETURN(auto issued,
                        db.Exec("SELECT jti, expires_at FROM oidc_code_tokens WHERE code_hash = ?",
                                {store::Text(std::string(family))}));
   for (const auto& row : issued.rows) {
     IDS_RETURN_IF_ERROR(oauth::RevokeAccessToken(db, row.Text(0), client_id, row.Int(1), now));
   }
-  return db
-      .Exec("UPDATE oidc_refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL",
-            {store::Int(now), store::Text(std::string(family))})
-      .status();
+  return Status::Ok();
 }
 
 RefreshTokens::RefreshTokens(store::Database& db, const Clock& clock, Random& random,
@@ -103,6 +108,16 @@ Result<RefreshTokens::Rotated> RefreshTokens::Rotate(std::string_view token,
   }
   IDS_ASSIGN_OR_RETURN(std::string next, Issue(family, grant, row.IsNull(6) ? "" : row.Text(6)));
   return Rotated{std::move(grant), family, std::move(next)};
+}
+
+Status RefreshTokens::CheckFamilyNotRevoked(std::string_view family, std::string_view client_id) {
+  // A family is only ever revoked whole: one revoked row says it was.
+  IDS_ASSIGN_OR_RETURN(auto r, db_.Exec("SELECT 1 FROM oidc_refresh_tokens WHERE family = ? AND"
+                                        " revoked_at IS NOT NULL LIMIT 1",
+                                        {store::Text(std::string(family))}));
+  if (r.rows.empty()) return Status::Ok();
+  IDS_RETURN_IF_ERROR(RevokeFamily(db_, family, client_id, clock_.NowSeconds()));
+  return InvalidGrant("refresh token already used");
 }
 
 using MaybeFacts = std::optional<oauth::RefreshTokenFacts>;

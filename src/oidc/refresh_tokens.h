@@ -61,6 +61,11 @@ class RefreshTokens : public oauth::RefreshTokensSeam {
   Result<Rotated> Rotate(std::string_view token, std::string_view client_id,
                          const GrantCheck& check = nullptr);
 
+  // Called after the tokens of a rotation were issued and recorded in `family`: when the family
+  // was revoked meanwhile (the same refresh token presented twice at once, RFC 9700 §4.14.2),
+  // revokes it again, so that what was just issued goes too, and refuses (invalid_grant).
+  Status CheckFamilyNotRevoked(std::string_view family, std::string_view client_id);
+
   // RFC 7662 §2.2: what introspection tells the token's client, while the token can be used.
   Result<std::optional<oauth::RefreshTokenFacts>> Find(std::string_view token) override;
 

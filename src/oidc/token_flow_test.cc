@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <latch>
 #include <optional>
+#include <thread>
 
 #include "crypto/jwk.h"
 #include "crypto/jwt.h"
@@ -303,6 +305,50 @@ TEST_P(TokenFlowTest, RefreshTokensRotateAndReuseRevokesTheFamily) {
   EXPECT_EQ(Userinfo(third->access_token).status(), 401);
   EXPECT_EQ(Userinfo(second->access_token).status(), 401);
   EXPECT_EQ(Userinfo(first->access_token).status(), 401);
+}
+
+// RFC 9700 §4.14.2: the same refresh token presented twice at once. Whenever one presentation
+// is refused as a reuse, the family is revoked, and that includes what the other was just
+// given, however the two interleaved.
+TEST_P(TokenFlowTest, ARefreshTokenPresentedTwiceAtOnceLeavesNothingAlive) {
+  std::string client;
+  std::optional<oauth::TokenResponse> login;
+  ASSERT_NO_FATAL_FAILURE(LogInWithRefreshToken(&client, &login));
+  std::string token = login->extra["refresh_token"];
+  for (int round = 0; round < 10; ++round) {
+    http::FormParams p;
+    p.Add("refresh_token", token);
+    Result<oauth::TokenResponse> replies[2] = {Status::Internal("unset"),
+                                               Status::Internal("unset")};
+    std::latch start(2);
+    std::thread a([&] {
+      start.arrive_and_wait();
+      replies[0] = Call(*refresh_grant_, client, p);
+    });
+    std::thread b([&] {
+      start.arrive_and_wait();
+      replies[1] = Call(*refresh_grant_, client, p);
+    });
+    a.join();
+    b.join();
+    const int ok = replies[0].ok() + replies[1].ok();
+    ASSERT_LE(ok, 1) << "round " << round;
+    for (const auto& r : replies) {
+      if (!r.ok()) EXPECT_EQ(r.status().oauth_error(), "invalid_grant") << r.status().ToString();
+    }
+    // One at least was refused as a reuse, so the family was revoked.
+    if (ok == 1) {
+      // The winner's tokens went with it (or the winner was refused too: ok == 0).
+      const auto& winner = replies[0].ok() ? replies[0] : replies[1];
+      EXPECT_EQ(Userinfo(winner->access_token).status(), 401) << "round " << round;
+      http::FormParams next;
+      next.Add("refresh_token", winner->extra["refresh_token"].get<std::string>());
+      EXPECT_EQ(Call(*refresh_grant_, client, next).status().oauth_error(), "invalid_grant");
+    }
+    // A fresh login for the next round.
+    ASSERT_NO_FATAL_FAILURE(LogInWithRefreshToken(&client, &login));
+    token = login->extra["refresh_token"];
+  }
 }
 
 TEST_P(TokenFlowTest, ADpopBoundRefreshNeedsTheSameKeyAndARefusalKeepsTheToken) {

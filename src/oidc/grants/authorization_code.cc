@@ -179,8 +179,14 @@ Result<oauth::TokenResponse> RefreshTokenGrant::Handle(const oauth::TokenRequest
                        deps_.refresh_tokens.Rotate(token, request.client.record.client_id, check));
   ApprovedAuthorization grant = rotated.grant;
   if (!narrowed.empty()) grant.scopes = narrowed;
-  return IssuePersonTokens(deps_, request, grant, rotated.family, /*with_nonce=*/false,
-                           std::move(rotated.refresh_token));
+  IDS_ASSIGN_OR_RETURN(oauth::TokenResponse response,
+                       IssuePersonTokens(deps_, request, grant, rotated.family,
+                                         /*with_nonce=*/false, std::move(rotated.refresh_token)));
+  // The same refresh token presented twice at once: the loser revoked the family, perhaps
+  // before this access token was recorded in it. Revoked again, it goes too.
+  IDS_RETURN_IF_ERROR(
+      deps_.refresh_tokens.CheckFamilyNotRevoked(rotated.family, request.client.record.client_id));
+  return response;
 }
 
 }  // namespace idscheme::oidc
