@@ -594,4 +594,23 @@ Result<int64_t> CancelPendingOfMember(store::Transaction& tx, std::string_view m
   return r.affected;
 }
 
+Result<int64_t> CancelPendingOfIdentity(store::Transaction& tx, std::string_view identity_id,
+                                        std::string_view actor, int64_t now_ms) {
+  IDS_ASSIGN_OR_RETURN(
+      auto r, tx.Exec("UPDATE approval_actions SET state = 'cancelled',"
+                      " decided_at = ?, decided_by = ? WHERE identity_id = ?"
+                      " AND state = 'pending'",
+                      {Int(now_ms), Text(std::string(actor)), Text(std::string(identity_id))}));
+  if (r.affected > 0) {
+    IDS_RETURN_IF_ERROR(audit::Append(tx,
+                                      {std::string(actor),
+                                       "approval.cancel_identity",
+                                       std::string(identity_id),
+                                       {{"cancelled", r.affected}}},
+                                      now_ms)
+                            .status());
+  }
+  return r.affected;
+}
+
 }  // namespace idscheme::approval

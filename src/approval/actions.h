@@ -217,4 +217,10 @@ Result<int64_t> CancelPendingOfMember(store::Transaction& tx, std::string_view m
                                       std::string_view client_id, std::string_view actor,
                                       int64_t now_ms);
 
+// Cancels every pending action of the person `identity_id` inside `tx`, audited once. The
+// node calls it in the transaction that revokes the identity: an approval that comes after
+// finds nothing pending.
+Result<int64_t> CancelPendingOfIdentity(store::Transaction& tx, std::string_view identity_id,
+                                        std::string_view actor, int64_t now_ms);
+
 }  // namespace idscheme::approval

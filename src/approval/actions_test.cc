@@ -575,6 +575,29 @@ TEST_P(ActionsTest, APinCheckedForTheApprovalIsRecordedByItsTransaction) {
   EXPECT_EQ(actions_->Approve(mismatch).status().code(), Status::Code::kInvalidArgument);
 }
 
+TEST_P(ActionsTest, ARevokedIdentityLosesItsPendingActions) {
+  auto anna = Enrol("id_anna");
+  auto a1 = Create(Request("id_anna"));
+  auto a2 = Create(Request("id_anna"));
+  auto b1 = Create(Request("id_bob"));
+  auto tx = db_->Begin();
+  ASSERT_TRUE(tx.ok());
+  auto n = CancelPendingOfIdentity(**tx, "id_anna", "system:identity_revoked", clock_.NowMillis());
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  ASSERT_TRUE((*tx)->Commit().ok());
+  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(actions_->Get(a1.id)->state, ActionState::kCancelled);
+  EXPECT_EQ(actions_->Get(a2.id)->decided_by, "system:identity_revoked");
+  EXPECT_EQ(actions_->Get(b1.id)->state, ActionState::kPending);  // someone else's
+  // An approval that comes after finds nothing to approve.
+  EXPECT_FALSE(actions_->Approve(Sign(a1, anna)).ok());
+  EXPECT_EQ(actions_->Get(a1.id)->state, ActionState::kCancelled);
+  auto audited = AuditEntries("approval.cancel_identity");
+  ASSERT_EQ(audited.size(), 1u);
+  EXPECT_EQ(audited[0].event.subject, "id_anna");
+  EXPECT_EQ(audited[0].event.details["cancelled"], 2);
+}
+
 TEST_P(ActionsTest, LockingTheLastActiveDeviceCancelsThePersonsPendingActions) {
   auto anna = Enrol("id_anna");
   auto a1 = Create(Request("id_anna"));

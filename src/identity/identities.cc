@@ -393,6 +393,7 @@ Result<Identity> Identities::Revoke(const Actor& actor, std::string_view id,
                                 {store::Text(i.id)})
                             .status());
     IDS_RETURN_IF_ERROR(AddVersion(tx, i, "revoke", actor.name));
+    for (const auto& hook : revoke_hooks_) IDS_RETURN_IF_ERROR(hook(tx, i.id, now_ms));
     json details = json::object();
     if (!reason.empty()) details["reason"] = std::string(reason);
     IDS_RETURN_IF_ERROR(

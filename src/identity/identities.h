@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -141,6 +142,12 @@ class Identities {
   // Every version, oldest first.
   Result<std::vector<IdentityVersion>> History(const Actor& actor, std::string_view id);
   Result<Identity> Revoke(const Actor& actor, std::string_view id, std::string_view reason);
+  // Runs in the transaction that revokes an identity (its id, the time in ms): what must end
+  // with it, such as the person's pending approvals. An error rolls the revocation back. Add
+  // hooks before serving; they run on whichever thread revokes.
+  using RevokeHook =
+      std::function<Status(store::Transaction& tx, std::string_view identity_id, int64_t at_ms)>;
+  void AddRevokeHook(RevokeHook hook) { revoke_hooks_.push_back(std::move(hook)); }
 
   // The identity's status, for any caller (devices and tokens check it). NotFound when unknown.
   Result<IdentityStatus> StatusOf(std::string_view id);
@@ -170,6 +177,7 @@ class Identities {
   Random& random_;
   IdentityOptions options_;
   std::shared_ptr<store::EpochCache<Identity>> kept_;
+  std::vector<RevokeHook> revoke_hooks_;
 
   // The identity as stored, whoever asks (Get checks the actor).
   Result<Identity> Load(std::string_view id);

@@ -191,6 +191,26 @@ TEST_P(IdentitiesTest, UpdatesKeepHistoryAndVerificationTimes) {
             "birthdate: must be a date YYYY-MM-DD, e.g. 1990-04-27");
 }
 
+// What must end with an identity runs in its revocation's transaction: a hook's failure leaves
+// the identity as it was.
+TEST_P(IdentitiesTest, RevokeHooksRunInTheRevocationsTransaction) {
+  Identity i = CreateIdentity(registrar_);
+  std::vector<std::string> seen;
+  bool fail = true;
+  identities_->AddRevokeHook([&](store::Transaction&, std::string_view id, int64_t at_ms) {
+    seen.emplace_back(id);
+    EXPECT_EQ(at_ms, clock_.NowMillis());
+    return fail ? Status::Unavailable("the approvals could not be ended") : Status::Ok();
+  });
+  EXPECT_EQ(identities_->Revoke(Me(), i.id, "").status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(*identities_->StatusOf(i.id), IdentityStatus::kActive);
+  EXPECT_TRUE(AuditEntries("identity.revoke").empty());
+  fail = false;
+  ASSERT_TRUE(identities_->Revoke(Me(), i.id, "").ok());
+  EXPECT_EQ(*identities_->StatusOf(i.id), IdentityStatus::kRevoked);
+  EXPECT_EQ(seen, (std::vector<std::string>{i.id, i.id}));
+}
+
 TEST_P(IdentitiesTest, RevocationIsFinalAndRecorded) {
   Identity i = CreateIdentity(registrar_);
   auto code = identities_->IssueActivationCode(Me(), i.id);

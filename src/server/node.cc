@@ -143,6 +143,13 @@ Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
                                                "system:" + change.to, change.at_ms)
             .status();
       });
+  // A revoked identity's pending approvals end with it, in the same transaction: an approval
+  // racing the revocation finds nothing left to approve.
+  identities_->AddRevokeHook(
+      [](store::Transaction& tx, std::string_view identity_id, int64_t at_ms) -> Status {
+        return approval::CancelPendingOfIdentity(tx, identity_id, "system:identity_revoked", at_ms)
+            .status();
+      });
   approval::DeviceOptions device_options;
   device_options.pin.t_cost = static_cast<uint32_t>(c.approval.pin_t_cost);
   device_options.pin.m_cost_kib = static_cast<uint32_t>(c.approval.pin_m_cost_kib);
