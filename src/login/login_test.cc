@@ -13,6 +13,7 @@
 #include "login/messages.h"
 #include "login/pages.h"
 #include "login/qr_image.h"
+#include "oidc/claims_release.h"
 #include "store/migrations.h"
 #include "testing/test_db.h"
 
@@ -57,6 +58,11 @@ TEST(Locale, EveryMessageExistsInEveryLanguage) {
   EXPECT_EQ(Text("nl", Msg::kCancel), "Annuleren");
   EXPECT_EQ(ClaimLabel("de", "given_name"), "Vorname");
   EXPECT_EQ(ClaimLabel("fr", "urn:example:unknown"), "urn:example:unknown");
+  // Every claim that can be released has a name the person reads, in every language.
+  for (auto locale : SupportedLocales()) {
+    for (std::string_view claim : oidc::ReleasableClaims())
+      EXPECT_NE(ClaimLabel(locale, claim), claim) << locale << " " << claim;
+  }
 }
 
 PageContext Ctx(std::string locale = "en") {

@@ -112,7 +112,7 @@ struct ClaimLabelRow {
   Row labels;
 };
 
-constexpr std::array<ClaimLabelRow, 20> kClaimLabels = {{
+constexpr std::array<ClaimLabelRow, 21> kClaimLabels = {{
     {"name", {"Full name", "Volledige naam", "Nom complet", "Vollständiger Name"}},
     {"given_name", {"First name", "Voornaam", "Prénom", "Vorname"}},
     {"family_name", {"Last name", "Achternaam", "Nom de famille", "Nachname"}},
@@ -126,6 +126,7 @@ constexpr std::array<ClaimLabelRow, 20> kClaimLabels = {{
     {"phone_number_verified",
      {"Phone number verified", "Telefoonnummer geverifieerd", "Numéro vérifié",
       "Telefonnummer bestätigt"}},
+    {"msisdn", {"Mobile number", "Mobiel nummer", "Numéro de mobile", "Mobilnummer"}},
     {"address", {"Address", "Adres", "Adresse", "Adresse"}},
     {"place_of_birth", {"Place of birth", "Geboorteplaats", "Lieu de naissance", "Geburtsort"}},
     {"nationalities",

@@ -4,6 +4,7 @@
 
 #include "crypto/hash.h"
 #include "http/error_response.h"
+#include "oidc/claims_release.h"
 #include "registry/claims.h"
 
 namespace idscheme::oidc {
@@ -105,12 +106,18 @@ registry::PolicyRequest PolicyRequestFor(const ValidatedAuthorizationRequest& re
         p.claims.emplace_back(claim);
     }
   }
-  for (const auto& claim : request.claims.PersonClaimNames()) {
-    if (std::find(p.claims.begin(), p.claims.end(), claim) == p.claims.end())
-      p.claims.push_back(claim);
+  // The claims parameter's, plain and inside verified_claims: the agreement's refuse mode holds
+  // for both. The sub is no data about the person: asking for it is a login.
+  const std::vector<std::string> plain = request.claims.PersonClaimNames();
+  const std::vector<std::string> verified = VerifiedClaimNames(request.claims);
+  for (const auto* names : {&plain, &verified}) {
+    for (const auto& claim : *names) {
+      if (claim == registry::kSubjectClaim) continue;
+      if (std::find(p.claims.begin(), p.claims.end(), claim) == p.claims.end())
+        p.claims.push_back(claim);
+    }
   }
-  bool identification = !p.claims.empty() || request.claims.id_token_verified_claims ||
-                        request.claims.userinfo_verified_claims;
+  const bool identification = !p.claims.empty();
   p.service = identification ? registry::Service::kIdentification : registry::Service::kLogin;
   if (!request.acr_levels.empty()) p.assurance_level = request.MinimumLevel();
   return p;

@@ -271,6 +271,23 @@ TEST_P(AuthorizeTest, PolicyRefusesClaimsOutsideTheAgreement) {
   EXPECT_TRUE(e.redirected());
   EXPECT_EQ(e.error, "invalid_scope");
   EXPECT_EQ(e.state, "st-1");
+  // The same claim inside verified_claims is outside the agreement just as much.
+  http::FormParams vc;
+  for (const auto& [n, v] : Entries(GoodParams())) {
+    if (n == "claims") continue;
+    vc.Add(n, v);
+  }
+  vc.Add("claims", R"({"userinfo":{"verified_claims":{"claims":{"phone_number":null}}}})");
+  EXPECT_EQ(Err(with_policy.Authorize(vc)).error, "invalid_scope");
+  // Asking for the sub (even with verified_claims naming nothing) asks for no data.
+  http::FormParams sub_only;
+  for (const auto& [n, v] : Entries(GoodParams())) {
+    if (n == "claims") continue;
+    sub_only.Add(n, n == "scope" ? "openid" : v);
+  }
+  sub_only.Add("claims",
+               R"({"id_token":{"sub":null},"userinfo":{"verified_claims":{"claims":{}}}})");
+  ASSERT_TRUE(Ok(with_policy.Authorize(sub_only)));
 }
 
 // --- Through a real server: /authorize, /par ---

@@ -71,19 +71,89 @@ std::string FullName(const identity::Attributes& a) {
   return name;
 }
 
-json Verification(const identity::Identity& identity, const json& request,
-                  const ClaimsReleaseOptions& options) {
-  const auto asked = [&](std::string_view element) {
-    auto v = request.find("verification");
-    if (v == request.end() || !v->is_object() || v->empty()) return true;
-    return v->contains(element);
-  };
+// OIDC4IDA §5: whether the request element asks for a verification element (all of them when
+// it names none).
+bool AsksFor(const json& request, std::string_view element) {
+  auto v = request.find("verification");
+  if (v == request.end() || !v->is_object() || v->empty()) return true;
+  return v->contains(element);
+}
+
+// The attributes a claim is made of, when it is one the registrar verifies.
+std::vector<std::string_view> AttributesOf(std::string_view claim) {
+  if (claim == "name") return {"given_name", "middle_name", "family_name"};
+  if (claim == "phone_number" || claim == "phone_number_verified" || claim == "msisdn")
+    return {"phone_number"};
+  if (claim == "email" || claim == "email_verified") return {"email"};
+  if (claim == kNationalIdClaim) return {"national_id_number"};
+  if (claim == "updated_at") return {};  // a time of the record, never verified
+  return {claim};
+}
+
+// OIDC4IDA §5: a claim in verified_claims was verified by the process its verification
+// describes. The record keeps one evidence, the latest: a claim counts only when that check
+// dated it (an attribute changed since without evidence, or verified by an earlier document,
+// is not covered by it). The ID document is the evidence itself.
+bool VerifiedByEvidence(const identity::Identity& identity, std::string_view claim) {
+  if (claim == kIdDocumentClaim) return true;
+  const auto parts = AttributesOf(claim);
+  if (parts.empty()) return false;
+  for (std::string_view part : parts) {
+    auto it = identity.verified_at.find(std::string(part));
+    if (it == identity.verified_at.end()) {
+      if (part == "middle_name") continue;  // absent: "name" is made without it
+      return false;
+    }
+    if (it->second != identity.evidence.time) return false;
+  }
+  return true;
+}
+
+// OIDC4IDA §6: a constraint on a verification element ({"value"}, {"values"}, and for time
+// {"max_age"} in seconds) that the stored verification does not meet leaves the element's
+// verified_claims out.
+bool MeetsConstraint(const json& request, std::string_view element, const json& actual) {
+  auto v = request.find("verification");
+  if (v == request.end() || !v->is_object()) return true;
+  auto c = v->find(std::string(element));
+  if (c == v->end() || !c->is_object()) return true;
+  if (auto value = c->find("value"); value != c->end() && *value != actual) return false;
+  if (auto values = c->find("values");
+      values != c->end() && values->is_array() &&
+      std::find(values->begin(), values->end(), actual) == values->end())
+    return false;
+  return true;
+}
+
+bool MeetsMaxAge(const json& request, int64_t verified_at, int64_t now) {
+  auto v = request.find("verification");
+  if (v == request.end() || !v->is_object()) return true;
+  auto t = v->find("time");
+  if (t == v->end() || !t->is_object()) return true;
+  auto max_age = t->find("max_age");
+  if (max_age == t->end() || !max_age->is_number_integer()) return true;
+  return now - verified_at <= max_age->get<int64_t>();
+}
+
+// The verification of `request`'s element, or nullopt when its constraints are not met.
+std::optional<json> Verification(const identity::Identity& identity,
+                                 const ApprovedAuthorization& grant, const json& request,
+                                 const ClaimsReleaseOptions& options) {
+  const std::string_view level = AssuranceLevelForEvidence(identity.evidence);
+  if (!MeetsConstraint(request, "trust_framework", options.trust_framework) ||
+      !MeetsConstraint(request, "assurance_level", level) ||
+      !MeetsMaxAge(request, identity.evidence.time, options.now_seconds))
+    return std::nullopt;
   json verification = {{"trust_framework", options.trust_framework}};  // OIDC4IDA §5.4.1
-  if (asked("assurance_level"))
-    verification["assurance_level"] = AssuranceLevelForEvidence(identity.evidence);
-  const json evidence = identity.evidence.ToJson();
-  if (asked("time")) verification["time"] = evidence.at("time");
-  if (asked("evidence")) verification["evidence"] = json::array({evidence});
+  if (AsksFor(request, "assurance_level")) verification["assurance_level"] = level;
+  json evidence = identity.evidence.ToJson();
+  if (AsksFor(request, "time")) verification["time"] = evidence.at("time");
+  if (AsksFor(request, "evidence")) {
+    // The document's details are the ID document claim: only when the person was shown it
+    // and approved it (ClaimsToShow adds it when evidence is asked for).
+    if (!Contains(grant.approved_claims, kIdDocumentClaim)) evidence.erase("document_details");
+    verification["evidence"] = json::array({evidence});
+  }
   return verification;
 }
 
@@ -97,11 +167,13 @@ std::optional<json> ReleaseVerified(const identity::Identity& identity,
   for (const json& one : VerifiedClaimsRequests(request)) {
     json claims = json::object();
     for (const auto& name : VerifiedClaimNames(one)) {
-      if (!Contains(grant.approved_claims, name)) continue;
+      if (!Contains(grant.approved_claims, name) || !VerifiedByEvidence(identity, name)) continue;
       if (auto value = ClaimValue(identity, name)) claims[name] = *value;
     }
     if (claims.empty()) continue;
-    answers.push_back({{"verification", Verification(identity, one, options)}, {"claims", claims}});
+    auto verification = Verification(identity, grant, one, options);
+    if (!verification) continue;
+    answers.push_back({{"verification", std::move(*verification)}, {"claims", claims}});
   }
   if (answers.empty()) return std::nullopt;
   if (request->is_object()) return answers[0];
@@ -130,7 +202,10 @@ std::vector<std::string> ClaimsToShow(const std::vector<std::string>& scopes,
   for (const auto& name : claims.PersonClaimNames()) AddUnique(asked, name);  // OIDC Core §5.5
   for (const auto* vc : {&claims.id_token_verified_claims, &claims.userinfo_verified_claims}) {
     for (const auto& one : VerifiedClaimsRequests(*vc)) {
-      for (const auto& name : VerifiedClaimNames(one)) AddUnique(asked, name);  // OIDC4IDA §5
+      const auto names = VerifiedClaimNames(one);
+      for (const auto& name : names) AddUnique(asked, name);  // OIDC4IDA §5
+      // The evidence carries the ID document's details: the person sees that it goes too.
+      if (!names.empty() && AsksFor(one, "evidence")) AddUnique(asked, kIdDocumentClaim);
     }
   }
   std::vector<std::string> shown;
@@ -147,6 +222,16 @@ std::vector<std::string> ClaimsToShow(const ValidatedAuthorizationRequest& reque
 }
 
 std::span<const std::string_view> ReleasableClaims() { return kReleasable; }
+
+std::vector<std::string> VerifiedClaimNames(const ClaimsRequest& claims) {
+  std::vector<std::string> names;
+  for (const auto* vc : {&claims.id_token_verified_claims, &claims.userinfo_verified_claims}) {
+    for (const auto& one : VerifiedClaimsRequests(*vc)) {
+      for (const auto& name : VerifiedClaimNames(one)) AddUnique(names, name);
+    }
+  }
+  return names;
+}
 
 std::string_view AssuranceLevelForEvidence(const identity::Evidence& evidence) {
   if (evidence.method == "eid") return "high";
@@ -201,11 +286,20 @@ ReleasedClaims ReleaseClaims(const identity::Identity& identity, const ApprovedA
     ReleaseInto(out.id_token, identity, grant, &c, c.name);
   for (const auto& c : grant.claims.userinfo)
     ReleaseInto(out.userinfo, identity, grant, &c, c.name);
-  // OIDC Core §5.4: scope claims go to userinfo when an access token is issued.
+  // OIDC Core §5.4: scope claims go to userinfo when an access token is issued. A value the
+  // claims parameter asked for holds here too: a claim it left out is not brought back.
   json& scope_target = options.access_token_issued ? out.userinfo : out.id_token;
+  const auto constraint = [&](std::string_view name) -> const RequestedClaim* {
+    for (const auto* list : {&grant.claims.id_token, &grant.claims.userinfo}) {
+      for (const auto& c : *list) {
+        if (c.name == name && (c.value || !c.values.empty())) return &c;
+      }
+    }
+    return nullptr;
+  };
   for (const auto& scope : grant.scopes) {
     for (auto name : registry::ScopeClaims(scope))
-      ReleaseInto(scope_target, identity, grant, nullptr, std::string(name));
+      ReleaseInto(scope_target, identity, grant, constraint(name), std::string(name));
   }
   // OIDC4IDA §5: verified_claims where they were asked for.
   if (auto vc = ReleaseVerified(identity, grant, grant.claims.id_token_verified_claims, options))

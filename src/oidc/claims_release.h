@@ -39,6 +39,9 @@ namespace idscheme::oidc {
 // Discovery's claims_supported lists these (and the protocol claims).
 std::span<const std::string_view> ReleasableClaims();
 
+// The catalogue claims the request's verified_claims elements name (OIDC4IDA §5), in order.
+std::vector<std::string> VerifiedClaimNames(const ClaimsRequest& claims);
+
 // The catalogue claims to show in the app for `request`, in first-asked order: scope claims
 // (OIDC Core §5.4), then the claims parameter's (both members, verified_claims' claims too).
 // Only releasable claims the agreement allows; never "sub" (it goes with every login).
@@ -54,6 +57,8 @@ struct ClaimsReleaseOptions {
   std::string trust_framework = "eidas";
   // OIDC Core §5.4: scope claims go to the ID token only when no access token is issued.
   bool access_token_issued = true;
+  // Now (seconds): a verification's max_age is measured to it (OIDC4IDA §6).
+  int64_t now_seconds = 0;
 };
 
 struct ReleasedClaims {

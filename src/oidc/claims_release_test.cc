@@ -27,7 +27,8 @@ identity::Identity Anna() {
   p.evidence.issuing_country = "BE";
   p.evidence.date_of_issuance = "2021-03-01";
   p.evidence.date_of_expiry = "2031-03-01";
-  p.verified_at["email"] = 1'790'000'000;
+  // As a registrar's creation dates them: every attribute by the evidence.
+  for (const auto& name : a.Names()) p.verified_at[name] = p.evidence.time;
   p.updated_at_ms = 1'790'000'123'456;
   return p;
 }
@@ -131,7 +132,7 @@ TEST(ClaimsReleaseTest, VerifiedClaimsWithEvidence) {
                     R"({"userinfo":{"verified_claims":{"verification":{"trust_framework":null,)"
                     R"("time":null,"evidence":[{"type":{"value":"document"}}]},)"
                     R"("claims":{"given_name":null,"birthdate":null,"family_name":null}}}})",
-                    {"given_name", "family_name"}));
+                    {"given_name", "family_name", "urn:idscheme:claims:id_document"}));
   ASSERT_TRUE(out.userinfo.contains("verified_claims"));
   const json& vc = out.userinfo["verified_claims"];
   EXPECT_EQ(vc["claims"], (json{{"given_name", "Anna"}, {"family_name", "Peeters"}}));
@@ -143,6 +144,66 @@ TEST(ClaimsReleaseTest, VerifiedClaimsWithEvidence) {
             "592123456789");
   EXPECT_FALSE(out.userinfo.contains("given_name"));  // only inside verified_claims
   EXPECT_TRUE(out.id_token.empty());
+}
+
+// The evidence's document details are the ID document claim: without its approval they stay
+// home, and the person is shown the document when evidence is asked for.
+TEST(ClaimsReleaseTest, TheDocumentGoesInTheEvidenceOnlyWhenApproved) {
+  const char* request = R"({"userinfo":{"verified_claims":{"verification":{"evidence":null},)"
+                        R"("claims":{"given_name":null}}}})";
+  auto out = ReleaseClaims(Anna(), Grant({"openid"}, request, {"given_name"}));
+  const json& evidence = out.userinfo["verified_claims"]["verification"]["evidence"][0];
+  EXPECT_EQ(evidence["method"], "pipp");
+  EXPECT_FALSE(evidence.contains("document_details")) << evidence.dump();
+  auto shown = ClaimsToShow({"openid"}, Claims(request),
+                            Terms({"given_name", "urn:idscheme:claims:id_document"}));
+  EXPECT_EQ(shown, (std::vector<std::string>{"given_name", "urn:idscheme:claims:id_document"}));
+  EXPECT_EQ(ClaimsToShow({"openid"}, Claims(request), Terms({"given_name"})),
+            std::vector<std::string>{"given_name"});
+}
+
+// OIDC4IDA §5: verified_claims holds only what the verification it carries verified.
+TEST(ClaimsReleaseTest, OnlyWhatTheEvidenceVerifiedIsVerifiedClaims) {
+  identity::Identity anna = Anna();
+  anna.verified_at["family_name"] = anna.evidence.time + 3600;  // changed later, no evidence
+  auto out =
+      ReleaseClaims(anna, Grant({"openid"},
+                                R"({"userinfo":{"verified_claims":{"claims":{"given_name":null,)"
+                                R"("family_name":null,"name":null,"updated_at":null}}}})",
+                                {"given_name", "family_name", "name", "updated_at"}));
+  EXPECT_EQ(out.userinfo["verified_claims"]["claims"], (json{{"given_name", "Anna"}}));
+}
+
+// OIDC4IDA §6: constraints on the verification leave an element out when not met.
+TEST(ClaimsReleaseTest, VerificationConstraintsAreHeld) {
+  auto release = [&](const std::string& verification, int64_t now) {
+    ClaimsReleaseOptions options;
+    options.now_seconds = now;
+    return ReleaseClaims(Anna(),
+                         Grant({"openid"},
+                               R"({"userinfo":{"verified_claims":{"verification":)" + verification +
+                                   R"(,"claims":{"given_name":null}}}})",
+                               {"given_name"}),
+                         options)
+        .userinfo.contains("verified_claims");
+  };
+  const int64_t t = 1'790'000'000;
+  EXPECT_TRUE(release(R"({"trust_framework":{"value":"eidas"}})", t));
+  EXPECT_FALSE(release(R"({"trust_framework":{"value":"de_aml"}})", t));
+  EXPECT_TRUE(release(R"({"assurance_level":{"values":["high","substantial"]}})", t));
+  EXPECT_FALSE(release(R"({"assurance_level":{"values":["high"]}})", t));
+  EXPECT_TRUE(release(R"({"time":{"max_age":60}})", t + 60));
+  EXPECT_FALSE(release(R"({"time":{"max_age":60}})", t + 61));
+}
+
+// OIDC Core §5.5.1: a value asked for in the claims parameter holds for the same claim asked
+// for by scope.
+TEST(ClaimsReleaseTest, AValueMismatchIsNotBroughtBackByScope) {
+  auto out = ReleaseClaims(
+      Anna(), Grant({"openid", "profile"}, R"({"userinfo":{"given_name":{"value":"Wrong"}}})",
+                    {"given_name", "family_name"}));
+  EXPECT_FALSE(out.userinfo.contains("given_name")) << out.userinfo.dump();
+  EXPECT_EQ(out.userinfo["family_name"], "Peeters");
 }
 
 TEST(ClaimsReleaseTest, VerifiedClaimsArrayAndNothingToRelease) {

@@ -16,6 +16,13 @@ Status Invalid(std::string message) {
   return Status::OAuth("invalid_request", "claims: " + std::move(message));
 }
 
+// Characters, not bytes, as OIDC4IDA counts a purpose's length (the JSON parser checked UTF-8).
+size_t Utf8Characters(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a continuation byte
+  }));
+}
+
 // OIDC Core §2 / §5.5.1.1: claims about the authentication that an ID token may be asked for.
 bool IsAuthenticationClaim(std::string_view name) {
   return name == "acr" || name == "auth_time" || name == "amr";
@@ -46,7 +53,8 @@ Result<RequestedClaim> ParseOne(const std::string& where, const std::string& nam
       // OIDC4IDA §8: 3 to 300 characters.
       if (!value.is_string()) return Invalid(where + ".purpose: must be a string");
       claim.purpose = value.get<std::string>();
-      if (claim.purpose.size() < 3 || claim.purpose.size() > 300)
+      const size_t characters = Utf8Characters(claim.purpose);
+      if (characters < 3 || characters > 300)
         return Invalid(where + ".purpose: must be 3 to 300 characters");
     }
     // OIDC Core §5.5.1: "Other members MAY be defined ... Any members used that are not

@@ -72,6 +72,19 @@ TEST(ClaimsRequest, WhatIsNotUnderstoodIsIgnored) {
   EXPECT_EQ(r->PersonClaimNames(), std::vector<std::string>{"email"});
 }
 
+// OIDC4IDA: a purpose is 3 to 300 characters, whatever their bytes.
+TEST(ClaimsRequest, PurposeLengthIsInCharacters) {
+  auto with = [](const std::string& purpose) {
+    return ParseClaimsRequest(R"({"userinfo":{"email":{"purpose":")" + purpose + R"("}}})");
+  };
+  std::string euros;
+  for (int i = 0; i < 300; ++i) euros += "\u20ac";
+  EXPECT_TRUE(with(euros).ok());              // 300 characters, 900 bytes
+  EXPECT_FALSE(with(euros + "\u20ac").ok());  // 301
+  EXPECT_FALSE(with("\u76ee\u7684").ok());    // 2 characters, 6 bytes
+  EXPECT_TRUE(with("\u76ee\u7684\u3002").ok());
+}
+
 TEST(ClaimsRequest, TooLongIsRefused) {
   std::string text = R"({"userinfo": {"email": {"purpose": ")" +
                      std::string(kMaxClaimsParameterBytes, 'a') + R"("}}})";

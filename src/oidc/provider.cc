@@ -81,7 +81,8 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderCo
   userinfo.release = p->config_.release;
   if (p->config_.dpop) userinfo.dpop_algs = deps.oauth.dpop().AlgsValue();
   p->userinfo_ = std::make_unique<UserinfoEndpoint>(
-      UserinfoDeps{deps.oauth.bearer(), *p->token_grants_, deps.clients, deps.identities, signer},
+      UserinfoDeps{deps.oauth.bearer(), *p->token_grants_, deps.clients, deps.identities, signer,
+                   deps.clock},
       std::move(userinfo));
   p->logout_ = std::make_unique<LogoutEndpoint>(
       LogoutDeps{deps.keys, deps.clients, deps.db, deps.clock},

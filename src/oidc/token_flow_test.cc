@@ -58,7 +58,7 @@ class TokenFlowTest : public testenv::OidcPersonTest {
     code_grant_ = std::make_unique<AuthorizationCodeGrant>(deps);
     refresh_grant_ = std::make_unique<RefreshTokenGrant>(deps);
     userinfo_ = std::make_unique<UserinfoEndpoint>(
-        UserinfoDeps{*bearer_, *grants_store_, *registry_, *identities_, signer},
+        UserinfoDeps{*bearer_, *grants_store_, *registry_, *identities_, signer, clock_},
         UserinfoOptions{kIssuer, {}, ""});
   }
 

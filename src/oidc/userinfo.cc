@@ -38,7 +38,9 @@ Result<nlohmann::json> UserinfoEndpoint::Claims(const http::Request& request,
     IDS_ASSIGN_OR_RETURN(*client_out, deps_.clients.FindClient(context.client_id));
   }
   // Step 5: OIDC Core §5.3.2: sub always; OIDC Core §5.4/§5.5 placement by claims release.
-  ReleasedClaims released = ReleaseClaims(*person, found->grant, options_.release);
+  ClaimsReleaseOptions release = options_.release;
+  release.now_seconds = deps_.clock.NowSeconds();
+  ReleasedClaims released = ReleaseClaims(*person, found->grant, release);
   nlohmann::json claims = std::move(released.userinfo);
   claims["sub"] = found->subject;
   return claims;

@@ -38,6 +38,7 @@ struct UserinfoDeps {
   registry::ClientDirectory& clients;
   identity::Identities& identities;
   JwtResponseSigner signer;
+  const Clock& clock;  // the verification's max_age (OIDC4IDA §6)
 };
 
 struct UserinfoOptions {

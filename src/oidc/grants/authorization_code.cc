@@ -84,7 +84,9 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
   if (jti) jti->Committed();
 
   // Step 7: the ID token.
-  ReleasedClaims released = ReleaseClaims(person, grant, deps.release);
+  ClaimsReleaseOptions release = deps.release;
+  release.now_seconds = deps.clock.NowSeconds();
+  ReleasedClaims released = ReleaseClaims(person, grant, release);
   IdTokenContent content;
   content.subject = sub;
   if (with_nonce) content.nonce = grant.nonce;  // OIDC Core §3.1.3.6; §12.2: not on refresh
