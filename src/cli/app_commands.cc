@@ -363,7 +363,10 @@ void AddAppCommands(CLI::App& root, int& rc) {
       "  idscheme app --state phone.json pending --wait 30 --pin 1234\n"
       "  idscheme app --state phone.json approve --code 42 --pin 1234   (the code the page "
       "shows)\n\n"
-      "Five wrong PINs in a row lock the device; then enrol again with a new activation code.");
+      "A wrong PIN does not open the sealed key, so this app refuses it itself and the scheme\n"
+      "never sees it. The scheme counts the wrong PINs that do reach it (from an app that keeps\n"
+      "its key otherwise): five in a row lock the device, and only a new activation code enrols\n"
+      "it again.");
   app->require_subcommand(1);
   app->fallthrough();
   app->add_option("--server", args->server,

@@ -19,15 +19,15 @@ std::string WithMember(std::string_view text, std::string_view member) {
 
 std::string Esc(std::string_view text) { return HtmlEscape(text); }
 
-std::string Head(std::string_view locale, std::string_view title, bool refresh) {
+std::string Head(std::string_view locale, std::string_view title) {
   std::string h = "<!doctype html><html lang=\"" + Esc(locale) +
                   "\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                   "<title>" +
                   (title == "idscheme" ? std::string("idscheme") : Esc(title) + " – idscheme") +
                   "</title><link rel=\"stylesheet\" href=\"" + std::string(kStylePath) + "\">";
-  // Without JavaScript the waiting page reloads itself; with it, login.js polls instead.
-  if (refresh) h += "<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>";
+  // The waiting page does not reload itself without JavaScript (WCAG 2.2.1, F41): its
+  // "Continue" link goes on when the person is ready; with JavaScript, login.js polls.
   h += "</head><body><main class=\"card\">";
   return h;
 }
@@ -79,7 +79,7 @@ input[type=tel]{width:100%;font-size:1.2rem;padding:.6rem;border:2px solid #555;
 button{font-size:1rem;padding:.7rem 1.2rem;border-radius:6px;border:2px solid #0b4f9c;
 background:#0b4f9c;color:#fff;cursor:pointer;margin:.5rem 0;width:100%}
 button.secondary{background:#fff;color:#0b4f9c}
-button:focus,input:focus,a:focus{outline:3px solid #e07b00;outline-offset:2px}
+button:focus,input:focus,a:focus{outline:3px solid #b35900;outline-offset:2px}
 .error{color:#a00000;font-weight:600}
 .code{font-size:3rem;font-weight:700;letter-spacing:.3rem;text-align:center;margin:.5rem 0;
 color:#0b4f9c}
@@ -113,7 +113,14 @@ constexpr std::string_view kJs = R"js("use strict";
       .catch(function () { setTimeout(poll, 2000); });
   }
   if (qr) {
-    setInterval(function () { n += 1; qr.setAttribute("src", qrUrl + "?n=" + n); }, 4000);
+    // The content changes every 5 s (a new window): fetched each second, it is never shown
+    // more than a second after its window ended. Once the app has scanned it, it is gone:
+    // the image is hidden rather than shown broken.
+    var timer = setInterval(function () { n += 1; qr.setAttribute("src", qrUrl + "?n=" + n); }, 1000);
+    qr.addEventListener("error", function () {
+      clearInterval(timer);
+      qr.hidden = true;
+    });
   }
   setTimeout(poll, 1000);
 })();
@@ -124,7 +131,7 @@ constexpr std::string_view kJs = R"js("use strict";
 http::Response RenderPhonePage(const PageContext& ctx, const PhonePage& page, int status) {
   const std::string& l = ctx.locale;
   std::string title = WithMember(Text(l, Msg::kLoginTo), ctx.member_name);
-  std::string h = Head(l, ctx.member_name, false);
+  std::string h = Head(l, ctx.member_name);
   h += "<h1>" + title + "</h1>";
   h += ClaimList(l, page.claims, ctx.member_name);
   if (page.advanced) h += "<p class=\"note\">" + std::string(Text(l, Msg::kLevelAdvanced)) + "</p>";
@@ -150,7 +157,7 @@ http::Response RenderPhonePage(const PageContext& ctx, const PhonePage& page, in
 
 http::Response RenderWaitingPage(const PageContext& ctx, const WaitingPage& page) {
   const std::string& l = ctx.locale;
-  std::string h = Head(l, ctx.member_name, true);
+  std::string h = Head(l, ctx.member_name);
   // The script finds its URLs here.
   h.replace(h.rfind("<main class=\"card\">"), 19,
             "<main class=\"card\" data-status=\"" + SessionPath(ctx, "/status") +
@@ -180,7 +187,7 @@ http::Response RenderOutcomePage(const PageContext& ctx, Outcome outcome) {
   Msg title = Msg::kRefusedTitle, text = Msg::kRefusedText;
   if (outcome == Outcome::kExpired) title = Msg::kExpiredTitle, text = Msg::kExpiredText;
   if (outcome == Outcome::kLocked) title = Msg::kLockedTitle, text = Msg::kLockedText;
-  std::string h = Head(l, Text(l, title), false);
+  std::string h = Head(l, Text(l, title));
   h += "<h1 id=\"outcome\" data-outcome=\"" +
        std::string(outcome == Outcome::kRefused   ? "refused"
                    : outcome == Outcome::kExpired ? "expired"
@@ -200,10 +207,11 @@ http::Response RenderMessagePage(std::string_view locale, std::string_view text,
 
 http::Response RenderMessagePage(std::string_view locale, std::string_view text,
                                  std::string_view code, std::string_view detail, int status) {
-  std::string h = Head(locale, "idscheme", false);
-  h += "<h1>idscheme</h1><p id=\"message\">" + Esc(text);
+  // The message is the page's subject: its title and heading (WCAG 2.4.2, 2.4.6).
+  std::string h = Head(locale, text);
+  h += "<h1 id=\"message\">" + Esc(text);
   if (!code.empty()) h += " <code>" + Esc(code) + "</code>";
-  h += "</p>";
+  h += "</h1>";
   if (!detail.empty()) h += "<p class=\"note\" id=\"detail\">" + Esc(detail) + "</p>";
   h += Tail(false);
   http::Response r = http::Response::Html(status, std::move(h));
