@@ -334,7 +334,9 @@ TEST_P(TokenFlowTest, ARefreshTokenPresentedTwiceAtOnceLeavesNothingAlive) {
     const int ok = replies[0].ok() + replies[1].ok();
     ASSERT_LE(ok, 1) << "round " << round;
     for (const auto& r : replies) {
-      if (!r.ok()) EXPECT_EQ(r.status().oauth_error(), "invalid_grant") << r.status().ToString();
+      if (!r.ok()) {
+        EXPECT_EQ(r.status().oauth_error(), "invalid_grant") << r.status().ToString();
+      }
     }
     // One at least was refused as a reuse, so the family was revoked.
     if (ok == 1) {
