@@ -214,8 +214,9 @@ http::Response LoginFlow::Show(const http::Request& http) {
     case View::kApproved:
       return IssueCode(l);
     case View::kDenied:
-    case View::kCancelled:
       return RenderOutcomePage(l.ctx, Outcome::kRefused);
+    case View::kCancelled:
+      return RenderOutcomePage(l.ctx, Outcome::kCancelled);
     case View::kExpired:
       return RenderOutcomePage(l.ctx, Outcome::kExpired);
     case View::kLocked:

@@ -172,6 +172,22 @@ class LoginFlowTest : public ::testing::TestWithParam<Backend> {
   std::string cookie_;
 };
 
+// An action the scheme ended (here: cancelled, as a revocation or suspension does) is not
+// reported to the person as refused by them.
+TEST_P(LoginFlowTest, ACancelledActionShowsTheCancelledPage) {
+  EnrolDevice();
+  ASSERT_NO_FATAL_FAILURE(Begin());
+  ASSERT_EQ(flow_->SubmitPhone(Browser("POST", "/phone", "phone=%2B32470000001")).status(), 303);
+  auto pending = actions_->Pending(identity_id_);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  ASSERT_TRUE(actions_->Cancel(pending->front().id, "system:identity_revoked").ok());
+  EXPECT_EQ(StatusOfPage(), "cancelled");
+  http::Response outcome = flow_->Show(Browser("GET", ""));
+  EXPECT_EQ(outcome.status(), 200);
+  EXPECT_NE(outcome.body().find("data-outcome=\"cancelled\""), std::string::npos) << outcome.body();
+}
+
 TEST_P(LoginFlowTest, FiveWrongPinsDuringALoginShowTheLockedPage) {
   const std::string device = EnrolDevice();
   ASSERT_NO_FATAL_FAILURE(Begin());

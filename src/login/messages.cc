@@ -78,6 +78,15 @@ constexpr std::array<Row, kMsgCount> kTexts = {{
      "d'activation de votre bureau d'enregistrement.",
      "Die App ist nach zu vielen falschen PINs gesperrt. Aktivieren Sie sie erneut mit einem "
      "neuen Aktivierungscode Ihrer Registrierungsstelle."},
+    {"Cancelled", "Geannuleerd", "Annulé", "Abgebrochen"},
+    {"The request was ended before it was confirmed in the app. Nothing was shared. You can "
+     "start again.",
+     "Het verzoek werd beëindigd voordat het in de app werd bevestigd. Er werd niets gedeeld. U "
+     "kunt opnieuw beginnen.",
+     "La demande a pris fin avant d'être confirmée dans l'app. Rien n'a été partagé. Vous pouvez "
+     "recommencer.",
+     "Die Anfrage wurde beendet, bevor sie in der App bestätigt wurde. Es wurde nichts geteilt. "
+     "Sie können neu beginnen."},
     {"Return to {member}", "Terug naar {member}", "Retour à {member}", "Zurück zu {member}"},
     {"Please enter a mobile number in international format, starting with + and the country code.",
      "Geef een mobiel nummer in internationaal formaat, beginnend met + en de landcode.",

@@ -34,6 +34,8 @@ enum class Msg {
   kExpiredText,
   kLockedTitle,  // outcome: locked
   kLockedText,
+  kCancelledTitle,  // outcome: cancelled by the scheme (a revocation, a suspension)
+  kCancelledText,
   kReturn,         // "Return to {member}"
   kInvalidPhone,   // phone number not E.164
   kTooMany,        // rate limited

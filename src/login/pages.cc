@@ -187,11 +187,13 @@ http::Response RenderOutcomePage(const PageContext& ctx, Outcome outcome) {
   Msg title = Msg::kRefusedTitle, text = Msg::kRefusedText;
   if (outcome == Outcome::kExpired) title = Msg::kExpiredTitle, text = Msg::kExpiredText;
   if (outcome == Outcome::kLocked) title = Msg::kLockedTitle, text = Msg::kLockedText;
+  if (outcome == Outcome::kCancelled) title = Msg::kCancelledTitle, text = Msg::kCancelledText;
   std::string h = Head(l, Text(l, title));
   h += "<h1 id=\"outcome\" data-outcome=\"" +
-       std::string(outcome == Outcome::kRefused   ? "refused"
-                   : outcome == Outcome::kExpired ? "expired"
-                                                  : "locked") +
+       std::string(outcome == Outcome::kRefused     ? "refused"
+                   : outcome == Outcome::kExpired   ? "expired"
+                   : outcome == Outcome::kCancelled ? "cancelled"
+                                                    : "locked") +
        "\">" + std::string(Text(l, title)) + "</h1>";
   h += "<p>" + std::string(Text(l, text)) + "</p>";
   h += "<form method=\"post\" action=\"" + SessionPath(ctx, "/return") +
