@@ -18,6 +18,7 @@ using oidc::HtmlEscape;
 
 constexpr size_t kMaxPending = 1000;
 constexpr int64_t kPendingSeconds = 900;
+constexpr std::string_view kStateCookie = "demo_state";
 
 struct Pending {
   std::string nonce;
@@ -82,13 +83,19 @@ http::Response Login(Shop& shop, const http::Request& request) {
     if (shop.pending.size() >= kMaxPending) shop.pending.erase(shop.pending.begin());
     shop.pending[state] = p;
   }
+  // The state is this browser's (a login CSRF defence, RFC 6749 §10.12): the callback must
+  // come back in the browser that started the login.
   std::string url = shop.client.issuer + "/authorize?response_type=code&client_id=" +
                     http::PercentEncode(shop.client.client_id) +
                     "&redirect_uri=" + http::PercentEncode(shop.RedirectUri()) +
                     "&scope=" + http::PercentEncode(share ? "openid profile email" : "openid") +
                     "&state=" + state + "&nonce=" + p.nonce + "&code_challenge=" + challenge +
                     "&code_challenge_method=S256";
-  return http::Response::Redirect(302, url);
+  http::Response r = http::Response::Redirect(302, url);
+  r.SetHeader("Set-Cookie", std::string(kStateCookie) + "=" + state +
+                                "; Path=/demo; HttpOnly; SameSite=Lax; Max-Age=" +
+                                std::to_string(kPendingSeconds));
+  return r;
 }
 
 // Calls one of the scheme's handlers in process, as the network would.
@@ -113,12 +120,18 @@ std::string PrettyJson(const std::string& text) {
 http::Response Callback(Shop& shop, const http::Request& request) {
   auto query = request.QueryParams();
   if (!query.ok()) return Page("<p class=\"error\">The answer could not be read.</p>");
+  // Only an answer to a login this browser started, whatever it says: nobody else's code logs
+  // this browser in, and nobody else's error text is shown in the shop's name.
+  const std::string state(query->Get("state").value_or(""));
+  if (state.empty() || !crypto::ConstantTimeEquals(request.CookieValue(kStateCookie), state))
+    return Page(
+        "<p class=\"error\">This answer is not for a login started in this browser.</p>"
+        "<p><a href=\"/demo\">Back to the shop</a></p>");
   if (auto error = query->Get("error")) {
     return Page("<p class=\"error\">Not logged in: <code>" + HtmlEscape(*error) + "</code> " +
                 HtmlEscape(query->Get("error_description").value_or("")) +
                 "</p><p><a href=\"/demo\">Back to the shop</a></p>");
   }
-  const std::string state(query->Get("state").value_or(""));
   Pending p;
   {
     std::lock_guard lock(shop.mu);

@@ -159,6 +159,20 @@ std::optional<std::string_view> Request::GetHeader(std::string_view name) const 
   return std::nullopt;
 }
 
+std::string_view Request::CookieValue(std::string_view name) const {
+  for (std::string_view header : GetHeaders("Cookie")) {
+    while (!header.empty()) {
+      size_t end = header.find(';');
+      std::string_view pair = header.substr(0, end);
+      header = end == std::string_view::npos ? std::string_view() : header.substr(end + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    }
+  }
+  return {};
+}
+
 std::vector<std::string_view> Request::GetHeaders(std::string_view name) const {
   std::vector<std::string_view> out;
   for (size_t i = 0; i < header_count_; ++i) {

@@ -64,6 +64,9 @@ class Request {
   // check the count).
   std::vector<std::string_view> GetHeaders(std::string_view name) const;
   size_t HeaderCount(std::string_view name) const;
+  // The value of cookie `name` in the Cookie header(s) (RFC 6265 §4.2.1: cookie-pair *( "; "
+  // cookie-pair )); empty when absent.
+  std::string_view CookieValue(std::string_view name) const;
   std::span<const Header> headers() const { return {headers_.data(), header_count_}; }
 
   // A `{name}` segment of the matched route, decoded; nullopt when the route has none.

@@ -18,22 +18,6 @@ namespace {
 
 constexpr std::string_view kSessionPrefix = "lgn_";
 
-// The value of cookie `name` in the request's Cookie header(s) (RFC 6265 §4.2.1:
-// cookie-pair *( "; " cookie-pair )); empty when absent.
-std::string_view CookieValue(const http::Request& http, std::string_view name) {
-  for (std::string_view header : http.GetHeaders("Cookie")) {
-    while (!header.empty()) {
-      size_t end = header.find(';');
-      std::string_view pair = header.substr(0, end);
-      header = end == std::string_view::npos ? std::string_view() : header.substr(end + 1);
-      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-      size_t eq = pair.find('=');
-      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
-    }
-  }
-  return {};
-}
-
 approval::AssuranceLevel ToApprovalLevel(registry::AssuranceLevel level) {
   return level == registry::AssuranceLevel::kAdvanced ? approval::AssuranceLevel::kAdvanced
                                                       : approval::AssuranceLevel::kBasic;
@@ -123,7 +107,7 @@ Result<LoginFlow::Loaded> LoginFlow::Load(const http::Request& http) {
   auto id = http.PathParam("id");
   if (!id || id->rfind(kSessionPrefix, 0) != 0 || id->size() > 80)
     return Status::NotFound("no such login session");
-  IDS_ASSIGN_OR_RETURN(LoginSession session, sessions_.Get(*id, CookieValue(http, kCookieName)));
+  IDS_ASSIGN_OR_RETURN(LoginSession session, sessions_.Get(*id, http.CookieValue(kCookieName)));
   Loaded l;
   l.ctx.locale = session.locale;
   l.ctx.session_id = session.id;
