@@ -101,14 +101,19 @@ class TokenFlowTest : public testenv::OidcPersonTest {
     return grant.Handle(request);
   }
 
-  Result<oauth::TokenResponse> Redeem(const std::string& client_id, const std::string& code,
-                                      std::string verifier = kVerifier) {
+  // The authorization_code grant's parameters for `code` (no verifier when empty).
+  static http::FormParams CodeParams(const std::string& code, std::string verifier = kVerifier) {
     http::FormParams p;
     p.Add("grant_type", "authorization_code");
     p.Add("code", code);
     p.Add("redirect_uri", kRedirect);
     if (!verifier.empty()) p.Add("code_verifier", verifier);
-    return Call(*code_grant_, client_id, p);
+    return p;
+  }
+
+  Result<oauth::TokenResponse> Redeem(const std::string& client_id, const std::string& code,
+                                      std::string verifier = kVerifier) {
+    return Call(*code_grant_, client_id, CodeParams(code, std::move(verifier)));
   }
 
   // A web client allowed refresh tokens, and the tokens of one login (a refresh token among them).
@@ -242,10 +247,7 @@ TEST_P(TokenFlowTest, DpopBoundCodeNeedsTheSameKey) {
   approved.dpop_jkt = "jkt-A";
   auto code = codes_->Issue(approved);
   ASSERT_TRUE(code.ok());
-  http::FormParams p;
-  p.Add("code", *code);
-  p.Add("redirect_uri", kRedirect);
-  p.Add("code_verifier", kVerifier);
+  const http::FormParams p = CodeParams(*code);
   EXPECT_EQ(Call(*code_grant_, client_id_, p, "jkt-B").status().oauth_error(), "invalid_grant");
   // A refused exchange did not use the code up: whoever holds it without the key cannot burn
   // it for the client that has the key.
@@ -361,11 +363,7 @@ TEST_P(TokenFlowTest, ADpopBoundRefreshNeedsTheSameKeyAndARefusalKeepsTheToken) 
   approved.dpop_jkt = "jkt-A";
   auto code = codes_->Issue(approved);
   ASSERT_TRUE(code.ok());
-  http::FormParams c;
-  c.Add("code", *code);
-  c.Add("redirect_uri", kRedirect);
-  c.Add("code_verifier", kVerifier);
-  auto tokens = Call(*code_grant_, client, c, "jkt-A");
+  auto tokens = Call(*code_grant_, client, CodeParams(*code), "jkt-A");
   ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
   http::FormParams p;
   p.Add("refresh_token", tokens->extra["refresh_token"].get<std::string>());
