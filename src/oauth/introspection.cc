@@ -117,8 +117,10 @@ http::Response HandleIntrospection(const http::Request& request, OAuthContext& o
       access->client_id == caller ||
       std::find(access->audience.begin(), access->audience.end(), caller) != access->audience.end();
   if (!entitled) return JsonNoStore(Inactive());
-  // The person's identity revoked: their tokens are dead everywhere, as userinfo says.
-  if (RefreshTokensSeam* seam = oauth.refresh_tokens()) {
+  // The person's identity revoked: their tokens are dead everywhere, as userinfo says. (A
+  // client's own token, whose sub is the client (RFC 9068 §2.2), has no person to ask about.)
+  RefreshTokensSeam* seam = oauth.refresh_tokens();
+  if (seam != nullptr && access->subject != access->client_id) {
     auto person = seam->PersonActive(access->jti);
     if (!person.ok()) return Refuse(request, person.status());
     if (!*person) return JsonNoStore(Inactive());
