@@ -360,6 +360,19 @@ http::Response LoginFlow::IssueCode(const Loaded& l) {
   // A member suspended or terminated after the approval gets nothing (issue 3).
   registry::Decision decision = CheckPolicy(request);
   if (!decision.allowed()) return Refuse(l, decision);
+  // OIDC Core §3.1.2.2: when the request named a sub, only that person may be answered with a
+  // code; anyone else who approved gets the client nothing.
+  if (std::vector<std::string> wanted = request.claims.RequestedSubjects(); !wanted.empty()) {
+    Result<std::string> sub =
+        deps_.subject_of ? deps_.subject_of(request.client_id, action.identity_id.value_or(""))
+                         : Status::Internal("no subject function");
+    if (!sub.ok()) {
+      log::Write(log::Level::kError, "subject not computed", {{"error", sub.status().ToString()}});
+      return Finish(l, "server_error", "");
+    }
+    if (std::find(wanted.begin(), wanted.end(), *sub) == wanted.end())
+      return Finish(l, "access_denied", "the person who approved is not the sub the request named");
+  }
   if (!sessions_.Finish(l.session.id).ok())
     return RenderMessagePage(l.ctx.locale, Text(l.ctx.locale, Msg::kSessionGone), 404);
   oidc::ApprovedAuthorization grant;

@@ -67,6 +67,10 @@ struct LoginDeps {
   oidc::AuthorizationCodes& codes;
   // The rotating QR content for an action (approval QR codes); unset: no QR option.
   std::function<std::string(std::string_view action_id)> qr_content;
+  // The sub a client sees for a person (oidc::Provider::SubjectOf), to honour a `sub` the
+  // request named (OIDC Core §3.1.2.2); unset: such a request is refused as server_error.
+  std::function<Result<std::string>(std::string_view client_id, std::string_view identity_id)>
+      subject_of;
 };
 
 class LoginFlow {

@@ -81,7 +81,17 @@ class LoginFlowTest : public ::testing::TestWithParam<Backend> {
 
   void UseOptions(const LoginOptions& options) {
     flow_ = std::make_unique<LoginFlow>(
-        LoginDeps{*db_, clock_, random_, *actions_, *identities_, *registry_, *codes_, {}},
+        LoginDeps{*db_,
+                  clock_,
+                  random_,
+                  *actions_,
+                  *identities_,
+                  *registry_,
+                  *codes_,
+                  {},
+                  [](std::string_view client_id, std::string_view identity_id) {
+                    return Result<std::string>(SubjectIn(client_id, identity_id));
+                  }},
         options);
   }
 
@@ -99,15 +109,37 @@ class LoginFlowTest : public ::testing::TestWithParam<Backend> {
   std::string EnrolDevice() {
     const std::string code = "code-" + std::to_string(next_code_++);
     redeemer_.Issue(code, identity_id_);
-    auto key = approval::testing::NewDeviceKey();
-    auto d = devices_->Enrol(
-        {code, approval::testing::PublicJwk(*key), "phone", approval::testing::PinInput(7)});
+    device_key_ = approval::testing::NewDeviceKey();
+    auto d = devices_->Enrol({code, approval::testing::PublicJwk(*device_key_), "phone",
+                              approval::testing::PinInput(7)});
     EXPECT_TRUE(d.ok()) << d.status().ToString();
     return d.ok() ? d->id : "";
   }
 
+  // The sub the test's subject function gives (the node's is oidc::Provider::SubjectOf).
+  static std::string SubjectIn(std::string_view client_id, std::string_view identity_id) {
+    return "sub-" + std::string(client_id) + "-" + std::string(identity_id);
+  }
+
+  // The phone approves the login's one pending action with the last enrolled device.
+  void ApprovePending(const std::string& device_id) {
+    auto pending = actions_->Pending(identity_id_);
+    ASSERT_TRUE(pending.ok());
+    ASSERT_EQ(pending->size(), 1u);
+    const approval::Action& a = pending->front();
+    auto digest = approval::ActionDigest(a);
+    ASSERT_TRUE(digest.ok());
+    approval::Approval ap;
+    ap.action_id = a.id;
+    ap.device_id = device_id;
+    ap.verification_code = a.verification_code;
+    ap.device_signature = approval::testing::SignDigest(*device_key_, *digest);
+    auto approved = actions_->Approve(ap);
+    ASSERT_TRUE(approved.ok()) << approved.status().ToString();
+  }
+
   oidc::ValidatedAuthorizationRequest Request() const {
-    oidc::ValidatedAuthorizationRequest r;
+    oidc::ValidatedAuthorizationRequest r = request_template_;
     r.client_id = client_id_;
     r.member_id = member_id_;
     r.redirect_uri = kRedirect;
@@ -168,6 +200,8 @@ class LoginFlowTest : public ::testing::TestWithParam<Backend> {
   std::string client_id_;
   std::string identity_id_;
   int next_code_ = 1;
+  crypto::KeyPtr device_key_;
+  oidc::ValidatedAuthorizationRequest request_template_;  // what Request() starts from
   std::string page_;
   std::string cookie_;
 };
@@ -266,6 +300,40 @@ TEST_P(LoginFlowTest, WithAnotherActiveDeviceTheLoginStaysPending) {
     EXPECT_FALSE(devices_->VerifyPin(phone, approval::testing::PinInput(1)).ok());
   }
   EXPECT_EQ(StatusOfPage(), "pending");
+}
+
+// OIDC Core §3.1.2.2: a request that names a sub (claims.id_token.sub.value) gets a code only
+// when that person approved; anyone else's approval ends as access_denied, without a code.
+TEST_P(LoginFlowTest, ASubTheRequestNamedMustBeThePersonWhoApproved) {
+  const std::string device = EnrolDevice();
+  for (bool same_person : {false, true}) {
+    SCOPED_TRACE(same_person ? "the named person" : "another person");
+    const std::string named = same_person ? SubjectIn(client_id_, identity_id_) : "someone-else";
+    request_template_.claims_json = R"({"id_token":{"sub":{"value":")" + named + R"("}}})";
+    auto claims = oidc::ParseClaimsRequest(request_template_.claims_json);
+    ASSERT_TRUE(claims.ok()) << claims.status().ToString();
+    request_template_.claims = *claims;
+    ASSERT_NO_FATAL_FAILURE(Begin());
+    ASSERT_EQ(flow_->SubmitPhone(Browser("POST", "/phone", "phone=%2B32470000001")).status(), 303);
+    ASSERT_NO_FATAL_FAILURE(ApprovePending(device));
+    EXPECT_EQ(StatusOfPage(), "approved");
+    http::Response back = flow_->Continue(Browser("GET", "/continue"));
+    const std::string& form = back.body();
+    if (same_person) {
+      EXPECT_NE(form.find("name=\"code\""), std::string::npos) << form;
+      EXPECT_EQ(form.find("access_denied"), std::string::npos) << form;
+    } else {
+      EXPECT_NE(form.find("access_denied"), std::string::npos) << form;
+      EXPECT_NE(form.find("not the sub the request named"), std::string::npos) << form;
+      EXPECT_EQ(form.find("name=\"code\""), std::string::npos) << form;
+    }
+  }
+  // `values` naming no one who approved is the same; a non-string value matches no one.
+  auto claims = oidc::ParseClaimsRequest(R"({"userinfo":{"sub":{"values":[1,"x"]}}})");
+  ASSERT_TRUE(claims.ok());
+  EXPECT_EQ(claims->RequestedSubjects().size(), 2u);
+  EXPECT_EQ(claims->RequestedSubjects()[1], "x");
+  EXPECT_NE(claims->RequestedSubjects()[0], "1");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LoginFlowTest, idscheme::testing::AllBackends(),

@@ -106,6 +106,25 @@ std::vector<std::string> ClaimsRequest::PersonClaimNames() const {
   return names;
 }
 
+std::vector<std::string> ClaimsRequest::RequestedSubjects() const {
+  std::vector<std::string> subjects;
+  auto add = [&subjects](const nlohmann::json& v) {
+    // A sub is a string (OIDC Core §2); any other value matches no one, so it is kept in a form
+    // no sub has (a NUL first) and the request is refused rather than the value ignored.
+    std::string s = v.is_string() ? v.get<std::string>() : std::string(1, '\0') + v.dump();
+    if (std::find(subjects.begin(), subjects.end(), s) == subjects.end())
+      subjects.push_back(std::move(s));
+  };
+  for (const auto* list : {&id_token, &userinfo}) {
+    for (const auto& c : *list) {
+      if (c.name != "sub") continue;
+      if (c.value) add(*c.value);
+      for (const auto& v : c.values) add(v);
+    }
+  }
+  return subjects;
+}
+
 Result<ClaimsRequest> ParseClaimsRequestJson(const nlohmann::json& top) {
   if (!top.is_object()) return Invalid("must be a JSON object");
   // OIDC Core §5.5: members other than id_token and userinfo that are not understood are ignored.

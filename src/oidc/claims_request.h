@@ -45,6 +45,10 @@ struct ClaimsRequest {
   // The catalogue claims asked for in either member, without duplicates, in first-seen order
   // (acr, auth_time and amr excluded: they describe the login, not the person).
   std::vector<std::string> PersonClaimNames() const;
+  // The `sub` values the client named (`value` or `values` of `sub` in either member), without
+  // duplicates; empty when it named none. OIDC Core §3.1.2.2: only the person with one of them
+  // may get a positive answer.
+  std::vector<std::string> RequestedSubjects() const;
 };
 
 // Longest `claims` value accepted.

@@ -121,6 +121,11 @@ std::unique_ptr<DiscoveryEndpoint> Provider::MakeDiscovery(
   return std::make_unique<DiscoveryEndpoint>(options);
 }
 
+Result<std::string> Provider::SubjectOf(std::string_view client_id, std::string_view identity_id) {
+  IDS_ASSIGN_OR_RETURN(registry::ClientAuthRecord client, deps_.clients.FindClient(client_id));
+  return SubjectFor(client, identity_id, config_.subject_secret);
+}
+
 Status Provider::PurgeExpired() {
   IDS_RETURN_IF_ERROR(codes_->PurgeExpired().status());
   IDS_RETURN_IF_ERROR(refresh_tokens_->PurgeExpired().status());

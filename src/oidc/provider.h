@@ -98,6 +98,9 @@ class Provider {
   // Purges expired codes, refresh tokens and token grants (for the node's housekeeping timer).
   Status PurgeExpired();
 
+  // The sub `client_id` sees for `identity_id` (subject.h), as its ID tokens will carry it.
+  Result<std::string> SubjectOf(std::string_view client_id, std::string_view identity_id);
+
  private:
   Provider(ProviderDeps deps, ProviderConfig config);
   PersonTokenDeps GrantDeps();

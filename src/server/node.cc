@@ -208,7 +208,10 @@ Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
   login_ = std::make_unique<login::LoginFlow>(
       login::LoginDeps{*db_, *clock_, *random_, *actions_, *identities_, *registry_,
                        provider_->codes(),
-                       [qr](std::string_view action_id) { return qr->Content(action_id); }},
+                       [qr](std::string_view action_id) { return qr->Content(action_id); },
+                       [p = provider_.get()](std::string_view client_id, std::string_view id) {
+                         return p->SubjectOf(client_id, id);
+                       }},
       login_options);
   return Status::Ok();
 }
