@@ -102,4 +102,16 @@ Result<KeyPtr> JwkSet::FindForDecrypt(std::string_view kid, KeyMgmtAlg alg, Cont
       KeyMgmtAlgName(alg));
 }
 
+Result<KeyPtr> JwkSet::FindForEncrypt(KeyMgmtAlg alg, ContentEnc enc) const {
+  const auto candidates = FindByAlgUse(KeyMgmtAlgName(alg), "enc");
+  for (bool marked : {true, false}) {
+    for (const auto& key : candidates) {
+      if ((key->metadata().use == "enc") != marked) continue;
+      if (CheckKeyForJwe(*key, alg, enc, /*decrypting=*/false).ok()) return key;
+    }
+  }
+  return Status::NotFound("no key to encrypt to with " + std::string(KeyMgmtAlgName(alg)) +
+                          " and " + std::string(ContentEncName(enc)));
+}
+
 }  // namespace idscheme::crypto

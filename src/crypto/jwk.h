@@ -54,6 +54,9 @@ class JwkSet {
   Result<KeyPtr> FindForVerify(std::string_view kid, SigAlg alg) const;
   // The same for decrypting a JWE.
   Result<KeyPtr> FindForDecrypt(std::string_view kid, KeyMgmtAlg alg, ContentEnc enc) const;
+  // The key to encrypt a JWE to with `alg` + `enc`: among the keys whose JWK "alg" allows it, one
+  // marked use "enc" first, then one without a use. NotFound when none fits.
+  Result<KeyPtr> FindForEncrypt(KeyMgmtAlg alg, ContentEnc enc) const;
 
  private:
   template <typename Fits>

@@ -177,16 +177,9 @@ Result<crypto::KeyPtr> JwksCache::FindEncryptionKey(const ClientAuthRecord& clie
                                                     crypto::ContentEnc enc) {
   auto entry = EntryFor(client.client_id);
   IDS_ASSIGN_OR_RETURN(auto keys, KeysFor(client, *entry));
-  // A key marked use "enc" first, then one without a use.
-  const auto candidates = keys->set.FindByAlgUse(crypto::KeyMgmtAlgName(alg), "enc");
-  for (bool marked : {true, false}) {
-    for (const auto& key : candidates) {
-      if ((key->metadata().use == "enc") != marked) continue;
-      if (crypto::CheckKeyForJwe(*key, alg, enc, /*decrypting=*/false).ok()) return key;
-    }
-  }
-  return Status::NotFound("client " + client.client_id + " has no key to encrypt to with " +
-                          std::string(crypto::KeyMgmtAlgName(alg)));
+  auto key = keys->set.FindForEncrypt(alg, enc);
+  if (key.ok() || key.status().code() != Status::Code::kNotFound) return key;
+  return Status::NotFound("client " + client.client_id + " has " + key.status().message());
 }
 
 }  // namespace idscheme::oauth

@@ -43,6 +43,20 @@ Result<std::string> JwtResponseSigner::SignAndEncrypt(
   IDS_ASSIGN_OR_RETURN(std::string signed_jwt,
                        crypto::SignJwt(claims, *key, *alg, key->kid(), typ));
   if (encryption_alg.empty()) return signed_jwt;
+  return EncryptTo(signed_jwt, /*nested=*/true, client, encryption_alg, encryption_enc);
+}
+
+Result<std::string> JwtResponseSigner::Encrypt(const json& claims,
+                                               const registry::ClientAuthRecord& client,
+                                               std::string_view encryption_alg,
+                                               std::string_view encryption_enc) const {
+  return EncryptTo(claims.dump(), /*nested=*/false, client, encryption_alg, encryption_enc);
+}
+
+Result<std::string> JwtResponseSigner::EncryptTo(std::string_view plaintext, bool nested,
+                                                 const registry::ClientAuthRecord& client,
+                                                 std::string_view encryption_alg,
+                                                 std::string_view encryption_enc) const {
   auto kma = crypto::ParseKeyMgmtAlg(encryption_alg);
   if (!kma || !In(kEncryptionAlgs, *kma))
     return Status::Internal("unsupported response encryption alg " + std::string(encryption_alg));
@@ -50,10 +64,22 @@ Result<std::string> JwtResponseSigner::SignAndEncrypt(
   auto enc = crypto::ParseContentEnc(encryption_enc.empty() ? "A128CBC-HS256" : encryption_enc);
   if (!enc || !In(kEncryptionEncs, *enc))
     return Status::Internal("unsupported response encryption enc " + std::string(encryption_enc));
-  IDS_ASSIGN_OR_RETURN(crypto::KeyPtr recipient,
-                       client_keys.FindEncryptionKey(registry::ToOAuthRecord(client), *kma, *enc));
-  // RFC 7519 §5.2 / OIDC Core §16.14: a nested JWT, signed then encrypted, cty "JWT".
-  return crypto::EncryptJwt(signed_jwt, *recipient, *kma, *enc, random, recipient->kid());
+  auto recipient = client_keys.FindEncryptionKey(registry::ToOAuthRecord(client), *kma, *enc);
+  if (!recipient.ok()) {
+    // The client's own keys lack one (its jwks_uri changed since registration): its to fix.
+    if (recipient.status().code() == Status::Code::kNotFound)
+      return Status::OAuth("invalid_request", "the client's keys hold none to encrypt to with " +
+                                                  std::string(encryption_alg));
+    return recipient.status();
+  }
+  if (nested) {
+    // RFC 7519 §5.2 / OIDC Core §16.14: a nested JWT, signed then encrypted, cty "JWT".
+    return crypto::EncryptJwt(plaintext, **recipient, *kma, *enc, random, (*recipient)->kid());
+  }
+  json header = {{"alg", std::string(crypto::KeyMgmtAlgName(*kma))},
+                 {"enc", std::string(crypto::ContentEncName(*enc))}};
+  if (!(*recipient)->kid().empty()) header["kid"] = (*recipient)->kid();
+  return crypto::EncryptJwe(header, plaintext, **recipient, random);
 }
 
 Result<std::string> AccessTokenHash(std::string_view access_token, crypto::SigAlg alg) {

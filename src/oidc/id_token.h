@@ -39,8 +39,9 @@ std::span<const crypto::ContentEnc> SupportedResponseEncryptionEncs();  // A128C
 // Signs `claims` with the scheme's key for `signing_alg` (a name from the list above), then,
 // when `encryption_alg` is not empty, encrypts it to the client's key (enc `encryption_enc`,
 // A128CBC-HS256 when empty). `typ` is the JWS typ header ("JWT"). Internal errors for names
-// outside the lists (the registry validated them), NotFound when the client has no suitable
-// key, Unavailable when its jwks_uri cannot be fetched.
+// outside the lists (the registry validated them), invalid_request when the client's keys hold
+// none to encrypt to (a jwks_uri's; keys given by value are checked at registration),
+// Unavailable when its jwks_uri cannot be fetched.
 struct JwtResponseSigner {
   keys::KeyManager& keys;
   oauth::JwksCache& client_keys;
@@ -51,6 +52,19 @@ struct JwtResponseSigner {
                                      std::string_view signing_alg, std::string_view encryption_alg,
                                      std::string_view encryption_enc,
                                      std::string_view typ = "JWT") const;
+  // `claims` encrypted, not signed (OIDC Core §5.3.2: userinfo "MAY be encrypted without also
+  // being signed"): a JWE whose plaintext is the JSON claims set. Errors as above.
+  Result<std::string> Encrypt(const nlohmann::json& claims,
+                              const registry::ClientAuthRecord& client,
+                              std::string_view encryption_alg,
+                              std::string_view encryption_enc) const;
+
+ private:
+  // The JWE of `plaintext` to the client's key; cty "JWT" when `nested` (RFC 7519 §5.2).
+  Result<std::string> EncryptTo(std::string_view plaintext, bool nested,
+                                const registry::ClientAuthRecord& client,
+                                std::string_view encryption_alg,
+                                std::string_view encryption_enc) const;
 };
 
 struct IdTokenOptions {

@@ -51,63 +51,102 @@ RefreshTokens::RefreshTokens(store::Database& db, const Clock& clock, Random& ra
                              RefreshTokenOptions options)
     : db_(db), clock_(clock), random_(random), options_(options) {}
 
+std::string RefreshTokens::NewToken() {
+  std::array<uint8_t, 32> bytes{};
+  random_.Fill(bytes);
+  return Base64UrlEncode(bytes);
+}
+
+Status RefreshTokens::Insert(store::Executor& db, std::string_view token, std::string_view family,
+                             const ApprovedAuthorization& grant, std::string_view subject) {
+  const int64_t now = clock_.NowSeconds();
+  return db
+      .Exec(
+          "INSERT INTO oidc_refresh_tokens (token_hash, family, client_id, grant_json,"
+          " created_at, expires_at, subject) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          {store::Text(TokenHash(token)), store::Text(std::string(family)),
+           store::Text(grant.client_id), store::Text(ApprovedAuthorizationToJson(grant).dump()),
+           store::Int(now), store::Int(now + options_.lifetime_seconds),
+           // Empty only for a token rotated from a row written before the column existed.
+           subject.empty() ? store::Null() : store::Text(std::string(subject))})
+      .status();
+}
+
 Result<std::string> RefreshTokens::Issue(std::string_view family,
                                          const ApprovedAuthorization& grant,
                                          std::string_view subject) {
-  std::array<uint8_t, 32> bytes{};
-  random_.Fill(bytes);
-  std::string token = Base64UrlEncode(bytes);
-  const int64_t now = clock_.NowSeconds();
-  IDS_RETURN_IF_ERROR(
-      db_.Exec(
-             "INSERT INTO oidc_refresh_tokens (token_hash, family, client_id, grant_json,"
-             " created_at, expires_at, subject) VALUES (?, ?, ?, ?, ?, ?, ?)",
-             {store::Text(TokenHash(token)), store::Text(std::string(family)),
-              store::Text(grant.client_id), store::Text(ApprovedAuthorizationToJson(grant).dump()),
-              store::Int(now), store::Int(now + options_.lifetime_seconds),
-              // Empty only for a token rotated from a row written before the column existed.
-              subject.empty() ? store::Null() : store::Text(std::string(subject))})
-          .status());
+  return IssueIn(db_, family, grant, subject);
+}
+
+Result<std::string> RefreshTokens::IssueIn(store::Executor& tx, std::string_view family,
+                                           const ApprovedAuthorization& grant,
+                                           std::string_view subject) {
+  std::string token = NewToken();
+  IDS_RETURN_IF_ERROR(Insert(tx, token, family, grant, subject));
   return token;
+}
+
+Result<RefreshTokens::Presented> RefreshTokens::Check(
+    std::string_view token, std::string_view client_id, const GrantCheck& check,
+    const std::function<Status()>& before_revoking) {
+  if (token.empty() || token.size() > 256) return InvalidGrant("unknown refresh token");
+  Presented p;
+  p.token_hash = TokenHash(token);
+  const int64_t now = clock_.NowSeconds();
+  IDS_ASSIGN_OR_RETURN(
+      auto found, db_.Exec("SELECT family, client_id, grant_json, expires_at, used_at, revoked_at,"
+                           " subject FROM oidc_refresh_tokens WHERE token_hash = ?",
+                           {store::Text(p.token_hash)}));
+  if (found.rows.empty()) return InvalidGrant("unknown refresh token");
+  const store::Row& row = found.rows[0];
+  p.family = row.Text(0);
+  p.client_id = row.Text(1);
+  // RFC 6749 §6: the refresh token was issued to the authenticated client.
+  if (!crypto::ConstantTimeEquals(p.client_id, client_id))
+    return InvalidGrant("refresh token was issued to another client");
+  if (!row.IsNull(5)) return InvalidGrant("refresh token revoked");
+  if (!row.IsNull(4)) {
+    // RFC 9700 §4.14.2: a rotated-out token used again revokes the family.
+    if (before_revoking) IDS_RETURN_IF_ERROR(before_revoking());
+    return RefuseTaken(p);
+  }
+  if (now >= row.Int(3)) return InvalidGrant("refresh token expired");
+  auto json = nlohmann::json::parse(row.Text(2), nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return Status::Internal("stored refresh token unreadable");
+  IDS_ASSIGN_OR_RETURN(p.grant, ApprovedAuthorizationFromJson(json));
+  if (check) IDS_RETURN_IF_ERROR(check(p.grant));
+  if (!row.IsNull(6)) p.subject = row.Text(6);
+  p.refresh_token = NewToken();
+  return p;
+}
+
+Status RefreshTokens::TakeIn(store::Executor& tx, const Presented& p) {
+  IDS_ASSIGN_OR_RETURN(auto taken,
+                       tx.Exec("UPDATE oidc_refresh_tokens SET used_at = ? WHERE token_hash = ?"
+                               " AND used_at IS NULL AND revoked_at IS NULL",
+                               {store::Int(clock_.NowSeconds()), store::Text(p.token_hash)}));
+  if (taken.affected != 1) return InvalidGrant("refresh token already used");
+  return Insert(tx, p.refresh_token, p.family, p.grant, p.subject);
+}
+
+Status RefreshTokens::RefuseTaken(const Presented& p) {
+  IDS_RETURN_IF_ERROR(RevokeFamily(db_, p.family, p.client_id, clock_.NowSeconds()));
+  return InvalidGrant("refresh token already used");
 }
 
 Result<RefreshTokens::Rotated> RefreshTokens::Rotate(std::string_view token,
                                                      std::string_view client_id,
                                                      const GrantCheck& check) {
-  if (token.empty() || token.size() > 256) return InvalidGrant("unknown refresh token");
-  const std::string hash = TokenHash(token);
-  const int64_t now = clock_.NowSeconds();
-  IDS_ASSIGN_OR_RETURN(
-      auto found, db_.Exec("SELECT family, client_id, grant_json, expires_at, used_at, revoked_at,"
-                           " subject FROM oidc_refresh_tokens WHERE token_hash = ?",
-                           {store::Text(hash)}));
-  if (found.rows.empty()) return InvalidGrant("unknown refresh token");
-  const store::Row& row = found.rows[0];
-  const std::string family = row.Text(0);
-  // RFC 6749 §6: the refresh token was issued to the authenticated client.
-  if (!crypto::ConstantTimeEquals(row.Text(1), client_id))
-    return InvalidGrant("refresh token was issued to another client");
-  if (!row.IsNull(5)) return InvalidGrant("refresh token revoked");
-  if (!row.IsNull(4)) {
-    // RFC 9700 §4.14.2: a rotated-out token used again revokes the family.
-    IDS_RETURN_IF_ERROR(RevokeFamily(db_, family, row.Text(1), now));
-    return InvalidGrant("refresh token already used");
-  }
-  if (now >= row.Int(3)) return InvalidGrant("refresh token expired");
-  auto json = nlohmann::json::parse(row.Text(2), nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return Status::Internal("stored refresh token unreadable");
-  IDS_ASSIGN_OR_RETURN(ApprovedAuthorization grant, ApprovedAuthorizationFromJson(json));
-  if (check) IDS_RETURN_IF_ERROR(check(grant));
-  IDS_ASSIGN_OR_RETURN(auto taken,
-                       db_.Exec("UPDATE oidc_refresh_tokens SET used_at = ? WHERE token_hash = ?"
-                                " AND used_at IS NULL AND revoked_at IS NULL",
-                                {store::Int(now), store::Text(hash)}));
-  if (taken.affected != 1) {
-    IDS_RETURN_IF_ERROR(RevokeFamily(db_, family, row.Text(1), now));
-    return InvalidGrant("refresh token already used");
-  }
-  IDS_ASSIGN_OR_RETURN(std::string next, Issue(family, grant, row.IsNull(6) ? "" : row.Text(6)));
-  return Rotated{std::move(grant), family, std::move(next)};
+  IDS_ASSIGN_OR_RETURN(Presented p, Check(token, client_id, check));
+  bool lost = false;
+  Status taken = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+    Status s = TakeIn(tx, p);
+    lost = !s.ok() && s.oauth_error() == "invalid_grant";
+    return s;
+  });
+  if (lost) return RefuseTaken(p);
+  IDS_RETURN_IF_ERROR(taken);
+  return Rotated{std::move(p.grant), std::move(p.family), std::move(p.refresh_token)};
 }
 
 Status RefreshTokens::CheckFamilyNotRevoked(std::string_view family, std::string_view client_id) {

@@ -46,6 +46,9 @@ class RefreshTokens : public oauth::RefreshTokensSeam {
   // client knows the person by (logout finds the client's tokens for a person by it).
   Result<std::string> Issue(std::string_view family, const ApprovedAuthorization& grant,
                             std::string_view subject);
+  // The same, written through `tx` (the caller's transaction).
+  Result<std::string> IssueIn(store::Executor& tx, std::string_view family,
+                              const ApprovedAuthorization& grant, std::string_view subject);
 
   struct Rotated {
     ApprovedAuthorization grant;
@@ -55,11 +58,35 @@ class RefreshTokens : public oauth::RefreshTokensSeam {
   // Checks a request against the token's grant before the token is taken: a request it refuses
   // (a wider scope, another DPoP key) leaves the token usable.
   using GrantCheck = std::function<Status(const ApprovedAuthorization&)>;
-  // Takes `token` once for `client_id` and returns its replacement. invalid_grant when unknown,
-  // expired, revoked, for another client, or already used (then the family is revoked); what
-  // `check` returns when it refuses.
+  // Takes `token` once for `client_id` and returns its replacement: Check, then TakeIn and
+  // (when it lost) RefuseTaken, in a transaction of its own.
   Result<Rotated> Rotate(std::string_view token, std::string_view client_id,
                          const GrantCheck& check = nullptr);
+
+  // A rotation in two steps, so that the token is taken in the same transaction that records
+  // what replaces it (the grant's access token): an error before that commit leaves the client
+  // its token, to present again.
+  struct Presented {
+    ApprovedAuthorization grant;
+    std::string family;
+    std::string client_id;
+    std::string token_hash;
+    std::string subject;        // empty for rows written before the column existed
+    std::string refresh_token;  // the replacement TakeIn records
+  };
+  // Reads `token` and checks it: invalid_grant when unknown, expired, revoked, for another
+  // client, or already used; in the last case the family is revoked, after `before_revoking`
+  // (the client assertion's jti, accepted first) succeeded. What `check` returns when it
+  // refuses. Writes nothing otherwise.
+  Result<Presented> Check(std::string_view token, std::string_view client_id,
+                          const GrantCheck& check = nullptr,
+                          const std::function<Status()>& before_revoking = {});
+  // Through `tx`: takes the presented token (a conditional UPDATE) and records its replacement.
+  // invalid_grant when another request took it since Check: then roll back and RefuseTaken.
+  Status TakeIn(store::Executor& tx, const Presented& presented);
+  // After a lost TakeIn: the token was presented twice, so the family is revoked (RFC 9700
+  // §4.14.2); answers invalid_grant.
+  Status RefuseTaken(const Presented& presented);
 
   // Called after the tokens of a rotation were issued and recorded in `family`: when the family
   // was revoked meanwhile (the same refresh token presented twice at once, RFC 9700 §4.14.2),
@@ -78,6 +105,11 @@ class RefreshTokens : public oauth::RefreshTokensSeam {
   Result<int64_t> PurgeExpired();
 
  private:
+  // Writes a new token row of `family` through `db`.
+  Status Insert(store::Executor& db, std::string_view token, std::string_view family,
+                const ApprovedAuthorization& grant, std::string_view subject);
+  std::string NewToken();
+
   store::Database& db_;
   const Clock& clock_;
   Random& random_;

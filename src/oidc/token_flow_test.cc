@@ -461,6 +461,82 @@ TEST_P(TokenFlowTest, SignedAndEncryptedUserinfo) {
   EXPECT_EQ((*claims)["email"], person_.attributes.email.value());
 }
 
+// OIDC Core §5.3.2, OIDC Registration §2: with an encryption alg and no signing alg, the
+// answer is the claims set encrypted (not a signed JWT inside).
+TEST_P(TokenFlowTest, EncryptedOnlyUserinfoIsTheClaimsSetEncrypted) {
+  auto enc = testenv::MakeClientKey(crypto::KeyType::kEcP256, "enc-1");
+  json m = WebClient();
+  json enc_jwk = enc.jwks["keys"][0];
+  enc_jwk["use"] = "enc";
+  m["jwks"]["keys"].push_back(enc_jwk);
+  m["userinfo_encrypted_response_alg"] = "ECDH-ES";
+  const std::string client = AddClient(m);
+  ASSERT_FALSE(client.empty());
+  auto code = codes_->Issue(Approved(client));
+  ASSERT_TRUE(code.ok());
+  auto tokens = Redeem(client, *code);
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  http::Response info = Userinfo(tokens->access_token);
+  ASSERT_EQ(info.status(), 200) << info.body();
+  EXPECT_EQ(info.GetHeader("Content-Type"), "application/jwt");
+  crypto::JweAlgorithms allowed{{crypto::KeyMgmtAlg::kEcdhEs}, {crypto::ContentEnc::kA128CbcHs256}};
+  auto opened = crypto::DecryptJwe(info.body(), *enc.key, allowed);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_FALSE(opened->header.contains("cty"));
+  json claims = json::parse(opened->plaintext, nullptr, false);
+  ASSERT_TRUE(claims.is_object()) << opened->plaintext;
+  EXPECT_EQ(claims["sub"], *SubjectFor(Record(client), person_.id, kSubjectSecret));
+  EXPECT_EQ(claims["aud"], client);
+  EXPECT_EQ(claims["iss"], kIssuer);
+}
+
+// A client whose keys lost the one to encrypt its ID token to (a jwks_uri changed since its
+// registration) gets a spec error, and keeps its code and its refresh token: once its keys are
+// right again, the same code and the same refresh token work.
+TEST_P(TokenFlowTest, WithoutAKeyToEncryptToTheCodeAndRefreshTokenStayUsable) {
+  auto enc = testenv::MakeClientKey(crypto::KeyType::kRsa, "enc-1");
+  json m = WebClient();
+  m["grant_types"] = {"authorization_code", "refresh_token"};
+  json with_enc = m["jwks"];
+  json enc_jwk = enc.jwks["keys"][0];
+  enc_jwk["use"] = "enc";
+  with_enc["keys"].push_back(enc_jwk);
+  m["jwks"] = with_enc;
+  m["id_token_encrypted_response_alg"] = "RSA-OAEP-256";
+  const std::string client = AddClient(m);
+  ASSERT_FALSE(client.empty());
+  // The registry refuses such keys at registration; the store is changed behind its back.
+  auto set_keys = [&](const json& jwks) {
+    auto row = db_->Exec("SELECT metadata FROM registry_clients WHERE client_id = ?",
+                         {store::Text(client)});
+    ASSERT_TRUE(row.ok() && row->rows.size() == 1);
+    json stored = json::parse(row->rows[0].Text(0));
+    stored["jwks"] = jwks;
+    ASSERT_TRUE(db_->Exec("UPDATE registry_clients SET metadata = ? WHERE client_id = ?",
+                          {store::Text(stored.dump()), store::Text(client)})
+                    .ok());
+    if (auto* epoch = db_->change_epoch()) epoch->Bump();  // as a registry writer does
+  };
+  auto code = codes_->Issue(Approved(client));
+  ASSERT_TRUE(code.ok());
+  ASSERT_NO_FATAL_FAILURE(set_keys(WebClient()["jwks"]));
+  auto refused = Redeem(client, *code);
+  EXPECT_EQ(refused.status().oauth_error(), "invalid_request") << refused.status().ToString();
+  ASSERT_NO_FATAL_FAILURE(set_keys(with_enc));
+  auto tokens = Redeem(client, *code);
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  ASSERT_TRUE(tokens->extra.contains("refresh_token"));
+
+  http::FormParams p;
+  p.Add("refresh_token", tokens->extra["refresh_token"].get<std::string>());
+  ASSERT_NO_FATAL_FAILURE(set_keys(WebClient()["jwks"]));
+  EXPECT_EQ(Call(*refresh_grant_, client, p).status().oauth_error(), "invalid_request");
+  ASSERT_NO_FATAL_FAILURE(set_keys(with_enc));
+  auto refreshed = Call(*refresh_grant_, client, p);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status().ToString();
+  EXPECT_NE(refreshed->extra["refresh_token"], tokens->extra["refresh_token"]);
+}
+
 TEST_P(TokenFlowTest, DiscoveryIsCompleteAndTruthful) {
   DiscoveryOptions o;
   o.issuer = kIssuer;

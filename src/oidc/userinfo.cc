@@ -66,11 +66,14 @@ http::Response UserinfoEndpoint::Handle(const http::Request& request) const {
     // OIDC Core §5.3.2: a signed response SHOULD contain iss and aud.
     (*claims)["iss"] = options_.issuer;
     (*claims)["aud"] = client.client_id;
-    // OIDC Registration §2: encryption without a registered signing alg is still signed here
-    // (with the default ES256), since an unsigned JWT is never sent.
-    auto jwt = deps_.signer.SignAndEncrypt(*claims, client, m.userinfo_signed_response_alg,
-                                           m.userinfo_encrypted_response_alg,
-                                           m.userinfo_encrypted_response_enc);
+    // OIDC Registration §2: signed when a signing alg is registered, then encrypted when an
+    // encryption alg is; encryption alone encrypts the claims set itself (OIDC Core §5.3.2).
+    auto jwt = m.userinfo_signed_response_alg.empty()
+                   ? deps_.signer.Encrypt(*claims, client, m.userinfo_encrypted_response_alg,
+                                          m.userinfo_encrypted_response_enc)
+                   : deps_.signer.SignAndEncrypt(*claims, client, m.userinfo_signed_response_alg,
+                                                 m.userinfo_encrypted_response_alg,
+                                                 m.userinfo_encrypted_response_enc);
     if (!jwt.ok()) return Error(request, jwt.status());
     response.set_status(200);
     response.set_body(std::move(jwt).value());

@@ -390,12 +390,14 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
   }
   if (request.contains("jwks") && request.contains("jwks_uri"))
     return FieldError("jwks", "give jwks or jwks_uri, not both (RFC 7591 §2)");
+  std::optional<crypto::JwkSet> keys_by_value;  // jwks, parsed
   if (auto it = request.find("jwks"); it != request.end()) {
     if (!it->is_object()) return FieldError("jwks", "must be a JWK Set (a JSON object)");
     auto set = crypto::JwkSet::FromJson(*it, {.allow_private = false});
     if (!set.ok()) return FieldError("jwks", set.status().message());
     if (set->empty()) return FieldError("jwks", "holds no key this server supports");
     m.jwks = *it;
+    keys_by_value = std::move(set).value();
   }
   IDS_RETURN_IF_ERROR(ReadString(request, "jwks_uri", &m.jwks_uri));
   if (!m.jwks_uri.empty()) IDS_RETURN_IF_ERROR(ParseUrl(m.jwks_uri, "jwks_uri", false).status());
@@ -435,6 +437,15 @@ Result<ClientMetadata> ValidateClientMetadata(const json& request) {
     if (!alg.empty() && !has_keys)
       return FieldError(std::string(prefix) + "_encrypted_response_alg",
                         "needs the client's public keys: give jwks or jwks_uri");
+    // OIDC Registration §2: the client's keys must hold one to encrypt to. Checked here for
+    // keys given by value; a jwks_uri's are fetched when a token is encrypted.
+    if (!alg.empty() && keys_by_value) {
+      auto key_alg = crypto::ParseKeyMgmtAlg(alg);
+      auto key_enc = crypto::ParseContentEnc(enc);
+      if (!key_alg || !key_enc || !keys_by_value->FindForEncrypt(*key_alg, *key_enc).ok())
+        return FieldError(std::string(prefix) + "_encrypted_response_alg",
+                          "jwks holds no key to encrypt to with " + alg + " and " + enc);
+    }
   }
 
   // CIBA Core §4: the delivery mode, and the notification endpoint for ping and push.

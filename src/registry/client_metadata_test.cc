@@ -321,6 +321,11 @@ INSTANTIATE_TEST_SUITE_P(
                   With(With(kWeb, "userinfo_encrypted_response_alg", "ECDH-ES"),
                        "userinfo_encrypted_response_enc", "A128CTR"),
                   "userinfo_encrypted_response_enc: must be one of"},
+        // OIDC Registration §2: keys given by value must hold one to encrypt to.
+        Rejection{"EncWithoutAKeyToEncryptTo",
+                  With(kWeb, "id_token_encrypted_response_alg", "RSA-OAEP-256"),
+                  "id_token_encrypted_response_alg: jwks holds no key to encrypt to with "
+                  "RSA-OAEP-256 and A128CBC-HS256"},
         Rejection{
             "EncWithoutKeys",
             With(With(Without(kWeb, "jwks"), "token_endpoint_auth_method", "client_secret_basic"),

@@ -32,7 +32,8 @@ Result<identity::Identity> ActivePerson(PersonTokenDeps& deps, const std::string
   return person;
 }
 
-// What the authorization_code grant writes in the same transaction as the tokens' records.
+// What the grant writes in the same transaction as the tokens' records: the code taken, or the
+// refresh token taken and replaced.
 using TakeInWrite = std::function<Status(store::Transaction&)>;
 
 // Steps 5-8, shared with the refresh_token grant.
@@ -71,19 +72,8 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
     response.token_type = "DPoP";
   }
   IDS_ASSIGN_OR_RETURN(auto issued, deps.access_tokens.Issue(token_request));
-  // One write for the records: the client assertion's jti accepted and the code taken
-  // (authorization_code grant), the token in its family (so a reused code or refresh token
-  // revokes it) and what userinfo will need. (An opaque access token's row, written by Issue
-  // above, stays unknown to anyone when this is refused: its value is never returned.)
-  IDS_RETURN_IF_ERROR(store::InTransaction(deps.db, [&](store::Transaction& tx) -> Status {
-    if (jti) IDS_RETURN_IF_ERROR(jti->AcceptIn(tx));
-    if (take) IDS_RETURN_IF_ERROR(take(tx));
-    IDS_RETURN_IF_ERROR(RecordFamilyToken(tx, family, issued.claims.jti, issued.claims.expires_at));
-    return TokenGrants::Put(tx, issued.claims.jti, sub, grant, issued.claims.expires_at);
-  }));
-  if (jti) jti->Committed();
-
-  // Step 7: the ID token.
+  // Step 7: the ID token, before anything is taken: if it cannot be made (the client's keys
+  // hold none to encrypt to), the code or refresh token stays usable.
   ClaimsReleaseOptions release = deps.release;
   release.now_seconds = deps.clock.NowSeconds();
   ReleasedClaims released = ReleaseClaims(person, grant, release);
@@ -97,17 +87,35 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
   content.person_claims = std::move(released.id_token);
   IDS_ASSIGN_OR_RETURN(std::string id_token, deps.id_tokens.Issue(client, content));
 
+  // Step 8: refresh tokens only for clients registered for them (the refresh_token grant
+  // passes the replacement it records itself).
+  const bool first_refresh_token =
+      refresh_token.empty() && client.metadata.HasGrant(kGrantRefreshToken);
+
+  // One write for the records: the client assertion's jti accepted and the code taken
+  // (authorization_code grant) or the refresh token taken and replaced, the token in its
+  // family (so a reused code or refresh token revokes it), what userinfo will need, and the
+  // first refresh token. Nothing is taken unless everything is recorded. (An opaque access
+  // token's row, written by Issue above, stays unknown to anyone when this is refused: its
+  // value is never returned.)
+  IDS_RETURN_IF_ERROR(store::InTransaction(deps.db, [&](store::Transaction& tx) -> Status {
+    if (jti) IDS_RETURN_IF_ERROR(jti->AcceptIn(tx));
+    if (take) IDS_RETURN_IF_ERROR(take(tx));
+    IDS_RETURN_IF_ERROR(RecordFamilyToken(tx, family, issued.claims.jti, issued.claims.expires_at));
+    IDS_RETURN_IF_ERROR(
+        TokenGrants::Put(tx, issued.claims.jti, sub, grant, issued.claims.expires_at));
+    if (first_refresh_token) {
+      IDS_ASSIGN_OR_RETURN(refresh_token, deps.refresh_tokens.IssueIn(tx, family, grant, sub));
+    }
+    return Status::Ok();
+  }));
+  if (jti) jti->Committed();
+
   response.access_token = std::move(issued.token);
   response.expires_in = issued.expires_in;
   response.scope = token_request.scope;
   response.extra["id_token"] = std::move(id_token);
-  // Step 8: refresh tokens only for clients registered for them.
-  if (!refresh_token.empty()) {
-    response.extra["refresh_token"] = std::move(refresh_token);
-  } else if (client.metadata.HasGrant(kGrantRefreshToken)) {
-    IDS_ASSIGN_OR_RETURN(std::string fresh, deps.refresh_tokens.Issue(family, grant, sub));
-    response.extra["refresh_token"] = std::move(fresh);
-  }
+  if (!refresh_token.empty()) response.extra["refresh_token"] = std::move(refresh_token);
   return response;
 }
 
@@ -147,12 +155,8 @@ Result<oauth::TokenResponse> AuthorizationCodeGrant::Handle(const oauth::TokenRe
     return deps_.codes.RefuseReused(code, client_id);  // RFC 6749 §4.1.2
   }
   IDS_RETURN_IF_ERROR(response.status());
-  // A second redemption sees the code taken only with the access token's record (the same
-  // transaction), so it revokes that token (RFC 6749 §4.1.2). A refresh token is issued after
-  // that transaction: if a second redemption revoked the family meanwhile, CheckNotReused
-  // revokes it again, with the new refresh token, and refuses.
-  if (response->extra.contains("refresh_token"))
-    IDS_RETURN_IF_ERROR(deps_.codes.CheckNotReused(code));
+  // A second redemption sees the code taken only with the access and refresh tokens' records
+  // (the same transaction), so it revokes them (RFC 6749 §4.1.2).
   return response;
 }
 
@@ -177,17 +181,33 @@ Result<oauth::TokenResponse> RefreshTokenGrant::Handle(const oauth::TokenRequest
       return InvalidGrant("the DPoP proof is not by the key this login is bound to");
     return Status::Ok();
   };
-  IDS_ASSIGN_OR_RETURN(RefreshTokens::Rotated rotated,
-                       deps_.refresh_tokens.Rotate(token, request.client.record.client_id, check));
-  ApprovedAuthorization grant = rotated.grant;
+  const std::string& client_id = request.client.record.client_id;
+  auto settle_jti = [&]() -> Status {
+    return request.pending_jti ? request.pending_jti->Settle() : Status::Ok();
+  };
+  IDS_ASSIGN_OR_RETURN(RefreshTokens::Presented presented,
+                       deps_.refresh_tokens.Check(token, client_id, check, settle_jti));
+  ApprovedAuthorization grant = presented.grant;
   if (!narrowed.empty()) grant.scopes = narrowed;
-  IDS_ASSIGN_OR_RETURN(oauth::TokenResponse response,
-                       IssuePersonTokens(deps_, request, grant, rotated.family,
-                                         /*with_nonce=*/false, std::move(rotated.refresh_token)));
+  // The token is taken in the transaction that records the new access token, with its
+  // replacement: an error before that commit (the client or person unreadable, the store busy)
+  // leaves the client its refresh token to present again.
+  bool lost = false;  // another request took the token since Check
+  auto response = IssuePersonTokens(deps_, request, grant, presented.family,
+                                    /*with_nonce=*/false, presented.refresh_token,
+                                    [&](store::Transaction& tx) -> Status {
+                                      Status taken = deps_.refresh_tokens.TakeIn(tx, presented);
+                                      lost = !taken.ok() && taken.oauth_error() == "invalid_grant";
+                                      return taken;
+                                    });
+  if (lost) {  // the transaction rolled back, the jti with it
+    IDS_RETURN_IF_ERROR(settle_jti());
+    return deps_.refresh_tokens.RefuseTaken(presented);
+  }
+  IDS_RETURN_IF_ERROR(response.status());
   // The same refresh token presented twice at once: the loser revoked the family, perhaps
   // before this access token was recorded in it. Revoked again, it goes too.
-  IDS_RETURN_IF_ERROR(
-      deps_.refresh_tokens.CheckFamilyNotRevoked(rotated.family, request.client.record.client_id));
+  IDS_RETURN_IF_ERROR(deps_.refresh_tokens.CheckFamilyNotRevoked(presented.family, client_id));
   return response;
 }
 

@@ -13,10 +13,11 @@
 //      code (reuse revokes it) and for userinfo (TokenGrants)
 //   7. the ID token (IdTokenIssuer) with the claims release placed in it and at_hash
 //   8. a refresh token when the client registered the refresh_token grant
-// refresh_token: rotates the refresh token (RefreshTokens::Rotate), checks the client and
-// identity again, and answers a new access token, ID token (OIDC Core §12.2: same sub, auth_time
-// of the original login, no nonce) and refresh token. scope may narrow the original (RFC 6749
-// §6); a wider scope is invalid_scope.
+// refresh_token: checks the refresh token (RefreshTokens::Check), the client and identity
+// again, takes the token and records its replacement in the transaction that records the new
+// access token (RefreshTokens::TakeIn), and answers a new access token, ID token (OIDC Core §12.2:
+// same sub, auth_time of the original login, no nonce) and refresh token. scope may narrow the
+// original (RFC 6749 §6); a wider scope is invalid_scope.
 //
 // Thread-safety: safe from any number of threads (everything it holds is).
 #pragma once
@@ -72,6 +73,8 @@ class RefreshTokenGrant final : public oauth::GrantHandler {
   explicit RefreshTokenGrant(PersonTokenDeps deps) : deps_(std::move(deps)) {}
   std::string_view grant_type() const override { return kGrantRefreshToken; }
   Result<oauth::TokenResponse> Handle(const oauth::TokenRequest& request) override;
+  // The client assertion's jti is accepted in the transaction that takes the refresh token.
+  bool accepts_jti_in_transaction() const override { return true; }
 
  private:
   PersonTokenDeps deps_;
