@@ -64,14 +64,28 @@ std::string_view BindingStatusName(BindingStatus status) {
 }
 
 std::string_view SimEventTypeName(SimEventType type) {
-  return type == SimEventType::kSimSwap ? "sim_swap" : "line_termination";
+  switch (type) {
+    case SimEventType::kSimSwap:
+      return "sim_swap";
+    case SimEventType::kLineTermination:
+      return "line_termination";
+    case SimEventType::kControllerTerminated:
+      return "controller_terminated";
+  }
+  return "sim_swap";
 }
 
 std::optional<SimEventType> ParseSimEventType(std::string_view name) {
   if (name == "sim_swap") return SimEventType::kSimSwap;
   if (name == "line_termination") return SimEventType::kLineTermination;
+  if (name == "controller_terminated") return SimEventType::kControllerTerminated;
   return std::nullopt;
 }
+
+// A binding counts only while its controller is an active member (appended to a WHERE on
+// sim_bindings).
+constexpr std::string_view kByActiveController =
+    " AND controller_id IN (SELECT id FROM registry_members WHERE status = 'active')";
 
 json SimBinding::ToJson() const {
   json j = {{"id", id},
@@ -129,7 +143,8 @@ Result<SimEvent> ParseSimEvent(const json& body) {
   IDS_RETURN_IF_ERROR(internal::CheckPhone("phone_number", e.phone_number));
   IDS_ASSIGN_OR_RETURN(std::string type, RequiredString(body, "type"));
   auto parsed = ParseSimEventType(type);
-  if (!parsed) return FieldError("type", "must be sim_swap or line_termination");
+  if (!parsed || *parsed == SimEventType::kControllerTerminated)
+    return FieldError("type", "must be sim_swap or line_termination");
   e.type = *parsed;
   IDS_ASSIGN_OR_RETURN(auto occurred, internal::OptString(body, "occurred_at"));
   if (occurred) {
@@ -165,12 +180,34 @@ Result<SimBinding> SimBindings::Bind(std::string_view controller_id, const NewBi
 
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_RETURN_IF_ERROR(CheckController(tx, controller_id));
-    IDS_ASSIGN_OR_RETURN(auto taken, tx.Exec("SELECT id FROM sim_bindings WHERE phone_number = ?"
-                                             " AND status = 'active'",
-                                             {store::Text(b.phone_number)}));
-    if (!taken.rows.empty())
-      return Status::AlreadyExists(
-          "phone_number: already has an active binding (report the SIM swap first)");
+    IDS_ASSIGN_OR_RETURN(auto taken,
+                         tx.Exec("SELECT b.id, m.status FROM sim_bindings b JOIN registry_members m"
+                                 " ON m.id = b.controller_id WHERE b.phone_number = ?"
+                                 " AND b.status = 'active'",
+                                 {store::Text(b.phone_number)}));
+    if (!taken.rows.empty()) {
+      if (taken.rows[0].Text(1) != registry::MemberStatusName(registry::MemberStatus::kTerminated))
+        return Status::AlreadyExists(
+            "phone_number: already has an active binding (report the SIM swap first)");
+      // The number's binding is a terminated controller's, which vouches for nothing any more:
+      // it ends now, as a swap would, and the number is free.
+      const std::string ended = taken.rows[0].Text(0);
+      const std::string_view event = SimEventTypeName(SimEventType::kControllerTerminated);
+      IDS_RETURN_IF_ERROR(
+          tx.Exec("UPDATE sim_bindings SET status = 'suspended', event_type = ?,"
+                  " event_at = ?, reported_at = ?, updated_at = ?"
+                  " WHERE id = ? AND status = 'active'",
+                  {store::Text(std::string(event)), store::Int(b.created_at_ms),
+                   store::Int(b.created_at_ms), store::Int(b.created_at_ms), store::Text(ended)})
+              .status());
+      IDS_RETURN_IF_ERROR(audit::Append(tx,
+                                        {std::string(actor),
+                                         "sim.suspend",
+                                         ended,
+                                         {{"event", event}, {"occurred_at", b.created_at_ms}}},
+                                        b.created_at_ms)
+                              .status());
+    }
     Status inserted = tx.Exec("INSERT INTO sim_bindings (" + std::string(kColumns) +
                                   ") VALUES (?, ?, ?, ?, ?, ?, 'active', '', 0, 0, ?, ?)",
                               {store::Text(b.id), store::Text(b.controller_id),
@@ -269,7 +306,8 @@ Result<SimBinding> SimBindings::ActiveBinding(std::string_view phone) {
   if (!internal::IsE164(phone)) return Status::NotFound("no active binding");
   IDS_ASSIGN_OR_RETURN(auto r, db_.Exec("SELECT " + std::string(kColumns) +
                                             " FROM sim_bindings WHERE phone_number = ?"
-                                            " AND status = 'active'",
+                                            " AND status = 'active'" +
+                                            std::string(kByActiveController),
                                         {store::Text(std::string(phone))}));
   if (r.rows.empty()) return Status::NotFound("no active binding of " + std::string(phone));
   return FromRow(r.rows[0]);
@@ -289,7 +327,8 @@ Result<SimBinding> ActiveBindingOfIdentity(store::Executor& db, std::string_view
                                            " FROM sim_bindings WHERE status = 'active'"
                                            " AND phone_number = (SELECT phone_number"
                                            " FROM identity_records WHERE id = ?"
-                                           " AND status = 'active')",
+                                           " AND status = 'active')" +
+                                           std::string(kByActiveController),
                                        {store::Text(std::string(identity_id))}));
   if (r.rows.empty()) return Status::NotFound("no active SIM binding for the identity");
   return FromRow(r.rows[0]);

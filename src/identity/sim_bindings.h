@@ -13,6 +13,12 @@
 // only its own bindings; another's read as NotFound (404). Every change writes its audit entry
 // in the same transaction (never the key or the ICCID, only the key's RFC 7638 thumbprint).
 //
+// A binding vouches for a SIM only while its controller is an active member: a suspended or
+// terminated controller's bindings are not found by the approval engine (the next check on any
+// node sees the member's status). A terminated controller's binding no longer holds its number
+// either: another controller's Bind ends it (event controller_terminated) and takes the number;
+// a suspended controller's still does (409), until it is reinstated or terminated.
+//
 // Thread-safety: SimBindings is stateless apart from the store and safe from any thread.
 #pragma once
 
@@ -33,8 +39,11 @@ namespace idscheme::identity {
 enum class BindingStatus { kActive, kSuspended };
 std::string_view BindingStatusName(BindingStatus status);  // "active", "suspended"
 
-enum class SimEventType { kSimSwap, kLineTermination };
-std::string_view SimEventTypeName(SimEventType type);  // "sim_swap", "line_termination"
+// The last is the scheme's, never reported by a controller: a binding of a terminated SIM
+// controller ended when another controller bound the number.
+enum class SimEventType { kSimSwap, kLineTermination, kControllerTerminated };
+// "sim_swap", "line_termination", "controller_terminated"
+std::string_view SimEventTypeName(SimEventType type);
 std::optional<SimEventType> ParseSimEventType(std::string_view name);
 
 struct SimBinding {
@@ -93,8 +102,9 @@ class SimBindings {
   Result<SimBinding> Report(std::string_view controller_id, const SimEvent& event,
                             std::string_view actor);
 
-  // For the approval engine, whoever's binding it is: the active binding of `phone`, NotFound
-  // when there is none (never bound, swapped or terminated).
+  // For the approval engine, whoever's binding it is: the active binding of `phone` by an
+  // active controller, NotFound when there is none (never bound, swapped or terminated, or its
+  // controller suspended or terminated).
   Result<SimBinding> ActiveBinding(std::string_view phone);
   // When the latest swap or termination of `phone` happened (ms), nullopt if never.
   Result<std::optional<int64_t>> LastEventAt(std::string_view phone);
@@ -106,8 +116,9 @@ class SimBindings {
 };
 
 // For the approval engine, inside its transaction `db`: the active binding of the phone number
-// of the active identity `identity_id`. NotFound when the identity is unknown or revoked, or its
-// number has no active binding (never bound, swapped or terminated).
+// of the active identity `identity_id`, by an active controller. NotFound when the identity is
+// unknown or revoked, or its number has no such binding (never bound, swapped or terminated,
+// or its controller suspended or terminated).
 Result<SimBinding> ActiveBindingOfIdentity(store::Executor& db, std::string_view identity_id);
 
 }  // namespace idscheme::identity

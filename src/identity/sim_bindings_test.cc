@@ -89,6 +89,48 @@ TEST_P(SimBindingsTest, OneActiveBindingPerNumber) {
   EXPECT_TRUE(Bind(mno_, "+32470000002").ok());
 }
 
+// A controller vouches for SIMs only while it is an active member: suspended, its bindings count
+// for nothing until it is reinstated; terminated, never again, and another controller may then
+// bind the number (the old binding ends, recorded as controller_terminated).
+TEST_P(SimBindingsTest, ABindingCountsOnlyWhileItsControllerIsActive) {
+  const std::string registrar = AddMember(Role::kIdentityRegistrar);
+  const Identity person = CreateIdentity(registrar, kPhone);
+  auto b = Bind(mno_);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto counts = [&]() {
+    const bool by_phone = sims_->ActiveBinding(kPhone).ok();
+    const bool by_identity = ActiveBindingOfIdentity(*db_, person.id).ok();
+    EXPECT_EQ(by_phone, by_identity);
+    return by_phone && by_identity;
+  };
+  EXPECT_TRUE(counts());
+
+  ASSERT_TRUE(registry_->members().Suspend(mno_, "operator", "fraud inquiry").ok());
+  EXPECT_FALSE(counts());
+  // A suspended controller still holds the number: the suspension may be lifted.
+  EXPECT_EQ(Bind(other_).status().code(), Status::Code::kAlreadyExists);
+  ASSERT_TRUE(registry_->members().Reinstate(mno_, "operator", "cleared").ok());
+  EXPECT_TRUE(counts());
+
+  ASSERT_TRUE(registry_->members().Terminate(mno_, "operator", "licence withdrawn").ok());
+  EXPECT_FALSE(counts());
+  clock_.AdvanceSeconds(5);
+  auto rebound = Bind(other_);
+  ASSERT_TRUE(rebound.ok()) << rebound.status().ToString();
+  EXPECT_TRUE(counts());
+  EXPECT_EQ(sims_->ActiveBinding(kPhone)->id, rebound->id);
+  auto old = sims_->Get(mno_, b->id);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->status, BindingStatus::kSuspended);
+  EXPECT_EQ(old->ToJson()["event"]["type"], "controller_terminated");
+  EXPECT_EQ(**sims_->LastEventAt(kPhone), (testing::kNow + 5) * 1000);
+  auto suspends = AuditEntries("sim.suspend");
+  ASSERT_EQ(suspends.size(), 1u);
+  EXPECT_EQ(suspends[0]["details"]["event"], "controller_terminated");
+  // Controllers cannot report the scheme's own event.
+  EXPECT_FALSE(ParseSimEvent({{"phone_number", kPhone}, {"type", "controller_terminated"}}).ok());
+}
+
 TEST_P(SimBindingsTest, AControllerSeesOnlyItsOwnBindings) {
   auto b = Bind(mno_);
   ASSERT_TRUE(b.ok());
