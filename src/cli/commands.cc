@@ -197,7 +197,7 @@ int KeysRotate(const CommonFlags& flags, const std::vector<std::string>& slots) 
     return 0;
   }
   for (const auto& c : report->changes)
-    std::cout << c.slot << ": now signing with " << c.active_kid << " (published since the last "
+    std::cout << c.slot << ": now active " << c.active_kid << " (published since the last "
               << "rotation); next " << c.next_kid << "; " << c.retiring_kid
               << " stays published for " << n.config().keys.retire_after_seconds << " s\n";
   for (const auto& kid : report->removed_kids) std::cout << "removed " << kid << "\n";

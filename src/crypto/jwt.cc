@@ -95,8 +95,10 @@ JwtKeyResolver VerifyKeysFrom(JwkSet set) {
 }
 
 JweKeyResolver DecryptKeysFrom(JwkSet set) {
-  return [set = std::move(set)](std::string_view kid, KeyMgmtAlg alg, ContentEnc enc) {
-    return set.FindForDecrypt(kid, alg, enc);
+  return [set = std::move(set)](std::string_view kid, KeyMgmtAlg alg,
+                                ContentEnc enc) -> Result<std::vector<KeyPtr>> {
+    IDS_ASSIGN_OR_RETURN(KeyPtr key, set.FindForDecrypt(kid, alg, enc));
+    return std::vector<KeyPtr>{std::move(key)};
   };
 }
 
@@ -207,10 +209,16 @@ Result<json> DecryptAndVerifyJwt(std::string_view token, const JweKeyResolver& d
     return Status::InvalidArgument("JWT: encrypted token without cty \"JWT\"");
   }
   if (!decryption_keys) return Status::Internal("JWT: no decryption key resolver");
-  IDS_ASSIGN_OR_RETURN(KeyPtr key, decryption_keys(jwe.kid, jwe.alg, jwe.enc));
-  if (!key) return Status::NotFound("JWT: no decryption key for this token");
-  IDS_ASSIGN_OR_RETURN(std::string inner, DecryptJwe(jwe, *key, allowed_encryption));
-  IDS_ASSIGN_OR_RETURN(ParsedJws jws, ParseJws(inner, options.max_size));
+  IDS_ASSIGN_OR_RETURN(std::vector<KeyPtr> keys, decryption_keys(jwe.kid, jwe.alg, jwe.enc));
+  Result<std::string> inner = Status::NotFound("JWT: no decryption key for this token");
+  for (const KeyPtr& key : keys) {
+    if (!key) continue;
+    // The authentication tag tells the right key: a wrong one fails as any tampering does.
+    inner = DecryptJwe(jwe, *key, allowed_encryption);
+    if (inner.ok()) break;
+  }
+  IDS_RETURN_IF_ERROR(inner.status());
+  IDS_ASSIGN_OR_RETURN(ParsedJws jws, ParseJws(*inner, options.max_size));
   return VerifyParsed(jws, verification_keys, options);
 }
 

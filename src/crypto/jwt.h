@@ -32,8 +32,10 @@ namespace idscheme::crypto {
 // Finds the key for a token: `kid` from its header ("" when absent) and the header's algorithm
 // (already checked against the allow-list).
 using JwtKeyResolver = std::function<Result<KeyPtr>(std::string_view kid, SigAlg alg)>;
-using JweKeyResolver =
-    std::function<Result<KeyPtr>(std::string_view kid, KeyMgmtAlg alg, ContentEnc enc)>;
+// For a JWE: the keys that may decrypt it, tried in order until one does (without a kid,
+// several of a rotation may fit; RFC 7516 §4.1.6 makes kid optional). Non-empty, or an error.
+using JweKeyResolver = std::function<Result<std::vector<KeyPtr>>(std::string_view kid,
+                                                                 KeyMgmtAlg alg, ContentEnc enc)>;
 
 // Resolvers over a JWK Set (copied; the keys are shared).
 JwtKeyResolver VerifyKeysFrom(JwkSet set);
@@ -77,8 +79,9 @@ bool SameMediaType(std::string_view a, std::string_view b);
 Result<std::string> EncryptJwt(std::string_view signed_jwt, const Key& recipient, KeyMgmtAlg alg,
                                ContentEnc enc, Random& random, std::string_view kid = {});
 
-// Decrypts (with the key `decryption_keys` names), requires cty "JWT", then verifies the inner
-// JWS as VerifyJwt does (expected_typ applies to the inner header).
+// Decrypts (with the first of the keys `decryption_keys` names that opens it), requires cty
+// "JWT", then verifies the inner JWS as VerifyJwt does (expected_typ applies to the inner
+// header).
 Result<nlohmann::json> DecryptAndVerifyJwt(std::string_view token,
                                            const JweKeyResolver& decryption_keys,
                                            const JweAlgorithms& allowed_encryption,

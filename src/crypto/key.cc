@@ -174,8 +174,10 @@ Result<EvpPkeyPtr> FromData(const char* name, OSSL_PARAM_BLD* bld, bool is_priva
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
                         params.get()) != 1) {
-    return OpenSslError(std::string("JWK: OpenSSL rejected the ") + name + " key",
-                        Status::Code::kInvalidArgument);
+    // The reason stays out: this message reaches clients (registration, request objects).
+    internal::ClearOpenSslErrors();
+    return Status::InvalidArgument(std::string("JWK: not a valid ") + name +
+                                   " key (for EC, the point must be on the curve)");
   }
   return EvpPkeyPtr(raw);
 }

@@ -10,6 +10,16 @@
 
 namespace idscheme::keys {
 
+namespace {
+
+// A retiring key past its removal time is out of the JWKS and no longer used for anything, even
+// before the next rotation erases it from the store.
+bool StillPublished(const KeyRecord& r, int64_t now) {
+  return r.state != KeyState::kRetiring || r.remove_after > now;
+}
+
+}  // namespace
+
 KeyManager::KeyManager(KeyStore& store, const Clock& clock)
     : store_(store), clock_(clock), snapshot_(std::make_shared<Snapshot>()) {}
 
@@ -29,7 +39,7 @@ Status KeyManager::Reload() {
     for (const auto& slot : AllSlots()) {
       for (const auto& r : records) {
         if (r.slot != slot.name || r.state != state) continue;
-        if (r.state == KeyState::kRetiring && r.remove_after <= now) continue;
+        if (!StillPublished(r, now)) continue;
         auto jwk = r.key->ToJwk(/*include_private=*/false);
         if (!jwk.ok()) return jwk.status();
         keys.push_back(*jwk);
@@ -53,17 +63,19 @@ Result<crypto::KeyPtr> KeyManager::SigningKey(crypto::SigAlg alg) const {
 
 crypto::KeyPtr KeyManager::FindByKid(std::string_view kid) const {
   auto snap = Current();
+  const int64_t now = clock_.NowSeconds();
   for (const auto& r : snap->records)
-    if (r.kid == kid) return r.key;
+    if (r.kid == kid && StillPublished(r, now)) return r.key;
   return nullptr;
 }
 
 std::vector<crypto::KeyPtr> KeyManager::DecryptionKeys() const {
   auto snap = Current();
+  const int64_t now = clock_.NowSeconds();
   std::vector<crypto::KeyPtr> out;
   for (KeyState state : {KeyState::kActive, KeyState::kNext, KeyState::kRetiring})
     for (const auto& r : snap->records)
-      if (r.use == "enc" && r.state == state) out.push_back(r.key);
+      if (r.use == "enc" && r.state == state && StillPublished(r, now)) out.push_back(r.key);
   return out;
 }
 

@@ -116,10 +116,12 @@ TEST_P(KeysTest, RotationPublishesBeforeSigningAndRetiresLater) {
   ASSERT_TRUE(store_->Rotate({"ES256"}, clock_.NowSeconds(), 3600).ok());
   ASSERT_TRUE(manager_->Reload().ok());
   EXPECT_TRUE(Published(old_active));
-  // ...and once the period is over it leaves the JWKS even before the next rotation.
+  // ...and once the period is over it leaves the JWKS even before the next rotation, and is
+  // no longer found by its kid (nothing it signed or encrypted to is accepted any more).
   clock_.AdvanceSeconds(1801);
   ASSERT_TRUE(manager_->Reload().ok());
   EXPECT_FALSE(Published(old_active));
+  EXPECT_EQ(manager_->FindByKid(old_active), nullptr);
   auto third = store_->Rotate({}, clock_.NowSeconds(), 3600);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->removed_kids, std::vector<std::string>{old_active});
@@ -133,6 +135,29 @@ TEST_P(KeysTest, RotationPublishesBeforeSigningAndRetiresLater) {
   for (const auto& e : *entries) rotations += e.event.action == "key.rotate";
   EXPECT_EQ(rotations, 1 + 1 + static_cast<int>(AllSlots().size()));
   EXPECT_TRUE(audit::Verify(*db_)->ok);
+}
+
+// The same for the encryption keys: a retired one past its period decrypts nothing, even if no
+// reload came between (the clock decides, not the snapshot).
+TEST_P(KeysTest, ARetiredEncryptionKeyStopsDecryptingWhenItsPeriodEnds) {
+  std::string old_active;
+  for (const auto& r : manager_->Records()) {
+    if (r.slot == "RSA-OAEP-256" && r.state == KeyState::kActive) old_active = r.kid;
+  }
+  ASSERT_FALSE(old_active.empty());
+  ASSERT_TRUE(store_->Rotate({"RSA-OAEP-256"}, clock_.NowSeconds(), 60).ok());
+  ASSERT_TRUE(manager_->Reload().ok());
+  auto has = [&](const crypto::KeyPtr& k) {
+    for (const auto& d : manager_->DecryptionKeys())
+      if (d == k) return true;
+    return false;
+  };
+  crypto::KeyPtr retiring = manager_->FindByKid(old_active);
+  ASSERT_NE(retiring, nullptr);
+  EXPECT_TRUE(has(retiring));
+  clock_.AdvanceSeconds(61);
+  EXPECT_EQ(manager_->FindByKid(old_active), nullptr);
+  EXPECT_FALSE(has(retiring));
 }
 
 TEST_P(KeysTest, PrivateKeysAreSealedAtRest) {

@@ -133,6 +133,26 @@ TEST_P(AuthorizeTest, SignedAndEncryptedRequestObject) {
   }
 }
 
+// RFC 7516 §4.1.6: kid is optional. Without one, the object is opened with whichever published
+// encryption key fits, not only the active one: a client may have cached the JWK Set and used
+// the next key (or, after a rotation, the retiring one).
+TEST_P(AuthorizeTest, AnEncryptedObjectWithoutKidOpensWithAnyPublishedKey) {
+  int n = 0;
+  for (const auto& r : testenv::SharedSchemeKeys().Records()) {
+    if (r.use != "enc" || r.slot != "RSA-OAEP-256") continue;
+    SCOPED_TRACE(r.kid);
+    std::string inner = Sign(RequestObjectClaims("nokid-" + std::to_string(n++)), key_);
+    auto jwe = crypto::EncryptJwt(inner, *r.key, crypto::KeyMgmtAlg::kRsaOaep256,
+                                  crypto::ContentEnc::kA256Gcm, random_);
+    ASSERT_TRUE(jwe.ok()) << jwe.status().ToString();
+    auto outcome = Authorize(WithObject(*jwe));
+    const auto* ok = Ok(outcome);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->state, "ro-state");
+  }
+  EXPECT_GE(n, 2);  // active and next at least
+}
+
 TEST_P(AuthorizeTest, EncryptedButUnsignedIsRefused) {
   crypto::KeyPtr scheme = SchemeEncryptionKey(crypto::KeyMgmtAlg::kRsaOaep256);
   ASSERT_TRUE(scheme);

@@ -106,18 +106,25 @@ Result<http::FormParams> RequestObjectVerifier::Verify(std::string_view request_
     claims = crypto::VerifyJwt(request_object, verify_keys, verify);
   } else if (dots == 4) {
     const keys::KeyManager* scheme = &scheme_keys_;
-    crypto::JweKeyResolver decrypt_keys = [scheme](
-                                              std::string_view kid, crypto::KeyMgmtAlg alg,
-                                              crypto::ContentEnc enc) -> Result<crypto::KeyPtr> {
+    crypto::JweKeyResolver decrypt_keys =
+        [scheme](std::string_view kid, crypto::KeyMgmtAlg alg,
+                 crypto::ContentEnc enc) -> Result<std::vector<crypto::KeyPtr>> {
+      auto fits = [&](const crypto::KeyPtr& key) {
+        return key && crypto::CheckKeyForJwe(*key, alg, enc, /*decrypting=*/true).ok();
+      };
       if (!kid.empty()) {
         crypto::KeyPtr key = scheme->FindByKid(kid);
-        if (key && crypto::CheckKeyForJwe(*key, alg, enc, /*decrypting=*/true).ok()) return key;
+        if (fits(key)) return std::vector<crypto::KeyPtr>{key};
         return Status::NotFound("no encryption key with this kid");
       }
+      // Without a kid, every published key of the algorithm (active, next, retiring): a client
+      // that cached the JWK Set before a rotation may have used any of them.
+      std::vector<crypto::KeyPtr> candidates;
       for (const auto& key : scheme->DecryptionKeys()) {
-        if (crypto::CheckKeyForJwe(*key, alg, enc, /*decrypting=*/true).ok()) return key;
+        if (fits(key)) candidates.push_back(key);
       }
-      return Status::NotFound("no encryption key for this algorithm");
+      if (candidates.empty()) return Status::NotFound("no encryption key for this algorithm");
+      return candidates;
     };
     claims = crypto::DecryptAndVerifyJwt(request_object, decrypt_keys, EncryptionAlgs(),
                                          verify_keys, verify);
