@@ -34,8 +34,8 @@ http::Response Unavailable(std::string_view locale) {
 }
 
 // Rate limited: when the window that refused this ends (RFC 6585 §4, RFC 9110 §10.2.3).
-http::Response TooMany(std::string_view locale, const RateVerdict& verdict) {
-  http::Response r = RenderMessagePage(locale, Text(locale, Msg::kTooMany), 429);
+http::Response TooMany(const PageContext& ctx, const RateVerdict& verdict) {
+  http::Response r = RenderTooManyPage(ctx);
   r.SetHeader("Retry-After", std::to_string(verdict.retry_after_seconds));
   return r;
 }
@@ -247,7 +247,7 @@ http::Response LoginFlow::SubmitPhone(const http::Request& http) {
       {{"addr:" + http.remote_address(), 60, options_.actions_per_address_per_minute},
        {PhoneKey(*phone), 3600, options_.actions_per_phone_per_hour}});
   if (!within.ok()) return Unavailable(l.ctx.locale);
-  if (!within->within) return TooMany(l.ctx.locale, *within);
+  if (!within->within) return TooMany(l.ctx, *within);
 
   // The member may have been suspended since /authorize: ask again before anyone is disturbed.
   registry::Decision decision = CheckPolicy(l.session.request);
@@ -293,7 +293,7 @@ http::Response LoginFlow::ChooseQr(const http::Request& http) {
   auto by_address =
       limiter_.Hit("addr:" + http.remote_address(), 60, options_.actions_per_address_per_minute);
   if (!by_address.ok()) return Unavailable(l.ctx.locale);
-  if (!by_address->within) return TooMany(l.ctx.locale, *by_address);
+  if (!by_address->within) return TooMany(l.ctx, *by_address);
   registry::Decision decision = CheckPolicy(l.session.request);
   if (!decision.allowed()) return Refuse(l, decision);
   // Exactly what the app will show and the person approves: the agreement's and the record's

@@ -281,6 +281,10 @@ TEST_P(LoginFlowTest, TooManyLoginsForANumberAreRefusedUntilTheWindowEnds) {
   EXPECT_EQ(refused.status(), 429);
   EXPECT_EQ(refused.GetHeader("Retry-After").value_or(""), "100");
   EXPECT_NE(refused.body().find("Too many attempts"), std::string::npos) << refused.body();
+  // The person is not stranded: the page leads back to the service provider.
+  EXPECT_NE(refused.body().find("action=\"" + page_ + "/cancel\""), std::string::npos)
+      << refused.body();
+  EXPECT_NE(refused.body().find("Return to Acme Shop"), std::string::npos) << refused.body();
   // Nothing was sent to the app for the refused one.
   auto pending = actions_->Pending(identity_id_);
   ASSERT_TRUE(pending.ok());

@@ -203,6 +203,18 @@ http::Response RenderOutcomePage(const PageContext& ctx, Outcome outcome) {
   return Page(200, std::move(h), ctx);
 }
 
+http::Response RenderTooManyPage(const PageContext& ctx) {
+  const std::string& l = ctx.locale;
+  const std::string_view text = Text(l, Msg::kTooMany);
+  std::string h = Head(l, text);
+  h += "<h1 id=\"message\">" + Esc(text) + "</h1>";
+  h += "<form method=\"post\" action=\"" + SessionPath(ctx, "/cancel") +
+       "\"><button type=\"submit\">" + WithMember(Text(l, Msg::kReturn), ctx.member_name) +
+       "</button></form>";
+  h += Tail(false);
+  return Page(429, std::move(h), ctx);
+}
+
 http::Response RenderMessagePage(std::string_view locale, std::string_view text, int status) {
   return RenderMessagePage(locale, text, "", "", status);
 }

@@ -51,7 +51,10 @@ enum class Outcome { kRefused, kExpired, kLocked, kCancelled };
 http::Response RenderPhonePage(const PageContext& ctx, const PhonePage& page, int status = 200);
 http::Response RenderWaitingPage(const PageContext& ctx, const WaitingPage& page);
 http::Response RenderOutcomePage(const PageContext& ctx, Outcome outcome);
-// A page with only a message (the session is gone, too many attempts), without a way back.
+// Too many attempts (429) during a login: the message, and a way back to the service provider
+// (the login ends with access_denied), so that the person is not stranded.
+http::Response RenderTooManyPage(const PageContext& ctx);
+// A page with only a message (the session is gone, the store unreachable), without a way back.
 http::Response RenderMessagePage(std::string_view locale, std::string_view text, int status);
 // The same with an error code after the text, as <code>, and a detail below it (the scheme's
 // error page).
