@@ -224,13 +224,37 @@ int Show(const Args& args) {
   return 0;
 }
 
-// --action, or the single pending action.
+// Whether `a` offers `code` to pick (number matching) or shows it (without).
+bool OffersCode(const json& a, const std::string& code) {
+  if (a.contains("code_choices")) {
+    for (const auto& c : a["code_choices"])
+      if (c == code) return true;
+    return false;
+  }
+  return a.value("verification_code", "") == code;
+}
+
+// --action, or the single pending action. With several pending and a --code (approve), the
+// newest that offers the code, as a phone shows the latest request first: a login started
+// again after going back in the browser leaves the first one pending until it expires.
 Result<json> TheAction(Device& d, const Args& args) {
   if (!args.action.empty()) return d.Call("GET", "/app/v1/actions/" + args.action);
   IDS_ASSIGN_OR_RETURN(json pending, d.Call("GET", "/app/v1/actions"));
   const json& list = pending["actions"];
   if (list.size() == 1) return list[0];
   if (list.empty()) return Status::NotFound("no pending action");
+  if (!args.code.empty()) {
+    // The list is oldest first.
+    for (auto it = list.rbegin(); it != list.rend(); ++it) {
+      if (!OffersCode(*it, args.code)) continue;
+      std::cerr << list.size() << " actions are pending; the newest offering code " << args.code
+                << " is " << (*it)["id"].get<std::string>() << " (name another with --action)\n";
+      return *it;
+    }
+    return Status::InvalidArgument(std::to_string(list.size()) +
+                                   " actions are pending and none offers --code " + args.code +
+                                   ": check the code, or name one with --action ID");
+  }
   return Status::InvalidArgument(std::to_string(list.size()) +
                                  " actions are pending: name one with --action ID");
 }
@@ -409,7 +433,9 @@ void AddAppCommands(CLI::App& root, int& rc) {
 
   auto* approve = app->add_subcommand(
       "approve", "Approve an action (signs exactly what it shows with the device key)");
-  approve->add_option("--action", args->action, "the action id (default: the only pending one)");
+  approve->add_option("--action", args->action,
+                      "the action id (default: the only pending one; with several, the newest "
+                      "offering --code)");
   approve->add_option("--code", args->code,
                       "the verification code the browser page shows (one of the choices)");
   approve->add_option("--sim-key", args->sim_key,

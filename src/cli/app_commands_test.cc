@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/device_api.h"
@@ -197,6 +199,28 @@ TEST_F(AppCommandsTest, PendingThenApproveWithNumberMatching) {
   Outcome ok = App({"approve", "--pin", "1234", "--code", action.verification_code});
   ASSERT_EQ(ok.rc, 0) << ok.err;
   EXPECT_EQ(actions_->Get(action.id)->state, approval::ActionState::kApproved);
+}
+
+// A login started again (the browser went back) leaves the first action pending: approving with
+// the page's code takes the newest action that offers it, and leaves the older one alone.
+TEST_F(AppCommandsTest, WithSeveralPendingTheCodePicksTheNewestOfferingIt) {
+  Enroll();
+  approval::Action first = NewAction();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // created after it (ms)
+  approval::Action second = NewAction();
+  Outcome none = App({"approve", "--pin", "1234"});
+  EXPECT_EQ(none.rc, 1);
+  EXPECT_NE(none.err.find("2 actions are pending"), std::string::npos) << none.err;
+  // A code that neither offers: nothing is sent.
+  std::string unknown = "x";
+  Outcome refused = App({"approve", "--pin", "1234", "--code", unknown});
+  EXPECT_EQ(refused.rc, 1);
+  EXPECT_NE(refused.err.find("none offers --code"), std::string::npos) << refused.err;
+  Outcome ok = App({"approve", "--pin", "1234", "--code", second.verification_code});
+  ASSERT_EQ(ok.rc, 0) << ok.err;
+  EXPECT_NE(ok.err.find(second.id), std::string::npos) << ok.err;
+  EXPECT_EQ(actions_->Get(second.id)->state, approval::ActionState::kApproved);
+  EXPECT_EQ(actions_->Get(first.id)->state, approval::ActionState::kPending);
 }
 
 TEST_F(AppCommandsTest, WrongPinFailsOnTheDeviceWithoutCountingOnTheServer) {
