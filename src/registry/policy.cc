@@ -222,8 +222,36 @@ Status Policy::AuditDenial(const PolicyRequest& request, const Decision& d) {
   }
   if (!internal::IsValidUtf8(actor)) actor = "client:?";
   if (!internal::IsValidUtf8(subject)) subject = "?";
-  return audit::AppendNow(db_, {actor, "policy.deny", subject, details}, clock_.NowMillis())
-      .status();
+  const int64_t now_ms = clock_.NowMillis();
+  int64_t repeated = 0;
+  if (!ShouldWriteDenial(actor + "\n" + subject + "\n" + details.dump(), now_ms, &repeated))
+    return Status::Ok();
+  if (repeated > 0) details["repeated"] = repeated;
+  return audit::AppendNow(db_, {actor, "policy.deny", subject, details}, now_ms).status();
+}
+
+bool Policy::ShouldWriteDenial(const std::string& key, int64_t now_ms, int64_t* repeated) {
+  std::lock_guard lock(denials_mu_);
+  auto it = denials_.find(key);
+  if (it != denials_.end() && now_ms - it->second.window_start_ms < kDenialWindowMs) {
+    ++it->second.repeated;
+    return false;
+  }
+  if (it == denials_.end()) {
+    // Bounded: forget the windows that ended; if every one is current, start over (the worst
+    // case is then one entry per kind and minute more, never an unbounded map).
+    constexpr size_t kMaxKinds = 4096;
+    if (denials_.size() >= kMaxKinds) {
+      std::erase_if(denials_, [now_ms](const auto& e) {
+        return now_ms - e.second.window_start_ms >= kDenialWindowMs;
+      });
+      if (denials_.size() >= kMaxKinds) denials_.clear();
+    }
+    it = denials_.emplace(key, DenialSeen{}).first;
+  }
+  *repeated = it->second.repeated;
+  it->second = DenialSeen{now_ms, 0};
+  return true;
 }
 
 }  // namespace idscheme::registry

@@ -23,9 +23,11 @@
 // Thread-safety: Policy is stateless apart from the store and safe from any thread.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -73,9 +75,25 @@ class Policy {
   // Writes a "policy.deny" audit entry for `decision` (actor "client:<id>" or "member:<id>";
   // details: rule, error, reason, service, refused claims). For callers that deny for reasons
   // of their own after an allowed Check, pass a Decision with their status and rule.
+  // The same denial (actor, subject and details alike) is written once per minute per process:
+  // its repeats in that minute are counted, and the next entry written for it carries the count
+  // ("repeated"), so a caller hammering a route it may not use cannot grow the log without
+  // bound.
   Status AuditDenial(const PolicyRequest& request, const Decision& decision);
 
+  static constexpr int64_t kDenialWindowMs = 60 * 1000;
+
  private:
+  struct DenialSeen {
+    int64_t window_start_ms = 0;
+    int64_t repeated = 0;  // suppressed since the last entry written
+  };
+  // True when this denial is to be written now; `repeated` is then the count to carry.
+  bool ShouldWriteDenial(const std::string& key, int64_t now_ms, int64_t* repeated);
+
+  std::mutex denials_mu_;
+  std::unordered_map<std::string, DenialSeen> denials_;
+
   store::Database& db_;
   const Clock& clock_;
   Clients& clients_;

@@ -159,6 +159,27 @@ TEST_P(PolicyTest, AResellersCustomerIsHeldToBothAgreements) {
   ExpectDenied({.client_id = c, .service = Service::kLogin}, "member_active", "access_denied");
 }
 
+// A caller hammering a route it may not use writes one entry per minute and kind of denial, the
+// next one counting the repeats: the audit log cannot be grown without bound by refusals.
+TEST_P(PolicyTest, RepeatedDenialsAreCountedNotWrittenEachTime) {
+  ASSERT_TRUE(registry_->clients().Suspend(client_, "operator").ok());
+  for (int i = 0; i < 50; ++i) EXPECT_FALSE(registry_->policy().Check(Login()).allowed());
+  auto entries = AuditEntries("policy.deny");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_FALSE(entries[0]["details"].contains("repeated"));
+  // Another kind of denial is written at once.
+  PolicyRequest other = Login();
+  other.service = Service::kIdentification;
+  EXPECT_FALSE(registry_->policy().Check(other).allowed());
+  EXPECT_EQ(AuditEntries("policy.deny").size(), 2u);
+  // A minute later the same denial is written again, with the count of those not written.
+  clock_.AdvanceSeconds(60);
+  EXPECT_FALSE(registry_->policy().Check(Login()).allowed());
+  entries = AuditEntries("policy.deny");
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries.back()["details"]["repeated"], 49);
+}
+
 TEST_P(PolicyTest, EvaluateWritesNothingAndAuditDenialIsForOthersToo) {
   Decision d = registry_->policy().Evaluate({.client_id = client_, .service = Service::kSign});
   EXPECT_FALSE(d.allowed());
