@@ -269,6 +269,11 @@ TEST_P(ApiTest, BadInputNamesTheField) {
   type["given_name"] = json::array({"Anna"});
   ExpectBadRequest(Call("POST", "/registrar/v1/identities", "registrar", type),
                    "given_name: must be a string");
+  json hidden = SampleIdentity();
+  hidden["given_name"] = "Ann\u202ea";
+  ExpectBadRequest(
+      Call("POST", "/registrar/v1/identities", "registrar", hidden),
+      "given_name: must not contain invisible or direction-changing characters (U+202E)");
   json country = SampleIdentity();
   country["address"]["country"] = "Belgium";
   ExpectBadRequest(Call("POST", "/registrar/v1/identities", "registrar", country),

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "identity/identity_test_util.h"
 #include "identity/internal/fields.h"
 #include "identity/sim_bindings.h"
@@ -137,6 +141,52 @@ TEST(AttributesTest, UnknownFieldsAndWrongTypesAreRefused) {
   json control = SampleIdentity();
   control["given_name"] = "An\nna";
   ExpectFieldError(NewIdentityError(control), "given_name: must not contain control characters");
+}
+
+// Names are shown to service providers and in the app: nothing hidden, nothing that turns the
+// text around, no line breaks, no space of any kind at either end.
+TEST(AttributesTest, NamesHaveNothingHiddenInThem) {
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"Ann\u202ea",
+       "given_name: must not contain invisible or direction-changing characters "
+       "(U+202E)"},
+      {"\u200b",
+       "given_name: must not contain invisible or direction-changing characters "
+       "(U+200B)"},
+      {"An\u200dna",
+       "given_name: must not contain invisible or direction-changing characters "
+       "(U+200D)"},
+      {"a\u0085b", "given_name: must not contain control characters (U+0085)"},
+      {"Anna\u2028Maria", "given_name: must not contain line or paragraph separators (U+2028)"},
+      {"\u00a0Anna", "given_name: must not start or end with a space (U+00A0)"},
+      {"Anna\u2003", "given_name: must not start or end with a space (U+2003)"},
+      {"\u00a0", "given_name: must not be only spaces"},
+  };
+  for (const auto& [name, want] : refused) {
+    json body = SampleIdentity();
+    body["given_name"] = name;
+    Status s = NewIdentityError(body);
+    EXPECT_EQ(s.message(), want);
+  }
+  json family = SampleIdentity();
+  family["family_name"] = "Peeters\u2067";
+  ExpectFieldError(NewIdentityError(family),
+                   "family_name: must not contain invisible or direction-changing characters");
+  json locality = SampleIdentity();
+  locality["address"]["locality"] = "Mechelen\ufeff";
+  ExpectFieldError(NewIdentityError(locality),
+                   "address.locality: must not contain invisible or direction-changing");
+  auto update = ParseIdentityUpdate({{"middle_name", "Ma\u200eria"}});
+  ASSERT_TRUE(update.ok());
+  ExpectFieldError(ValidateIdentityUpdate(*update, kNow),
+                   "middle_name: must not contain invisible or direction-changing");
+
+  for (const char* name :
+       {"Zoë", "François", "Ελένη", "Анна", "فاطمة", "美咲", "José María", "Anna\u00a0Maria"}) {
+    json body = SampleIdentity();
+    body["given_name"] = name;
+    EXPECT_TRUE(NewIdentityError(body).ok()) << name;
+  }
 }
 
 TEST(AttributesTest, RequiredMembers) {

@@ -204,6 +204,42 @@ TEST_P(AdminApiTest, BadInputIsA400NamingTheField) {
   EXPECT_EQ(idscheme::testing::SendRaw(server_->port(), raw).status, 400);
 }
 
+// The display name is what people see in the app and on the login pages: a character that hides
+// or reorders text could make one member's name read as another's.
+TEST_P(AdminApiTest, NamesPeopleSeeHaveNothingHiddenInThem) {
+  auto member = [](const std::string& name) {
+    return json{{"role", "service_provider"},
+                {"display_name", name},
+                {"legal_id", "BE0999999999"},
+                {"contacts", {{"email", "it@shop.example"}}}};
+  };
+  ExpectBadRequest(
+      Call("POST", "/admin/v1/members", member("Bank\u202eknaB")),
+      "display_name: must not contain invisible or direction-changing characters (U+202E)");
+  ExpectBadRequest(
+      Call("POST", "/admin/v1/members", member("\u200b")),
+      "display_name: must not contain invisible or direction-changing characters (U+200B)");
+  ExpectBadRequest(Call("POST", "/admin/v1/members", member("a\u0085b")),
+                   "display_name: must not contain control characters (U+0085)");
+  ExpectBadRequest(Call("POST", "/admin/v1/members", member("Shop\u3000")),
+                   "display_name: must not start or end with a space (U+3000)");
+  for (const char* name :
+       {"Société Générale", "Ελληνική Τράπεζα", "Сбербанк", "بنك مصر", "みずほ銀行"}) {
+    EXPECT_EQ(Call("POST", "/admin/v1/members", member(name)).status, 201) << name;
+  }
+
+  std::string sp = CreateMember();
+  ExpectBadRequest(Call("PATCH", "/admin/v1/members/" + sp, {{"display_name", "Shop\u2066"}}),
+                   "display_name: must not contain invisible or direction-changing characters");
+  json metadata = WebClientMetadata("https://shop.example/cb");
+  metadata["client_name"] = "Shop\u202e";
+  ExpectBadRequest(Call("POST", "/admin/v1/members/" + sp + "/clients", metadata),
+                   "client_name: must not contain invisible or direction-changing characters "
+                   "(U+202E)");
+  EXPECT_TRUE(AuditEntries("member.update").empty());
+  EXPECT_TRUE(Call("GET", "/admin/v1/members/" + sp + "/clients").body["clients"].empty());
+}
+
 TEST_P(AdminApiTest, UnknownIdsAre404) {
   for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
            {"GET", "/admin/v1/members/m_0000000000000000"},

@@ -410,7 +410,16 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{"DpopNotBool", With(kWeb, "dpop_bound_access_tokens", 1),
                   "dpop_bound_access_tokens: must be true or false"},
         Rejection{"NameControl", With(kWeb, "client_name", "Acme\nBank"),
-                  "client_name: must not contain control characters"},
+                  "client_name: must not contain control characters (U+000A)"},
+        Rejection{"NameRightToLeftOverride", With(kWeb, "client_name", "Bank\u202eknaB"),
+                  "client_name: must not contain invisible or direction-changing characters "
+                  "(U+202E)"},
+        Rejection{"NameZeroWidth", With(kWeb, "client_name", "Shop\u200b"),
+                  "client_name: must not contain invisible or direction-changing characters "
+                  "(U+200B)"},
+        Rejection{"NameNoBreakSpaceAtAnEnd", With(kWeb, "client_name", "\u00a0Shop"),
+                  "client_name: must not start or end with a space (U+00A0)"},
+        Rejection{"NameEmpty", With(kWeb, "client_name", ""), "client_name: must not be empty"},
         Rejection{"NameTooLong", With(kWeb, "client_name", std::string(201, 'a')),
                   "client_name: longer than 200 bytes"}),
     [](const ::testing::TestParamInfo<Rejection>& info) { return std::string(info.param.name); });

@@ -69,6 +69,17 @@ TEST_P(MemberTest, EachFieldIsCheckedAndNamed) {
       {with("display_name", ""), "display_name: must not be empty"},
       {with("display_name", " Acme"), "display_name: must not start or end with a space"},
       {with("display_name", "Acme\tBank"), "display_name: must not contain control characters"},
+      // The name people see when a member asks them something: nothing hidden in it.
+      {with("display_name", "Bank\u202eknaB"),
+       "display_name: must not contain invisible or direction-changing characters (U+202E)"},
+      {with("display_name", "\u200b"),
+       "display_name: must not contain invisible or direction-changing characters (U+200B)"},
+      {with("display_name", "a\u0085b"),
+       "display_name: must not contain control characters (U+0085)"},
+      {with("display_name", "Acme\u2028Bank"),
+       "display_name: must not contain line or paragraph separators (U+2028)"},
+      {with("display_name", "\u00a0Acme"),
+       "display_name: must not start or end with a space (U+00A0)"},
       {with("display_name", std::string(201, 'x')), "display_name: longer than 200 bytes"},
       {with("legal_id", "LEI:5493001KJTIIGC8Y1R13"), "legal_id: not a valid LEI"},
       {with("legal_id", "LEI:5493001KJTIIGC8Y1R1"), "legal_id: not a valid LEI"},
@@ -228,7 +239,12 @@ TEST_P(MemberTest, UpdateNameAndContacts) {
                 .Update(m.id, {.display_name = std::string("bad\x01")}, "operator")
                 .status()
                 .message(),
-            "display_name: must not contain control characters");
+            "display_name: must not contain control characters (U+0001)");
+  EXPECT_EQ(registry_->members()
+                .Update(m.id, {.display_name = std::string("Bank\u202eknaB")}, "operator")
+                .status()
+                .message(),
+            "display_name: must not contain invisible or direction-changing characters (U+202E)");
   EXPECT_EQ(registry_->members().Update("m_x", {.display_name = "x"}, "operator").status().code(),
             Status::Code::kNotFound);
 }

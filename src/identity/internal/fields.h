@@ -31,7 +31,7 @@ Result<std::optional<std::string>> OptString(const nlohmann::json& object, std::
                                              std::string_view prefix = {});
 
 // Shared with the registry's readers: strict UTF-8, and human-readable text (1..max_bytes bytes
-// of UTF-8, no control characters, no leading or trailing space).
+// of UTF-8; no control, invisible or direction-changing characters; no space at either end).
 using registry::internal::CheckText;
 using registry::internal::IsValidUtf8;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 #include <set>
 
 namespace idscheme::registry::internal {
@@ -63,16 +64,92 @@ Result<std::optional<std::vector<std::string>>> OptStringArray(const json& objec
   return std::optional<std::vector<std::string>>(std::move(out));
 }
 
+namespace {
+
+// The code point at `pos` of well-formed UTF-8, moving `pos` past it.
+char32_t NextCodePoint(std::string_view text, size_t& pos) {
+  const auto lead = static_cast<unsigned char>(text[pos++]);
+  if (lead < 0x80) return lead;
+  const int continuations = lead < 0xE0 ? 1 : lead < 0xF0 ? 2 : 3;
+  char32_t c = lead & (0x3F >> continuations);
+  for (int i = 0; i < continuations; ++i)
+    c = (c << 6) | (static_cast<unsigned char>(text[pos++]) & 0x3F);
+  return c;
+}
+
+bool In(char32_t c, char32_t first, char32_t last) { return c >= first && c <= last; }
+
+// What a code point is to a reader of the text.
+enum class Glyph { kVisible, kSpace, kControl, kLineBreak, kHidden };
+
+Glyph Classify(char32_t c) {
+  // General_Category Cc: C0, DEL and C1 (NEL, U+0085, among them).
+  if (c < 0x20 || In(c, 0x7F, 0x9F)) return Glyph::kControl;
+  // General_Category Zs: spaces, which a reader cannot tell from U+0020.
+  if (c == 0x20 || c == 0xA0 || c == 0x1680 || In(c, 0x2000, 0x200A) || c == 0x202F ||
+      c == 0x205F || c == 0x3000)
+    return Glyph::kSpace;
+  // General_Category Zl and Zp.
+  if (c == 0x2028 || c == 0x2029) return Glyph::kLineBreak;
+  // Bidi_Control (UAX #9: ALM, LRM, RLM, embeddings, overrides, isolates) and the rest of
+  // Default_Ignorable_Code_Point (UAX #44: zero-width and other characters shown as nothing;
+  // PRECIS's FreeformClass, RFC 8264, disallows them too), and the interlinear annotation
+  // characters (U+FFF9-FFFB), which hide the text between them.
+  // Left out: the variation selectors (U+180B-180D, U+180F, U+FE00-FE0F, U+E0100-E01EF), which
+  // choose the form of the character before them in Mongolian, CJK and emoji.
+  if (c == 0x00AD || c == 0x034F || c == 0x061C || c == 0x115F || c == 0x1160 ||
+      In(c, 0x17B4, 0x17B5) || c == 0x180E || In(c, 0x200B, 0x200F) || In(c, 0x202A, 0x202E) ||
+      In(c, 0x2060, 0x206F) || c == 0x3164 || c == 0xFEFF || c == 0xFFA0 || In(c, 0xFFF0, 0xFFFB) ||
+      In(c, 0x1BCA0, 0x1BCA3) || In(c, 0x1D173, 0x1D17A) || In(c, 0xE0000, 0xE00FF) ||
+      In(c, 0xE01F0, 0xE0FFF))
+    return Glyph::kHidden;
+  return Glyph::kVisible;
+}
+
+// " (U+202E)"
+std::string CodePointName(char32_t c) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, " (U+%04X)", static_cast<unsigned>(c));
+  return buf;
+}
+
+}  // namespace
+
 Status CheckText(std::string_view field, std::string_view value, size_t max_bytes) {
   if (value.empty()) return FieldError(field, "must not be empty");
   if (value.size() > max_bytes)
     return FieldError(field, "longer than " + std::to_string(max_bytes) + " bytes");
   if (!IsValidUtf8(value)) return FieldError(field, "is not valid UTF-8");
-  for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7F) return FieldError(field, "must not contain control characters");
+  // Names are shown to people (the app, the login pages) as proof of who is asking: nothing in
+  // them may be invisible, reorder the text around it, or break the line.
+  bool only_spaces = true;
+  char32_t first = 0, last = 0;
+  for (size_t pos = 0; pos < value.size();) {
+    const bool at_start = pos == 0;
+    const char32_t c = NextCodePoint(value, pos);
+    if (at_start) first = c;
+    last = c;
+    switch (Classify(c)) {
+      case Glyph::kControl:
+        return FieldError(field, "must not contain control characters" + CodePointName(c));
+      case Glyph::kLineBreak:
+        return FieldError(field,
+                          "must not contain line or paragraph separators" + CodePointName(c));
+      case Glyph::kHidden:
+        return FieldError(field, "must not contain invisible or direction-changing characters" +
+                                     CodePointName(c));
+      case Glyph::kSpace:
+        break;
+      case Glyph::kVisible:
+        only_spaces = false;
+        break;
+    }
   }
-  if (value.front() == ' ' || value.back() == ' ')
-    return FieldError(field, "must not start or end with a space");
+  if (only_spaces) return FieldError(field, "must not be only spaces");
+  for (char32_t end : {first, last}) {
+    if (Classify(end) == Glyph::kSpace)
+      return FieldError(field, "must not start or end with a space" + CodePointName(end));
+  }
   return Status::Ok();
 }
 

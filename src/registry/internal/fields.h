@@ -41,8 +41,12 @@ Result<std::optional<std::vector<std::string>>> OptStringArray(const nlohmann::j
 // Strict UTF-8 (no overlongs, surrogates or code points above U+10FFFF): the form parser's.
 using http::IsValidUtf8;
 
-// Human-readable text: 1..max_bytes bytes of UTF-8 without control characters, not starting or
-// ending with a space.
+// Human-readable text, such as the names people see: 1..max_bytes bytes of UTF-8 without
+// control characters (C0, C1), line or paragraph separators, or characters that are invisible or
+// change the direction of the text (bidi controls, zero-width and other default-ignorable
+// characters); not only spaces, and no space (U+0020 or another Unicode space, e.g. U+00A0) at
+// either end. The error names the field, what is wrong and the code point, e.g.
+// "display_name: must not contain invisible or direction-changing characters (U+202E)".
 Status CheckText(std::string_view field, std::string_view value, size_t max_bytes);
 
 // Whether `id` could be one of the registry's identifiers ("m_...", "c_...": 1..64 of
