@@ -254,6 +254,25 @@ TEST_F(RegistryCommandsTest, ClientsAddShowRotateAndSuspend) {
   EXPECT_EQ(bad_json.err.rfind("idscheme: --metadata: ", 0), 0u) << bad_json.err;
 }
 
+// The CLI shares the registry's rule: a terminated member's clients never change, and no new
+// secret is printed for one.
+TEST_F(RegistryCommandsTest, ATerminatedMembersClientsCannotChange) {
+  std::string member = AddMember();
+  json added = JsonOf(Cmd({"client", "add", member, "--redirect-uri", "https://shop.example/cb",
+                           "--auth-method", "client_secret_basic", "--json"}));
+  const std::string id = added.value("client_id", "");
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(Cmd({"member", "terminate", member}).rc, 0);
+  const std::string want = "member " + member + " is terminated; termination is final";
+  for (const char* action : {"suspend", "reinstate", "rotate-secret", "delete"}) {
+    Outcome r = Cmd({"client", action, id});
+    EXPECT_EQ(r.rc, 1) << action;
+    EXPECT_NE(r.err.find(want), std::string::npos) << action << ": " << r.err;
+    EXPECT_EQ(r.out.find("client_secret"), std::string::npos) << action << ": " << r.out;
+  }
+  EXPECT_EQ(JsonOf(Cmd({"client", "show", id, "--json"}))["status"], "active");
+}
+
 // OIDC Registration §5: `client add` and `client update` fetch a sector_identifier_uri with
 // the node's HTTPS client and the configured oauth.jwks_* settings (here: the test CA).
 TEST_F(RegistryCommandsTest, ClientsWithASectorIdentifierUriAreCheckedAgainstItsDocument) {

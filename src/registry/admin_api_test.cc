@@ -458,12 +458,48 @@ TEST_P(AdminApiTest, ClientsShowTheStatusInEffect) {
   EXPECT_EQ(shown(), "reseller_suspended");
   ASSERT_EQ(Call("POST", "/admin/v1/members/" + member + "/suspend").status, 200);
   EXPECT_EQ(shown(), "member_suspended");  // its member first, then the reseller
-  ASSERT_EQ(Call("POST", "/admin/v1/members/" + member + "/terminate").status, 200);
-  EXPECT_EQ(shown(), "member_terminated");
   // The client's own switch-off comes first.
   Reply suspended = Call("POST", "/admin/v1/clients/" + id + "/suspend");
   ASSERT_EQ(suspended.status, 200) << suspended.body.dump();
   EXPECT_EQ(suspended.body["effective_status"], "suspended");
+  ASSERT_EQ(Call("POST", "/admin/v1/clients/" + id + "/reinstate").status, 200);
+  ASSERT_EQ(Call("POST", "/admin/v1/members/" + member + "/terminate").status, 200);
+  EXPECT_EQ(shown(), "member_terminated");
+}
+
+// docs/member-api.md §3.1: nothing about a terminated member changes any more, its clients
+// included; above all, no new secret is handed out for it.
+TEST_P(AdminApiTest, ATerminatedMembersClientsCannotChange) {
+  std::string sp = CreateMember();
+  json metadata = {{"redirect_uris", {"https://shop.example/cb"}},
+                   {"token_endpoint_auth_method", "client_secret_basic"}};
+  Reply active = Call("POST", "/admin/v1/members/" + sp + "/clients", metadata);
+  ASSERT_EQ(active.status, 201) << active.body.dump();
+  Reply suspended = Call("POST", "/admin/v1/members/" + sp + "/clients", metadata);
+  ASSERT_EQ(suspended.status, 201) << suspended.body.dump();
+  const std::string a = active.body["client_id"], s = suspended.body["client_id"];
+  ASSERT_EQ(Call("POST", "/admin/v1/clients/" + s + "/suspend").status, 200);
+  ASSERT_EQ(Call("POST", "/admin/v1/members/" + sp + "/terminate").status, 200);
+
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/admin/v1/clients/" + a + "/suspend"},
+           {"POST", "/admin/v1/clients/" + a + "/rotate-secret"},
+           {"DELETE", "/admin/v1/clients/" + a},
+           {"POST", "/admin/v1/clients/" + s + "/reinstate"},
+           {"POST", "/admin/v1/clients/" + s + "/rotate-secret"}}) {
+    Reply r = Call(method, target);
+    EXPECT_EQ(r.status, 400) << method << " " << target << " " << r.body.dump();
+    EXPECT_EQ(r.body["error"], "failed_precondition") << target;
+    EXPECT_EQ(r.body.value("error_description", ""),
+              "member " + sp + " is terminated; termination is final")
+        << target;
+    EXPECT_FALSE(r.body.contains("client_secret")) << target;
+  }
+  EXPECT_EQ(Call("PUT", "/admin/v1/clients/" + a, metadata).status, 400);
+  EXPECT_TRUE(registry_->FindClient(a)->SecretMatches(active.body.value("client_secret", "")));
+  EXPECT_EQ(Call("GET", "/admin/v1/clients/" + a).body["status"], "active");
+  EXPECT_EQ(Call("GET", "/admin/v1/clients/" + s).body["status"], "suspended");
+  EXPECT_TRUE(AuditEntries("client.rotate_secret").empty());
 }
 
 TEST_P(AdminApiTest, RefuseAllCallersKeepsTheApiClosed) {

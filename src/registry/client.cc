@@ -81,11 +81,25 @@ bool SeesUsers(const ClientMetadata& m) {
   return m.HasGrant(kGrantAuthorizationCode) || m.HasGrant(kGrantCiba);
 }
 
-// The owner must be able to hold this client.
-Status CheckOwner(const Member& member, const ClientMetadata& metadata) {
+// Nothing about a terminated member changes any more (member.h), its clients included.
+Status CheckNotTerminated(const Member& member) {
   if (member.status == MemberStatus::kTerminated)
     return Status::FailedPrecondition("member " + member.id +
                                       " is terminated; termination is final");
+  return Status::Ok();
+}
+
+// The client may still change: not deleted, and its member not terminated.
+Status CheckChangeable(store::Executor& tx, const Client& c) {
+  if (c.status == ClientStatus::kDeleted)
+    return Status::FailedPrecondition("client " + c.client_id + " is deleted; deletion is final");
+  IDS_ASSIGN_OR_RETURN(Member owner, GetMember(tx, c.member_id));
+  return CheckNotTerminated(owner);
+}
+
+// The owner must be able to hold this client.
+Status CheckOwner(const Member& member, const ClientMetadata& metadata) {
+  IDS_RETURN_IF_ERROR(CheckNotTerminated(member));
   if (SeesUsers(metadata) && member.role != Role::kServiceProvider)
     return FieldError("grant_types",
                       "authorization_code and CIBA are for service providers' "
@@ -372,8 +386,7 @@ Result<Client> Clients::Transition(std::string_view client_id, ClientStatus to,
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_ASSIGN_OR_RETURN(Client c, GetClient(tx, client_id));
     const ClientStatus from = c.status;
-    if (from == ClientStatus::kDeleted)
-      return Status::FailedPrecondition("client " + c.client_id + " is deleted; deletion is final");
+    IDS_RETURN_IF_ERROR(CheckChangeable(tx, c));
     if (from == to)
       return Status::FailedPrecondition("client " + c.client_id + " is already " +
                                         std::string(ClientStatusName(to)));
@@ -427,8 +440,7 @@ Result<ClientWithSecret> Clients::RotateSecret(std::string_view client_id, std::
   const std::string hash = HashClientSecret(out.secret);
   IDS_RETURN_IF_ERROR(store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_ASSIGN_OR_RETURN(Client c, GetClient(tx, client_id));
-    if (c.status == ClientStatus::kDeleted)
-      return Status::FailedPrecondition("client " + c.client_id + " is deleted; deletion is final");
+    IDS_RETURN_IF_ERROR(CheckChangeable(tx, c));
     if (!c.metadata.UsesSecret())
       return Status::FailedPrecondition("client " + c.client_id + " uses " +
                                         c.metadata.token_endpoint_auth_method +

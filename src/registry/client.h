@@ -106,6 +106,9 @@ class Clients {
   // Replaces the metadata. Moving to a secret method generates a secret (returned once); moving
   // away from one erases the hash. Not for a deleted client. A sector_identifier_uri is fetched
   // and checked again, as at Create.
+  //
+  // Neither this nor any change below is for a deleted client or a terminated member's client
+  // (FailedPrecondition): both are final.
   Result<ClientWithSecret> Update(std::string_view client_id, const ClientMetadata& metadata,
                                   std::string_view actor);
   // Status changes; `reason` (empty, or 1..500 bytes of text) goes into the audit entry.

@@ -385,6 +385,35 @@ TEST_P(ClientTest, TransitionsAndDeletionIsFinal) {
   EXPECT_EQ(AuditEntries("client.delete").size(), 1u);
 }
 
+// A terminated member's records stay readable but never change (member.h), its clients neither:
+// no new secret, no status change, whatever the client's own status.
+TEST_P(ClientTest, ATerminatedMembersClientsNeverChange) {
+  Member sp = AddMember(Role::kServiceProvider);
+  auto& clients = registry_->clients();
+  const std::string active = AddClient(sp.id, SecretClientMetadata()).client.client_id;
+  const std::string suspended = AddClient(sp.id, SecretClientMetadata()).client.client_id;
+  ASSERT_TRUE(clients.Suspend(suspended, "operator").ok());
+  ASSERT_TRUE(registry_->members().Terminate(sp.id, "operator").ok());
+  const std::string secret_hash = registry_->FindClient(active)->secret_hash;
+
+  const auto metadata = *ValidateClientMetadata(SecretClientMetadata());
+  for (const Status& s :
+       {clients.Suspend(active, "operator").status(), clients.Delete(active, "operator").status(),
+        clients.Reinstate(suspended, "operator").status(),
+        clients.Delete(suspended, "operator").status(),
+        clients.RotateSecret(active, "operator").status(),
+        clients.Update(active, metadata, "operator").status()}) {
+    EXPECT_EQ(s.code(), Status::Code::kFailedPrecondition) << s.ToString();
+    EXPECT_EQ(s.message(), "member " + sp.id + " is terminated; termination is final");
+  }
+  EXPECT_EQ(clients.Get(active)->status, ClientStatus::kActive);
+  EXPECT_EQ(clients.Get(suspended)->status, ClientStatus::kSuspended);
+  EXPECT_EQ(registry_->FindClient(active)->secret_hash, secret_hash);
+  for (const char* action : {"client.delete", "client.reinstate", "client.rotate_secret"})
+    EXPECT_TRUE(AuditEntries(action).empty()) << action;
+  EXPECT_EQ(AuditEntries("client.suspend").size(), 1u);  // the one before the termination
+}
+
 TEST_P(ClientTest, TheMembersStatusReachesItsClientsAtOnce) {
   Member reseller = AddMember(Role::kValueAddedReseller, "Resell Co");
   Member shop = AddMember(Role::kServiceProvider, "Shop", reseller.id);
