@@ -280,6 +280,9 @@ void AddAdminRoutes(http::Router& router, Registry& registry, Authenticator auth
       ClientTransition(reg, &Clients::Reinstate));
   add("POST", "/admin/v1/clients/{client_id}/rotate-secret", "admin_client_rotate_secret",
       [&reg](http::Request& req, const Caller& caller) -> Result<http::Response> {
+        // No fields, but a body is read as strictly as its siblings': JSON, and nothing in it.
+        IDS_ASSIGN_OR_RETURN(json body, Body(req));
+        IDS_RETURN_IF_ERROR(internal::CheckFields(body, "the body", {}));
         IDS_ASSIGN_OR_RETURN(ClientWithSecret c,
                              reg.clients().RotateSecret(Param(req, "client_id"), ActorOf(caller)));
         IDS_ASSIGN_OR_RETURN(json shown, ShowClient(reg, c));

@@ -81,6 +81,18 @@ class AdminApiTest : public RegistryTest {
     return r;
   }
 
+  // `body` as it is, with `content_type` unless empty.
+  Reply RawPost(const std::string& target, const std::string& content_type,
+                const std::string& body) {
+    std::string req = "POST " + target +
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                      "Authorization: Test manager\r\n";
+    if (!content_type.empty()) req += "Content-Type: " + content_type + "\r\n";
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    auto raw = idscheme::testing::SendRaw(server_->port(), req);
+    return {raw.status, json::parse(raw.body, nullptr, false), raw.headers};
+  }
+
   // Expects a 400 invalid_request whose description starts with `field_error`.
   void ExpectBadRequest(const Reply& r, const std::string& field_error) {
     EXPECT_EQ(r.status, 400) << r.body.dump();
@@ -324,6 +336,45 @@ TEST_P(AdminApiTest, ClientStatusChangesRecordTheirReason) {
           .status,
       400);
   EXPECT_EQ(Call("POST", "/admin/v1/clients/" + id + "/reinstate").status, 200);
+}
+
+// rotate-secret has no fields, and reads a body as strictly as the other actions do: a stray body
+// is a mistake to report, not something to ignore while the secret changes.
+TEST_P(AdminApiTest, RotateSecretTakesNoBodyButAnEmptyOne) {
+  std::string sp = CreateMember();
+  Reply created = Call("POST", "/admin/v1/members/" + sp + "/clients",
+                       {{"redirect_uris", {"https://shop.example/cb"}},
+                        {"token_endpoint_auth_method", "client_secret_basic"}});
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  const std::string id = created.body["client_id"];
+  const std::string secret = created.body["client_secret"];
+
+  for (const std::string action : {"rotate-secret", "suspend"}) {
+    const std::string target = "/admin/v1/clients/" + id + "/" + action;
+    ExpectBadRequest(RawPost(target, "text/plain", "garbage"),
+                     "Content-Type must be application/json");
+    ExpectBadRequest(RawPost(target, "", "{}"), "missing Content-Type");
+    ExpectBadRequest(RawPost(target, "application/json", "garbage"), "body is not valid JSON");
+    ExpectBadRequest(RawPost(target, "application/json", "[]"), "the body: must be a JSON object");
+    ExpectBadRequest(RawPost(target, "application/json", R"({"client_secret":"mine"})"),
+                     "client_secret: unknown field");
+  }
+  ExpectBadRequest(RawPost("/admin/v1/clients/" + id + "/rotate-secret", "application/json",
+                           R"({"reason":"leaked"})"),
+                   "reason: unknown field");
+  EXPECT_TRUE(registry_->FindClient(id)->SecretMatches(secret)) << "nothing rotated";
+  EXPECT_TRUE(AuditEntries("client.rotate_secret").empty());
+
+  // No body, or an empty object.
+  Reply bare = RawPost("/admin/v1/clients/" + id + "/rotate-secret", "", "");
+  ASSERT_EQ(bare.status, 200) << bare.body.dump();
+  Reply empty_object =
+      RawPost("/admin/v1/clients/" + id + "/rotate-secret", "application/json", "{}");
+  ASSERT_EQ(empty_object.status, 200) << empty_object.body.dump();
+  EXPECT_NE(empty_object.body.value("client_secret", ""), bare.body.value("client_secret", ""));
+  EXPECT_TRUE(
+      registry_->FindClient(id)->SecretMatches(empty_object.body.value("client_secret", "")));
+  EXPECT_EQ(AuditEntries("client.rotate_secret").size(), 2u);
 }
 
 TEST_P(AdminApiTest, AgreementsCurrentHistoryAndEffective) {
