@@ -274,6 +274,10 @@ TEST_P(ApiTest, BadInputNamesTheField) {
   ExpectBadRequest(
       Call("POST", "/registrar/v1/identities", "registrar", hidden),
       "given_name: must not contain invisible or direction-changing characters (U+202E)");
+  json empty_region = SampleIdentity();
+  empty_region["address"]["region"] = "";
+  ExpectBadRequest(Call("POST", "/registrar/v1/identities", "registrar", empty_region),
+                   "address.region: must not be empty (leave it out instead)");
   json country = SampleIdentity();
   country["address"]["country"] = "Belgium";
   ExpectBadRequest(Call("POST", "/registrar/v1/identities", "registrar", country),
@@ -299,6 +303,9 @@ TEST_P(ApiTest, BadInputNamesTheField) {
   ExpectBadRequest(
       Call("PATCH", "/registrar/v1/identities/" + id, "registrar", json{{"status", "revoked"}}),
       "status: unknown field");
+  ExpectBadRequest(Call("PATCH", "/registrar/v1/identities/" + id, "registrar",
+                        json{{"place_of_birth", {{"country", "BE"}, {"region", ""}}}}),
+                   "place_of_birth.region: must not be empty (leave it out instead)");
   ExpectBadRequest(
       Call("POST", "/registrar/v1/identities/" + id + "/revoke", "registrar", json{{"reason", 7}}),
       "reason: must be a string");

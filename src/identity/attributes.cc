@@ -47,9 +47,14 @@ Status RequiredString(const json& object, std::string_view key, std::string_view
   return Status::Ok();
 }
 
+// An optional string member of a nested object, where "" would read as absent: refused, so that
+// a value sent is never dropped without a word.
 Status OptionalString(const json& object, std::string_view key, std::string_view prefix,
                       std::string* out) {
   IDS_ASSIGN_OR_RETURN(auto v, internal::OptString(object, key, prefix));
+  if (v && v->empty())
+    return FieldError(std::string(prefix) + std::string(key),
+                      "must not be empty (leave it out instead)");
   if (v) *out = std::move(*v);
   return Status::Ok();
 }

@@ -189,6 +189,36 @@ TEST(AttributesTest, NamesHaveNothingHiddenInThem) {
   }
 }
 
+// An empty string would read as "absent" and vanish from the record: refused, naming the field.
+// Leaving the member out (or null, in an update, for a whole attribute) is how to give none.
+TEST(AttributesTest, EmptyStringsAreRefusedNotDropped) {
+  for (const auto& [object, member] :
+       std::vector<std::pair<std::string, std::string>>{{"address", "street_address"},
+                                                        {"address", "locality"},
+                                                        {"address", "region"},
+                                                        {"address", "postal_code"},
+                                                        {"place_of_birth", "region"},
+                                                        {"place_of_birth", "locality"}}) {
+    const std::string field = object + "." + member;
+    json body = SampleIdentity();
+    body[object][member] = "";
+    ExpectFieldError(NewIdentityError(body), field + ": must not be empty (leave it out instead)");
+    json update = {{object, SampleIdentity()[object]}};
+    update[object][member] = "";
+    ExpectFieldError(ParseIdentityUpdate(update).status(),
+                     field + ": must not be empty (leave it out instead)");
+    // Left out, it is simply not there.
+    json without = SampleIdentity();
+    without[object].erase(member);
+    EXPECT_TRUE(NewIdentityError(without).ok()) << field;
+  }
+  for (const char* name : {"given_name", "middle_name", "national_id_number", "email"}) {
+    json body = SampleIdentity();
+    body[name] = "";
+    EXPECT_EQ(NewIdentityError(body).code(), Status::Code::kInvalidArgument) << name;
+  }
+}
+
 TEST(AttributesTest, RequiredMembers) {
   for (const char* name : {"given_name", "family_name", "birthdate", "phone_number"}) {
     json body = SampleIdentity();

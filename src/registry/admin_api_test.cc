@@ -190,6 +190,15 @@ TEST_P(AdminApiTest, BadInputIsA400NamingTheField) {
   ExpectBadRequest(Call("GET", "/admin/v1/members?colour=red"), "colour: unknown query parameter");
   ExpectBadRequest(Call("GET", "/admin/v1/members?limit=0"), "limit: must be a number 1..1000");
   ExpectBadRequest(Call("GET", "/admin/v1/members?status=gone"), "status: must be active");
+  // An empty string is not "none": it is refused, not dropped.
+  ExpectBadRequest(Call("POST", "/admin/v1/members",
+                        {{"role", "service_provider"},
+                         {"display_name", "Shop"},
+                         {"legal_id", "BE0999999999"},
+                         {"contacts", {{"email", "it@shop.example"}}},
+                         {"reseller_id", ""}}),
+                   "reseller_id: must not be empty (leave it out instead)");
+  EXPECT_EQ(AuditEntries("member.create").size(), 3u);  // SetUp's, nothing more
 
   std::string sp = CreateMember();
   ExpectBadRequest(Call("PUT", "/admin/v1/members/" + sp + "/agreement",

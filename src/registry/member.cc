@@ -126,6 +126,10 @@ Result<Contacts> ParseContacts(const json& body) {
     if (v == it->end()) continue;
     if (!v->is_string()) return FieldError(std::string("contacts.") + name, "must be a string");
     *out = v->get<std::string>();
+    // An empty contact reads as none: leaving it out says that without ambiguity.
+    if (out->empty())
+      return FieldError(std::string("contacts.") + name,
+                        "must not be empty (leave it out instead)");
   }
   return c;
 }
@@ -201,6 +205,9 @@ Result<NewMember> ParseNewMember(const json& body) {
   IDS_RETURN_IF_ERROR(ExpectRequiredString(body, "legal_id", &m.legal_id));
   IDS_ASSIGN_OR_RETURN(m.contacts, ParseContacts(body));
   IDS_ASSIGN_OR_RETURN(auto reseller, internal::OptString(body, "reseller_id"));
+  // An empty reseller_id would admit the member without a reseller, whatever was meant.
+  if (reseller && reseller->empty())
+    return FieldError("reseller_id", "must not be empty (leave it out instead)");
   if (reseller) m.reseller_id = *reseller;
   return m;
 }

@@ -96,6 +96,12 @@ TEST_P(MemberTest, EachFieldIsCheckedAndNamed) {
       {with("contacts", {{"phone", "025551234"}}), "contacts.phone: must be an E.164 number"},
       {with("contacts", {{"phone", "+32 2 555"}}), "contacts.phone: must be an E.164 number"},
       {with("reseller_id", "m_none"), "reseller_id: no member m_none"},
+      // Empty would read as absent: the member admitted without a reseller, or a contact.
+      {with("reseller_id", ""), "reseller_id: must not be empty (leave it out instead)"},
+      {with("contacts", {{"email", ""}, {"phone", "+3225551234"}}),
+       "contacts.email: must not be empty (leave it out instead)"},
+      {with("contacts", {{"email", "ops@acme.example"}, {"phone", ""}}),
+       "contacts.phone: must not be empty (leave it out instead)"},
   };
   for (const auto& [body, want] : cases) {
     std::string got = CreateError(members, body);
@@ -225,6 +231,11 @@ TEST_P(MemberTest, UpdateNameAndContacts) {
 
   EXPECT_EQ(ParseMemberUpdate(json::object()).status().message(),
             "nothing to update: give display_name and/or contacts");
+  // contacts replaces the whole object: a contact to drop is left out, not sent empty.
+  EXPECT_EQ(ParseMemberUpdate({{"contacts", {{"email", "ops@acme.example"}, {"phone", ""}}}})
+                .status()
+                .message(),
+            "contacts.phone: must not be empty (leave it out instead)");
   // What is given at creation says so, not "set by the server".
   EXPECT_EQ(ParseMemberUpdate({{"role", "scheme_manager"}}).status().message(),
             "role: cannot change after creation (register a new member)");
