@@ -36,6 +36,14 @@ using testenv::kVerifier;
 
 const std::vector<uint8_t> kSubjectSecret(32, 0x5a);
 
+// A client with an EC encryption key (use "enc") beside its signing key, registered with
+// `registration` added; its userinfo answer after a login (200, application/jwt).
+struct EncryptedUserinfo {
+  std::string client;
+  crypto::KeyPtr key;  // the client's private encryption key
+  std::string body;
+};
+
 class TokenFlowTest : public testenv::OidcPersonTest {
  protected:
   void SetUp() override {
@@ -150,6 +158,8 @@ class TokenFlowTest : public testenv::OidcPersonTest {
     EXPECT_TRUE(claims.ok()) << claims.status().ToString();
     return claims.ok() ? *claims : json();
   }
+
+  void UserinfoEncryptedFor(const json& registration, EncryptedUserinfo* out);
 
   std::unique_ptr<oauth::AccessTokenService> access_tokens_;
   std::unique_ptr<oauth::BearerAuthenticator> bearer_;
@@ -426,67 +436,63 @@ TEST_P(TokenFlowTest, UserinfoRefusals) {
   EXPECT_EQ(forbidden.status(), 403);
 }
 
-TEST_P(TokenFlowTest, SignedAndEncryptedUserinfo) {
+void TokenFlowTest::UserinfoEncryptedFor(const json& registration, EncryptedUserinfo* out) {
   auto enc = testenv::MakeClientKey(crypto::KeyType::kEcP256, "enc-1");
   json m = WebClient();
   json enc_jwk = enc.jwks["keys"][0];
   enc_jwk["use"] = "enc";  // the client's signing key (no use) comes first in its set
   m["jwks"]["keys"].push_back(enc_jwk);
-  m["userinfo_signed_response_alg"] = "PS256";
-  m["userinfo_encrypted_response_alg"] = "ECDH-ES";
-  m["userinfo_encrypted_response_enc"] = "A256GCM";
-  const std::string client = AddClient(m);
-  ASSERT_FALSE(client.empty());
-  auto code = codes_->Issue(Approved(client));
+  m.update(registration);
+  out->client = AddClient(m);
+  out->key = enc.key;
+  ASSERT_FALSE(out->client.empty());
+  auto code = codes_->Issue(Approved(out->client));
   ASSERT_TRUE(code.ok());
-  auto tokens = Redeem(client, *code);
+  auto tokens = Redeem(out->client, *code);
   ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
   http::Response info = Userinfo(tokens->access_token);
   ASSERT_EQ(info.status(), 200) << info.body();
   EXPECT_EQ(info.GetHeader("Content-Type"), "application/jwt");
+  out->body = info.body();
+}
+
+TEST_P(TokenFlowTest, SignedAndEncryptedUserinfo) {
+  EncryptedUserinfo got;
+  ASSERT_NO_FATAL_FAILURE(UserinfoEncryptedFor({{"userinfo_signed_response_alg", "PS256"},
+                                                {"userinfo_encrypted_response_alg", "ECDH-ES"},
+                                                {"userinfo_encrypted_response_enc", "A256GCM"}},
+                                               &got));
   auto set = crypto::JwkSet::Parse(*testenv::SharedSchemeKeys().JwksJson());
   ASSERT_TRUE(set.ok());
   crypto::JwtVerifyOptions o;
   o.allowed_algs = {crypto::SigAlg::kPS256};
   o.clock = &clock_;
   o.issuer = kIssuer;
-  o.audience = client;
+  o.audience = got.client;
   o.require_exp = false;
   crypto::JweAlgorithms allowed{{crypto::KeyMgmtAlg::kEcdhEs}, {crypto::ContentEnc::kA256Gcm}};
   auto claims =
-      crypto::DecryptAndVerifyJwt(info.body(), crypto::DecryptKeysFrom(crypto::JwkSet({enc.key})),
+      crypto::DecryptAndVerifyJwt(got.body, crypto::DecryptKeysFrom(crypto::JwkSet({got.key})),
                                   allowed, crypto::VerifyKeysFrom(*set), o);
   ASSERT_TRUE(claims.ok()) << claims.status().ToString();
-  EXPECT_EQ((*claims)["sub"], *SubjectFor(Record(client), person_.id, kSubjectSecret));
+  EXPECT_EQ((*claims)["sub"], *SubjectFor(Record(got.client), person_.id, kSubjectSecret));
   EXPECT_EQ((*claims)["email"], person_.attributes.email.value());
 }
 
 // OIDC Core §5.3.2, OIDC Registration §2: with an encryption alg and no signing alg, the
 // answer is the claims set encrypted (not a signed JWT inside).
 TEST_P(TokenFlowTest, EncryptedOnlyUserinfoIsTheClaimsSetEncrypted) {
-  auto enc = testenv::MakeClientKey(crypto::KeyType::kEcP256, "enc-1");
-  json m = WebClient();
-  json enc_jwk = enc.jwks["keys"][0];
-  enc_jwk["use"] = "enc";
-  m["jwks"]["keys"].push_back(enc_jwk);
-  m["userinfo_encrypted_response_alg"] = "ECDH-ES";
-  const std::string client = AddClient(m);
-  ASSERT_FALSE(client.empty());
-  auto code = codes_->Issue(Approved(client));
-  ASSERT_TRUE(code.ok());
-  auto tokens = Redeem(client, *code);
-  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
-  http::Response info = Userinfo(tokens->access_token);
-  ASSERT_EQ(info.status(), 200) << info.body();
-  EXPECT_EQ(info.GetHeader("Content-Type"), "application/jwt");
+  EncryptedUserinfo got;
+  ASSERT_NO_FATAL_FAILURE(
+      UserinfoEncryptedFor({{"userinfo_encrypted_response_alg", "ECDH-ES"}}, &got));
   crypto::JweAlgorithms allowed{{crypto::KeyMgmtAlg::kEcdhEs}, {crypto::ContentEnc::kA128CbcHs256}};
-  auto opened = crypto::DecryptJwe(info.body(), *enc.key, allowed);
+  auto opened = crypto::DecryptJwe(got.body, *got.key, allowed);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_FALSE(opened->header.contains("cty"));
   json claims = json::parse(opened->plaintext, nullptr, false);
   ASSERT_TRUE(claims.is_object()) << opened->plaintext;
-  EXPECT_EQ(claims["sub"], *SubjectFor(Record(client), person_.id, kSubjectSecret));
-  EXPECT_EQ(claims["aud"], client);
+  EXPECT_EQ(claims["sub"], *SubjectFor(Record(got.client), person_.id, kSubjectSecret));
+  EXPECT_EQ(claims["aud"], got.client);
   EXPECT_EQ(claims["iss"], kIssuer);
 }
 
