@@ -119,6 +119,32 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
   return response;
 }
 
+// The client assertion's jti, accepted on its own (before an effect outside the transaction).
+Status SettleJti(const oauth::TokenRequest& request) {
+  return request.pending_jti ? request.pending_jti->Settle() : Status::Ok();
+}
+
+// IssuePersonTokens with `take` (the code or refresh token taken once) in its transaction. When
+// another request took it first (`take` answers invalid_grant), the transaction rolled back, the
+// jti with it: the jti is accepted on its own, then `refuse` answers (and revokes what the
+// winner got).
+Result<oauth::TokenResponse> IssueTaking(PersonTokenDeps& deps, const oauth::TokenRequest& request,
+                                         const ApprovedAuthorization& grant,
+                                         const std::string& family, bool with_nonce,
+                                         std::string refresh_token, const TakeInWrite& take,
+                                         const std::function<Status()>& refuse) {
+  bool lost = false;
+  auto response = IssuePersonTokens(deps, request, grant, family, with_nonce,
+                                    std::move(refresh_token), [&](store::Transaction& tx) {
+                                      Status taken = take(tx);
+                                      lost = !taken.ok() && taken.oauth_error() == "invalid_grant";
+                                      return taken;
+                                    });
+  if (!lost) return response;
+  IDS_RETURN_IF_ERROR(SettleJti(request));
+  return refuse();
+}
+
 }  // namespace
 
 Result<oauth::TokenResponse> AuthorizationCodeGrant::Handle(const oauth::TokenRequest& request) {
@@ -127,10 +153,7 @@ Result<oauth::TokenResponse> AuthorizationCodeGrant::Handle(const oauth::TokenRe
   IDS_ASSIGN_OR_RETURN(std::string_view redirect_uri, Required(request, "redirect_uri"));
   const std::string_view verifier = request.params.Get("code_verifier").value_or("");
   const std::string& client_id = request.client.record.client_id;
-  // The client assertion's jti (if any) on its own, before an effect outside the transaction.
-  auto settle_jti = [&]() -> Status {
-    return request.pending_jti ? request.pending_jti->Settle() : Status::Ok();
-  };
+  auto settle_jti = [&] { return SettleJti(request); };
   // Step 2: checked now, taken (once) with the tokens' records below.
   IDS_ASSIGN_OR_RETURN(ApprovedAuthorization grant,
                        deps_.codes.Verify(code, client_id, redirect_uri, verifier, settle_jti));
@@ -143,17 +166,10 @@ Result<oauth::TokenResponse> AuthorizationCodeGrant::Handle(const oauth::TokenRe
   // A login whose code came with a proof stays bound to that key (its refresh tokens too).
   if (request.dpop_jkt) grant.dpop_jkt = request.dpop_jkt;
   const std::string family = AuthorizationCodes::FamilyOf(code);
-  bool lost = false;  // another redemption took the code first
-  auto response = IssuePersonTokens(deps_, request, grant, family, /*with_nonce=*/true, "",
-                                    [&](store::Transaction& tx) -> Status {
-                                      Status taken = deps_.codes.Take(tx, code);
-                                      lost = !taken.ok() && taken.oauth_error() == "invalid_grant";
-                                      return taken;
-                                    });
-  if (lost) {  // the transaction rolled back, the jti with it
-    IDS_RETURN_IF_ERROR(settle_jti());
-    return deps_.codes.RefuseReused(code, client_id);  // RFC 6749 §4.1.2
-  }
+  auto response = IssueTaking(
+      deps_, request, grant, family, /*with_nonce=*/true, "",
+      [&](store::Transaction& tx) { return deps_.codes.Take(tx, code); },
+      [&] { return deps_.codes.RefuseReused(code, client_id); });  // RFC 6749 §4.1.2
   IDS_RETURN_IF_ERROR(response.status());
   // A second redemption sees the code taken only with the access and refresh tokens' records
   // (the same transaction), so it revokes them (RFC 6749 §4.1.2).
@@ -182,9 +198,7 @@ Result<oauth::TokenResponse> RefreshTokenGrant::Handle(const oauth::TokenRequest
     return Status::Ok();
   };
   const std::string& client_id = request.client.record.client_id;
-  auto settle_jti = [&]() -> Status {
-    return request.pending_jti ? request.pending_jti->Settle() : Status::Ok();
-  };
+  auto settle_jti = [&] { return SettleJti(request); };
   IDS_ASSIGN_OR_RETURN(RefreshTokens::Presented presented,
                        deps_.refresh_tokens.Check(token, client_id, check, settle_jti));
   ApprovedAuthorization grant = presented.grant;
@@ -192,18 +206,10 @@ Result<oauth::TokenResponse> RefreshTokenGrant::Handle(const oauth::TokenRequest
   // The token is taken in the transaction that records the new access token, with its
   // replacement: an error before that commit (the client or person unreadable, the store busy)
   // leaves the client its refresh token to present again.
-  bool lost = false;  // another request took the token since Check
-  auto response = IssuePersonTokens(deps_, request, grant, presented.family,
-                                    /*with_nonce=*/false, presented.refresh_token,
-                                    [&](store::Transaction& tx) -> Status {
-                                      Status taken = deps_.refresh_tokens.TakeIn(tx, presented);
-                                      lost = !taken.ok() && taken.oauth_error() == "invalid_grant";
-                                      return taken;
-                                    });
-  if (lost) {  // the transaction rolled back, the jti with it
-    IDS_RETURN_IF_ERROR(settle_jti());
-    return deps_.refresh_tokens.RefuseTaken(presented);
-  }
+  auto response = IssueTaking(
+      deps_, request, grant, presented.family, /*with_nonce=*/false, presented.refresh_token,
+      [&](store::Transaction& tx) { return deps_.refresh_tokens.TakeIn(tx, presented); },
+      [&] { return deps_.refresh_tokens.RefuseTaken(presented); });
   IDS_RETURN_IF_ERROR(response.status());
   // The same refresh token presented twice at once: the loser revoked the family, perhaps
   // before this access token was recorded in it. Revoked again, it goes too.
