@@ -226,6 +226,34 @@ std::string EnvName(const std::string& key) {
   return env;
 }
 
+// Variables of the tools around the server (tests, scripts: IDSCHEME_TEST_PG_URL, IDSCHEME_BIN)
+// share the prefix, so not every IDSCHEME_* variable is configuration. One that begins like a
+// key's, IDSCHEME_<SECTION>_ with a section of the configuration, is configuration and must name
+// a key: a typo in any section is an error, not a setting silently left at its default.
+Status CheckEnvironmentName(const std::string& env) {
+  struct Names {
+    std::set<std::string> keys;                   // IDSCHEME_SERVER_LISTEN, ...
+    std::map<std::string, std::string> sections;  // IDSCHEME_SERVER_ -> server
+  };
+  static const Names kNames = [] {
+    Names n;
+    for (const auto& spec : Specs()) {
+      n.keys.insert(EnvName(spec.key));
+      const std::string section = spec.key.substr(0, spec.key.find('.'));
+      n.sections.emplace(EnvName(section) + "_", section);
+    }
+    return n;
+  }();
+  if (kNames.keys.count(env)) return Status::Ok();
+  for (const auto& [prefix, section] : kNames.sections) {
+    if (env.rfind(prefix, 0) == 0)
+      return Status::InvalidArgument(env + ": unknown configuration variable (" + prefix +
+                                     "* set keys of [" + section +
+                                     "]; `idscheme config keys` lists them)");
+  }
+  return Status::Ok();
+}
+
 Status ApplyToml(Config& c, const std::string& path) {
   toml::table table;
   try {
@@ -372,18 +400,7 @@ Result<Config> Load(const LoadOptions& options) {
       IDS_RETURN_IF_ERROR(
           spec.set(c, Raw{it->second, true, ""}).WithContext("environment " + it->first));
   }
-  for (const auto& [env, value] : options.env) {
-    if (env.rfind("IDSCHEME_", 0) != 0) continue;
-    bool known = false;
-    for (const auto& spec : Specs()) known = known || EnvName(spec.key) == env;
-    // Variables of the tools around the server (tests, scripts) share the prefix; only
-    // section-shaped names are checked.
-    static const std::set<std::string> kSections = {"SERVER", "STORE", "KEYS", "OAUTH", "LOG"};
-    auto rest = env.substr(9);
-    auto us = rest.find('_');
-    if (!known && us != std::string::npos && kSections.count(rest.substr(0, us)))
-      return Status::InvalidArgument(env + ": unknown configuration variable");
-  }
+  for (const auto& [env, value] : options.env) IDS_RETURN_IF_ERROR(CheckEnvironmentName(env));
   for (const auto& [key, value] : options.overrides) {
     const Spec* spec = FindSpec(key);
     if (!spec) return Bad(key, "unknown configuration key");

@@ -3,7 +3,9 @@
 // Precedence, lowest first: built-in defaults, the TOML file (`--config FILE`), environment
 // variables (IDSCHEME_<SECTION>_<KEY>, e.g. IDSCHEME_SERVER_ISSUER), command-line flags. Every
 // key can be set at each level; the key names are the same everywhere (`server.issuer`).
-// A bad value is an error naming the key and what is wrong; unknown keys are errors too.
+// A bad value is an error naming the key and what is wrong; unknown keys are errors too, and so
+// is an IDSCHEME_<SECTION>_* variable of a known section that names no key (other IDSCHEME_*
+// variables belong to the tools around the server and are ignored).
 //
 // Thread-safety: Config is a plain value; build it once at start-up and share it read-only.
 #pragma once

@@ -99,6 +99,32 @@ TEST_F(ConfigTest, UnknownEnvironmentVariableInASectionIsAnError) {
       Load({.env = {{"IDSCHEME_TEST_PG_URL", "x"}}, .overrides = {{"store.data_dir", "/d"}}}).ok());
 }
 
+TEST_F(ConfigTest, EverySectionsVariablesMustNameAKey) {
+  // A typo in any section, not only the first few, is named rather than ignored.
+  for (const char* typo :
+       {"IDSCHEME_STORE_URLL", "IDSCHEME_APPROVAL_CODE_DIGITZ", "IDSCHEME_OIDC_REQUIRE_PCKE",
+        "IDSCHEME_LOGIN_SESSION_LIFETIME", "IDSCHEME_IDENTITY_ACTIVATION_CODES",
+        "IDSCHEME_OAUTH_ACCESS_TOKEN_TTL", "IDSCHEME_KEYS_KEK_PATH", "IDSCHEME_LOG_LEVLE"}) {
+    auto c = Load({.env = {{typo, "1"}}, .overrides = {{"store.data_dir", "/d"}}});
+    ASSERT_FALSE(c.ok()) << typo;
+    EXPECT_NE(c.status().message().find(std::string(typo) + ": unknown configuration variable"),
+              std::string::npos)
+        << c.status().message();
+  }
+  // Every key's own variable is accepted.
+  for (const auto& k : Keys()) {
+    auto c = Load({.env = {{k.env, "?"}}, .overrides = {{"store.data_dir", "/d"}}});
+    if (!c.ok()) EXPECT_EQ(c.status().message().find("unknown"), std::string::npos) << k.env;
+  }
+  // The tools' variables begin with no section's name: they stay allowed.
+  for (const char* tool :
+       {"IDSCHEME_TEST_PG_URL", "IDSCHEME_ALLOW_NO_PG", "IDSCHEME_BIN", "IDSCHEME_SOURCE_DIR",
+        "IDSCHEME_APP_PIN", "IDSCHEME_CODE_MINT", "IDSCHEME_SERVE_ARGS", "IDSCHEME_LOGINS"}) {
+    auto c = Load({.env = {{tool, "x"}}, .overrides = {{"store.data_dir", "/d"}}});
+    EXPECT_TRUE(c.ok()) << tool << ": " << c.status().ToString();
+  }
+}
+
 TEST_F(ConfigTest, SecretsAreRedacted) {
   auto c = Load({.overrides = {{"store.data_dir", "/d"},
                                {"store.url", "postgresql://app:hunter2@db:5432/ids"},
