@@ -105,21 +105,26 @@ void PrintDemoGuide(const config::Config& cfg, const nlohmann::json& seeded, ser
 int Demo(CommonFlags flags) {
   if (flags.data_dir.empty() && flags.store_url.empty()) flags.data_dir = "demo-data";
   if (flags.listen.empty()) flags.listen = "127.0.0.1:8080";
-  auto cfg = flags.Load();
-  if (!cfg.ok()) return Fail(cfg.status());
+  auto loaded = flags.Load();
+  if (!loaded.ok()) return Fail(loaded.status());
+  // The port first: with --listen HOST:0 the issuer, the shop's redirect URI and the guide name
+  // the port the system chose; and a demo that cannot take its port seeds nothing.
+  auto listening = server::Listen(*loaded);
+  if (!listening.ok()) return Fail(listening.status());
+  const config::Config cfg = listening->config;
   nlohmann::json seeded = nlohmann::json::array();
-  if (!cfg->store.data_dir.empty()) {
-    auto node = server::Node::Open(*cfg);
+  if (!cfg.store.data_dir.empty()) {
+    auto node = server::Node::Open(cfg);
     if (!node.ok()) return Fail(node.status());
-    auto s = SeedDemo((*node)->registry(), (*node)->identities(), cfg->store.data_dir,
-                      cfg->server.issuer);
+    auto s =
+        SeedDemo((*node)->registry(), (*node)->identities(), cfg.store.data_dir, cfg.server.issuer);
     if (!s.ok()) return Fail(s.status());
     seeded = std::move(s).value();
   }
   std::optional<DemoShopClient> shop;
   for (const auto& m : seeded) {
     if (m.contains("client_id") && m["role"] == "service_provider") {
-      shop = DemoShopClient{cfg->server.issuer, m["client_id"].get<std::string>(),
+      shop = DemoShopClient{cfg.server.issuer, m["client_id"].get<std::string>(),
                             m["client_secret"].get<std::string>()};
     }
   }
@@ -129,10 +134,10 @@ int Demo(CommonFlags flags) {
       AddDemoShopRoutes(router, node, client);
     };
   }
-  // Printed only once the port is ours: a guide for a demo that then fails to start would send
-  // the app to whatever else listens there.
-  options.on_ready = [&cfg, &seeded](server::Node& node) { PrintDemoGuide(*cfg, seeded, node); };
-  Status s = server::Serve(*cfg, options);
+  // Printed only once the server runs: a guide for a demo that then fails to start would send
+  // the app to a port nobody answers on.
+  options.on_ready = [&cfg, &seeded](server::Node& node) { PrintDemoGuide(cfg, seeded, node); };
+  Status s = server::Serve(std::move(listening).value(), options);
   return s.ok() ? 0 : Fail(s);
 }
 

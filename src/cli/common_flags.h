@@ -28,8 +28,11 @@ struct CommonFlags {
     cmd->add_option("--set", sets, "any configuration key, KEY=VALUE (repeatable)");
   }
   void AddServerFlags(CLI::App* cmd) {
-    cmd->add_option("--issuer", issuer, "issuer URL (https; http only for localhost)");
-    cmd->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)");
+    cmd->add_option("--issuer", issuer,
+                    "issuer URL (https; http only for localhost; default http://<listen>)");
+    cmd->add_option("--listen", listen,
+                    "HOST:PORT to listen on (port 0: any free port, which the default issuer "
+                    "then names)");
   }
   void AddJsonFlag(CLI::App* cmd) { cmd->add_flag("--json", json, "print JSON"); }
 

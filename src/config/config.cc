@@ -87,9 +87,12 @@ Spec BoolKey(std::string key, std::string desc, Section Config::*section, bool S
 
 const std::vector<Spec>& Specs() {
   static const std::vector<Spec> specs = {
-      StringKey("server.listen", "HOST:PORT to listen on (port 0: any free port)", &Config::server,
-                &ServerConfig::listen),
-      StringKey("server.issuer", "the issuer URL (https; http only for localhost/127.0.0.1)",
+      StringKey("server.listen",
+                "HOST:PORT to listen on (port 0: any free port, which a default issuer names)",
+                &Config::server, &ServerConfig::listen),
+      StringKey("server.issuer",
+                "the issuer URL (https; http only for localhost/127.0.0.1; default "
+                "http://<listen>)",
                 &Config::server, &ServerConfig::issuer),
       IntKey("server.threads", "worker threads (0: one per core)", &Config::server,
              &ServerConfig::threads, 0, 256),
@@ -312,7 +315,8 @@ Status Validate(Config& c) {
   if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 0 || port > 65535)
     return Bad("server.listen", "port must be 0..65535, got '" + std::string(port_text) + "'");
 
-  if (c.server.issuer.empty()) c.server.issuer = "http://" + c.server.listen;
+  c.server.issuer_derived = c.server.issuer.empty();
+  if (c.server.issuer_derived) c.server.issuer = "http://" + c.server.listen;
   const std::string& iss = c.server.issuer;
   // OIDC Discovery §3 / OIDC Core §2: the issuer is an https URL with no query or fragment.
   if (iss.find('?') != std::string::npos || iss.find('#') != std::string::npos)
@@ -360,6 +364,16 @@ Status Validate(Config& c) {
 std::string Config::StoreUrl() const {
   if (!store.url.empty()) return store.url;
   return store.data_dir + "/idscheme.db";
+}
+
+void Config::UseBoundPort(uint16_t port) {
+  const auto colon = server.listen.rfind(':');
+  if (!server.issuer_derived || colon == std::string::npos) return;
+  int configured = -1;
+  std::from_chars(server.listen.data() + colon + 1, server.listen.data() + server.listen.size(),
+                  configured);
+  if (configured != 0) return;
+  server.issuer = "http://" + server.listen.substr(0, colon + 1) + std::to_string(port);
 }
 
 nlohmann::json Config::ToJson(bool redact) const {

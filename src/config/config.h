@@ -10,6 +10,7 @@
 // Thread-safety: Config is a plain value; build it once at start-up and share it read-only.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -22,8 +23,10 @@ namespace idscheme::config {
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
-  std::string issuer;                     // default: http://<listen>
-  int threads = 0;                        // 0 = one per core
+  // Default: http://<listen>; with port 0, the port bound once the node listens (UseBoundPort).
+  std::string issuer;
+  bool issuer_derived = false;  // issuer was not given: Load made it from listen
+  int threads = 0;              // 0 = one per core
   int max_connections = 10000;
   int header_limit_bytes = 16 * 1024;
   int body_limit_bytes = 1024 * 1024;
@@ -129,6 +132,10 @@ struct Config {
 
   // The store URL to open: store.url, else the SQLite file in data_dir.
   std::string StoreUrl() const;
+  // Once server.listen is bound on `port`: when its port was 0 and the issuer was derived from
+  // it, the issuer names the port bound (http://127.0.0.1:0 would be nobody's address). A given
+  // issuer stays as it is: a proxy in front decides what the world calls the node.
+  void UseBoundPort(uint16_t port);
   // The effective configuration as JSON; secrets are replaced by "<redacted>" when `redact`.
   nlohmann::json ToJson(bool redact = true) const;
 };

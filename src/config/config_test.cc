@@ -32,6 +32,29 @@ TEST_F(ConfigTest, FlagsAloneAreEnough) {
   EXPECT_EQ(c->StoreUrl(), "/tmp/x/idscheme.db");
 }
 
+TEST_F(ConfigTest, ADerivedIssuerNamesThePortBound) {
+  auto any = Load({.overrides = {{"store.data_dir", "/d"}, {"server.listen", "127.0.0.1:0"}}});
+  ASSERT_TRUE(any.ok()) << any.status().ToString();
+  any->UseBoundPort(41234);
+  EXPECT_EQ(any->server.issuer, "http://127.0.0.1:41234");
+  EXPECT_EQ(any->server.listen, "127.0.0.1:0");  // what the operator asked for
+  // A given issuer, or a fixed port, is left as it is.
+  auto given = Load({.overrides = {{"store.data_dir", "/d"},
+                                   {"server.listen", "127.0.0.1:0"},
+                                   {"server.issuer", "http://localhost:8080"}}});
+  ASSERT_TRUE(given.ok()) << given.status().ToString();
+  given->UseBoundPort(41234);
+  EXPECT_EQ(given->server.issuer, "http://localhost:8080");
+  auto fixed = Load({.overrides = {{"store.data_dir", "/d"}, {"server.listen", "[::1]:8081"}}});
+  ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
+  fixed->UseBoundPort(8081);
+  EXPECT_EQ(fixed->server.issuer, "http://[::1]:8081");
+  auto v6 = Load({.overrides = {{"store.data_dir", "/d"}, {"server.listen", "[::1]:0"}}});
+  ASSERT_TRUE(v6.ok()) << v6.status().ToString();
+  v6->UseBoundPort(5);
+  EXPECT_EQ(v6->server.issuer, "http://[::1]:5");
+}
+
 TEST_F(ConfigTest, PrecedenceIsFileThenEnvThenFlags) {
   std::string file =
       WriteFile("[server]\nlisten = \"127.0.0.1:1000\"\nthreads = 3\n[store]\ndata_dir = \"/d\"\n");

@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,6 +11,7 @@
 #include <cmath>
 #include <csignal>
 #include <ctime>
+#include <utility>
 
 #include "common/log.h"
 #include "http/connection.h"
@@ -342,8 +345,49 @@ Server::~Server() {
   c.ioc.reset();  // destroys what is left of abandoned connections while core_ still lives
 }
 
-Status Server::Start() {
-  auto& c = *core_;
+Listener::Listener(Listener&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), v6_(other.v6_), port_(other.port_) {}
+
+Listener& Listener::operator=(Listener&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    v6_ = other.v6_;
+    port_ = other.port_;
+  }
+  return *this;
+}
+
+Listener::~Listener() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<Listener> Listener::Bind(const std::string& address, uint16_t port) {
+  boost::system::error_code ec;
+  const auto ip = asio::ip::make_address(address, ec);
+  if (ec) return Status::InvalidArgument("bad listen address: " + address);
+  const tcp::endpoint endpoint(ip, port);
+  asio::io_context ioc;  // only to make the socket: the server's own takes it over
+  tcp::acceptor acceptor(ioc);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  Listener l;
+  if (!ec) l.port_ = acceptor.local_endpoint(ec).port();
+  if (!ec) l.fd_ = acceptor.release(ec);
+  if (ec) {
+    return Status::Unavailable("cannot listen on " + address + ":" + std::to_string(port) + ": " +
+                               ec.message());
+  }
+  l.v6_ = ip.is_v6();
+  return l;
+}
+
+namespace {
+
+// What Start checks and loads before it takes the port: the TLS files, the trusted proxies.
+Status Prepare(ServerCore& c) {
   if (c.started) return Status::FailedPrecondition("server already started");
   const ServerOptions& o = c.options;
   if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
@@ -357,22 +401,36 @@ Status Server::Start() {
   auto proxies = TrustedProxies::Parse(o.trusted_proxies);
   if (!proxies.ok()) return proxies.status().WithContext("trusted proxies");
   c.proxies = std::move(proxies).value();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Server::Start() {
+  IDS_RETURN_IF_ERROR(Prepare(*core_));
+  IDS_ASSIGN_OR_RETURN(Listener listener,
+                       Listener::Bind(core_->options.address, core_->options.port));
+  return Run(std::move(listener));
+}
+
+Status Server::Start(Listener listener) {
+  IDS_RETURN_IF_ERROR(Prepare(*core_));
+  return Run(std::move(listener));
+}
+
+Status Server::Run(Listener listener) {
+  auto& c = *core_;
+  const ServerOptions& o = c.options;
   boost::system::error_code ec;
-  const auto address = asio::ip::make_address(o.address, ec);
-  if (ec) return Status::InvalidArgument("bad listen address: " + o.address);
-  const tcp::endpoint endpoint(address, o.port);
   c.acceptor.emplace(*c.control);
   c.stop_timer.emplace(*c.control);
-  c.acceptor->open(endpoint.protocol(), ec);
-  if (!ec) c.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) c.acceptor->bind(endpoint, ec);
-  if (!ec) c.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  c.acceptor->assign(listener.v6_ ? tcp::v6() : tcp::v4(), listener.fd_, ec);
   if (ec) {
     c.acceptor.reset();
-    return Status::Unavailable("cannot listen on " + o.address + ":" + std::to_string(o.port) +
-                               ": " + ec.message());
+    return Status::Internal("cannot take over the listening socket: " + ec.message());
   }
-  c.port = c.acceptor->local_endpoint().port();
+  listener.fd_ = -1;  // the acceptor owns it now
+  c.port = listener.port_;
   asio::co_spawn(c.acceptor->get_executor(), AcceptLoop(c), asio::detached);
   c.started = true;
   const auto& routes = c.router.routes();

@@ -68,6 +68,28 @@ struct ServerOptions {
 
 struct ServerCore;
 
+// A listening socket bound before the server that serves on it exists: a caller that must know
+// the port before it builds its routes (a node on port 0 names its issuer by the port) binds
+// first, then hands the socket to Server::Start. Connections that arrive in between wait in the
+// backlog. Closes the socket unless a server took it.
+class Listener {
+ public:
+  // Binds address:port (port 0: a free port) and listens. Errors: bad address, port taken.
+  static Result<Listener> Bind(const std::string& address, uint16_t port);
+  Listener(Listener&& other) noexcept;
+  Listener& operator=(Listener&& other) noexcept;
+  ~Listener();
+
+  uint16_t port() const { return port_; }
+
+ private:
+  friend class Server;
+  Listener() = default;
+  int fd_ = -1;
+  bool v6_ = false;
+  uint16_t port_ = 0;
+};
+
 class Server {
  public:
   Server(ServerOptions options, Router router);
@@ -77,6 +99,8 @@ class Server {
 
   // Binds, listens and starts the worker threads. Errors: bad address, port taken, bad TLS files.
   Status Start();
+  // Starts on a socket bound beforehand (options.address and options.port are then unused).
+  Status Start(Listener listener);
   // The bound port (after Start).
   uint16_t port() const;
 
@@ -97,6 +121,8 @@ class Server {
   boost::asio::io_context& io_context();
 
  private:
+  // Accepts on `listener` and starts the worker threads (after the checks of Start).
+  Status Run(Listener listener);
   std::unique_ptr<ServerCore> core_;
 };
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "audit/audit_log.h"
 #include "common/log.h"
@@ -35,6 +36,23 @@ std::vector<store::Migration> AllMigrations() {
   for (auto& m : login::Migrations()) all.push_back(std::move(m));
   return all;
 }
+
+namespace {
+
+// server.listen as an address and a port to bind (Validate checked its form).
+std::pair<std::string, uint16_t> ListenAddress(const config::Config& c) {
+  const auto colon = c.server.listen.rfind(':');
+  std::string host = c.server.listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  int port = 0;
+  std::from_chars(c.server.listen.data() + colon + 1,
+                  c.server.listen.data() + c.server.listen.size(), port);
+  return {host, static_cast<uint16_t>(port)};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, const NodeOptions& options) {
   std::unique_ptr<Node> node(new Node());
@@ -281,18 +299,9 @@ registry::Authenticator Node::BearerCallers() {
 
 namespace {
 
-Result<http::ServerOptions> ServerOptionsFrom(const config::Config& c, http::Metrics& metrics) {
+http::ServerOptions ServerOptionsFrom(const config::Config& c, http::Metrics& metrics) {
   http::ServerOptions o;
-  auto colon = c.server.listen.rfind(':');
-  std::string host = c.server.listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host == "localhost") host = "127.0.0.1";
-  o.address = host;
-  int port = 0;
-  std::from_chars(c.server.listen.data() + colon + 1,
-                  c.server.listen.data() + c.server.listen.size(), port);
-  o.port = static_cast<uint16_t>(port);
+  std::tie(o.address, o.port) = ListenAddress(c);
   o.worker_threads = c.server.threads;
   o.max_connections = static_cast<size_t>(c.server.max_connections);
   o.header_limit = static_cast<size_t>(c.server.header_limit_bytes);
@@ -314,8 +323,22 @@ Result<http::ServerOptions> ServerOptionsFrom(const config::Config& c, http::Met
 
 }  // namespace
 
+Result<Listening> Listen(const config::Config& config) {
+  const auto [address, port] = ListenAddress(config);
+  IDS_ASSIGN_OR_RETURN(http::Listener listener, http::Listener::Bind(address, port));
+  Listening out{config, std::move(listener)};
+  out.config.UseBoundPort(out.listener.port());
+  return out;
+}
+
 Result<std::unique_ptr<Instance>> Instance::Start(const config::Config& config,
                                                   const NodeOptions& options) {
+  IDS_ASSIGN_OR_RETURN(Listening listening, Listen(config));
+  return Start(std::move(listening), options);
+}
+
+Result<std::unique_ptr<Instance>> Instance::Start(Listening listening, const NodeOptions& options) {
+  const config::Config& config = listening.config;
   log::Level level = log::Level::kInfo;
   log::ParseLevel(config.log.level, &level);
   log::SetLevel(level);
@@ -324,9 +347,9 @@ Result<std::unique_ptr<Instance>> Instance::Start(const config::Config& config,
   http::Router router;
   inst->node_->AddRoutes(router);
   if (options.extra_routes) options.extra_routes(*inst->node_, router);
-  IDS_ASSIGN_OR_RETURN(auto server_options, ServerOptionsFrom(config, inst->node_->metrics()));
-  inst->http_ = std::make_unique<http::Server>(server_options, std::move(router));
-  IDS_RETURN_IF_ERROR(inst->http_->Start());
+  inst->http_ = std::make_unique<http::Server>(ServerOptionsFrom(config, inst->node_->metrics()),
+                                               std::move(router));
+  IDS_RETURN_IF_ERROR(inst->http_->Start(std::move(listening.listener)));
   // Re-read the key set periodically: rotations made by another node or the CLI arrive here.
   inst->reloader_ = std::thread([self = inst.get(), every = config.keys.reload_interval_seconds] {
     std::unique_lock lock(self->mu_);
@@ -374,8 +397,14 @@ Instance::~Instance() {
 }
 
 Status Serve(const config::Config& config, const NodeOptions& options) {
+  IDS_ASSIGN_OR_RETURN(Listening listening, Listen(config));
+  return Serve(std::move(listening), options);
+}
+
+Status Serve(Listening listening, const NodeOptions& options) {
   auto start = std::chrono::steady_clock::now();
-  IDS_ASSIGN_OR_RETURN(auto instance, Instance::Start(config, options));
+  IDS_ASSIGN_OR_RETURN(auto instance, Instance::Start(std::move(listening), options));
+  const config::Config& config = instance->node().config();
   instance->http().StopOnSignals(std::chrono::milliseconds(config.server.shutdown_grace_ms));
   double ready_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

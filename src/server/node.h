@@ -125,11 +125,25 @@ class Node {
   Random* random_ = nullptr;
 };
 
+// A node's port, taken before the node opens, and the configuration the node runs with:
+// with server.listen on port 0 and no server.issuer, the issuer (and all that is derived from
+// it: discovery, the demo's client and guide) names the port the system chose.
+struct Listening {
+  config::Config config;
+  http::Listener listener;
+};
+// Binds server.listen.
+Result<Listening> Listen(const config::Config& config);
+
 // A started node: its HTTP server listening, its key set re-read from the store every
 // keys.reload_interval_seconds. Tests start one on port 0; `serve` starts one and waits.
 class Instance {
  public:
+  // Listen, then Start on it.
   static Result<std::unique_ptr<Instance>> Start(const config::Config& config,
+                                                 const NodeOptions& options = {});
+  // Opens the node with listening.config and serves on its socket.
+  static Result<std::unique_ptr<Instance>> Start(Listening listening,
                                                  const NodeOptions& options = {});
   ~Instance();  // stops the server (graceful, shutdown_grace_ms) and the key reloader
 
@@ -155,5 +169,7 @@ class Instance {
 // Runs a node until SIGTERM/SIGINT: the `serve` command. Logs one "ready" line with the bound
 // address and the start-up time; prints nothing secret.
 Status Serve(const config::Config& config, const NodeOptions& options = {});
+// The same on a port taken already (the demo seeds its store with the issuer in between).
+Status Serve(Listening listening, const NodeOptions& options = {});
 
 }  // namespace idscheme::server

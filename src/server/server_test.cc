@@ -125,7 +125,27 @@ TEST_P(NodeTest, RotationOnTheStoreReachesTheNode) {
   EXPECT_TRUE(audit::Verify(node.db())->ok);
 }
 
+TEST_P(NodeTest, OnAnyFreePortTheIssuerIsThePortBound) {
+  // StartTestNode listens on 127.0.0.1:0 and names no issuer.
+  const std::string issuer = "http://127.0.0.1:" + std::to_string(port_);
+  EXPECT_EQ(instance_->node().config().server.issuer, issuer);
+  auto r = testing::Get(port_, "/.well-known/openid-configuration");
+  ASSERT_EQ(r.status, 200);
+  auto discovery = nlohmann::json::parse(r.body);
+  EXPECT_EQ(discovery["issuer"], issuer);
+  EXPECT_EQ(discovery["authorization_endpoint"], issuer + "/authorize");
+  EXPECT_EQ(discovery["jwks_uri"], issuer + "/jwks");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, NodeTest, testing::AllBackends(), testing::BackendName);
+
+TEST(NodeConfig, AGivenIssuerStaysOnAnyFreePort) {
+  auto node = testing::StartTestNode(Backend::kSqlite, {{"server.issuer", "http://localhost:9"}});
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  auto r = testing::Get((*node)->port(), "/.well-known/openid-configuration");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["issuer"], "http://localhost:9");
+}
 
 TEST(NodeConfig, MissingKekWithPostgresIsAClearError) {
   IDS_REQUIRE_BACKEND(Backend::kPostgres);
