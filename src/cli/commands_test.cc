@@ -229,5 +229,40 @@ TEST(Commands, TheDemoOnAnyFreePortPrintsThePortItGot) {
   EXPECT_EQ(demo.Stop(), 0);
 }
 
+TEST(Commands, ConfigCheckRefusesWhatServeRefusesAndCreatesNothing) {
+  const std::string dir = testing::TempDir() + "/node";
+  const std::string missing = testing::TempDir() + "/missing.pem";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"server.trusted_proxies=10.0.0.1,10.0.0.0/33"}, "server.trusted_proxies: "},
+      {{"server.tls_cert_file=" + missing, "server.tls_key_file=" + missing},
+       "server.tls_cert_file: cannot read " + missing + ": No such file or directory"},
+      {{"keys.kek_file=" + dir + "/kek"}, "keys.kek_file: " + dir + "/kek does not exist"},
+      {{"oauth.jwks_ca_file=" + missing}, "oauth.jwks_ca_file: cannot read " + missing},
+  };
+  for (const auto& [sets, expected] : cases) {
+    std::vector<std::string> args = {"config", "check", "--data", dir};
+    for (const auto& set : sets) {
+      args.push_back("--set");
+      args.push_back(set);
+    }
+    Outcome check = RunCli(args);
+    EXPECT_EQ(check.rc, 1) << sets[0];
+    EXPECT_NE(check.err.find("configuration error: " + expected), std::string::npos) << check.err;
+    EXPECT_EQ(check.err.find("configuration OK"), std::string::npos) << check.err;
+    // serve refuses it with the same words, before it opens the store.
+    args[0] = "serve";
+    args.erase(args.begin() + 1);
+    args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+    Outcome serve = RunCli(args);
+    EXPECT_EQ(serve.rc, 1) << sets[0];
+    EXPECT_NE(serve.err.find("idscheme: " + expected), std::string::npos) << serve.err;
+  }
+  Outcome ok = RunCli({"config", "check", "--data", dir});
+  EXPECT_EQ(ok.rc, 0) << ok.err;
+  EXPECT_NE(ok.err.find("configuration OK"), std::string::npos) << ok.err;
+  // No data directory, no key-encryption key: check only looks.
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
 }  // namespace
 }  // namespace idscheme::cli

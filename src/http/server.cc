@@ -384,6 +384,14 @@ Result<Listener> Listener::Bind(const std::string& address, uint16_t port) {
   return l;
 }
 
+Status CheckTlsFiles(const std::string& cert_file, const std::string& key_file) {
+  if (cert_file.empty() != key_file.empty()) {
+    return Status::InvalidArgument("TLS needs both a certificate and a key file");
+  }
+  if (cert_file.empty()) return Status::Ok();
+  return LoadTlsContext(cert_file, key_file).status();
+}
+
 namespace {
 
 // What Start checks and loads before it takes the port: the TLS files, the trusted proxies.

@@ -90,6 +90,10 @@ class Listener {
   uint16_t port_ = 0;
 };
 
+// Whether the files of a TLS server load: both or neither given, the certificate chain and the
+// key readable PEM, the key the certificate's (what Start checks first, without starting).
+Status CheckTlsFiles(const std::string& cert_file, const std::string& key_file);
+
 class Server {
  public:
   Server(ServerOptions options, Router router);

@@ -11,6 +11,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <system_error>
 
 #include "common/log.h"
 #include "http/connection.h"
@@ -54,6 +57,16 @@ asio::awaitable<void> ServeTls(ServerCore& core, tcp::socket socket,
   }
 }
 
+// Why `file` did not load: OpenSSL's reason, or, for a file it could not open (for which asio
+// has only "asio.ssl error"), the system's.
+std::string Reason(const boost::system::error_code& ec, const std::string& file) {
+  if (std::FILE* f = std::fopen(file.c_str(), "r")) {
+    std::fclose(f);
+    return ec.message();
+  }
+  return std::generic_category().message(errno);
+}
+
 }  // namespace
 
 Result<std::shared_ptr<TlsContext>> LoadTlsContext(const std::string& cert_file,
@@ -69,9 +82,10 @@ Result<std::shared_ptr<TlsContext>> LoadTlsContext(const std::string& cert_file,
     return Status::Internal("cannot require TLS 1.2");
   }
   if (!ec) tls->context.use_certificate_chain_file(cert_file, ec);
-  if (ec) return Status::InvalidArgument("TLS certificate " + cert_file + ": " + ec.message());
+  if (ec)
+    return Status::InvalidArgument("TLS certificate " + cert_file + ": " + Reason(ec, cert_file));
   tls->context.use_private_key_file(key_file, ssl::context::pem, ec);
-  if (ec) return Status::InvalidArgument("TLS key " + key_file + ": " + ec.message());
+  if (ec) return Status::InvalidArgument("TLS key " + key_file + ": " + Reason(ec, key_file));
   if (SSL_CTX_check_private_key(tls->context.native_handle()) != 1) {
     return Status::InvalidArgument("TLS key does not match the certificate");
   }

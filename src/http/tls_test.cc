@@ -140,7 +140,17 @@ TEST(TlsConfig, BadFilesFailAtStart) {
   ServerOptions missing;
   missing.tls_cert_file = TestData("no_such_cert.pem");
   missing.tls_key_file = TestData("test_key.pem");
-  EXPECT_FALSE(Server(missing, Router()).Start().ok());
+  Status gone = Server(missing, Router()).Start();
+  ASSERT_FALSE(gone.ok());
+  // Named with the system's reason, not asio's "asio.ssl error".
+  EXPECT_NE(gone.message().find("TLS certificate " + missing.tls_cert_file +
+                                ": No such file or directory"),
+            std::string::npos)
+      << gone.message();
+  // What Start refuses, CheckTlsFiles finds without starting anything.
+  EXPECT_EQ(CheckTlsFiles(missing.tls_cert_file, missing.tls_key_file).message(), gone.message());
+  EXPECT_TRUE(CheckTlsFiles(TestData("test_cert.pem"), TestData("test_key.pem")).ok());
+  EXPECT_FALSE(CheckTlsFiles(TestData("test_cert.pem"), "").ok());
 
   const std::string not_pem = ::testing::TempDir() + "/not_pem.txt";
   std::ofstream(not_pem) << "not a key";

@@ -2,8 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <system_error>
 
 #include "common/base64url.h"
 #include "common/log.h"
@@ -97,52 +100,79 @@ std::vector<std::string> KeyManager::SigningAlgNames() const {
 
 std::vector<KeyRecord> KeyManager::Records() const { return Current()->records; }
 
-Result<std::vector<uint8_t>> LoadKek(const KekSource& source, Random& random) {
+namespace {
+
+// The key-encryption key as configured, found without creating anything: nullopt when it is
+// the generated <data_dir>/kek of a first start, not there yet.
+Result<std::optional<std::vector<uint8_t>>> ReadKek(const KekSource& source, std::string* path) {
   auto decode = [](std::string_view text,
-                   const std::string& where) -> Result<std::vector<uint8_t>> {
+                   const std::string& where) -> Result<std::optional<std::vector<uint8_t>>> {
     auto bytes = Base64UrlDecode(text);
     if (!bytes.ok() || bytes->size() != 32)
       return Status::InvalidArgument(where + ": must be 32 bytes, base64url without padding");
-    return bytes;
+    return std::optional<std::vector<uint8_t>>(std::move(bytes).value());
   };
   if (!source.kek_b64.empty()) return decode(source.kek_b64, "keys.kek");
-  std::string path = source.kek_file;
-  if (path.empty()) {
+  *path = source.kek_file;
+  if (path->empty()) {
     if (source.shared_store || source.data_dir.empty())
       return Status::InvalidArgument(
           "keys.kek or keys.kek_file is required with a PostgreSQL store (every node needs the "
           "same key-encryption key)");
-    path = source.data_dir + "/kek";
+    *path = source.data_dir + "/kek";
   }
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  if (!std::filesystem::exists(*path, ec)) {
+    // A file the operator named is never replaced by a new key: the private keys sealed with
+    // the real one would be lost to this node.
     if (!source.kek_file.empty())
-      return Status::InvalidArgument("keys.kek_file: " + path + " does not exist");
-    std::vector<uint8_t> kek(32);
-    random.Fill(kek);
-    std::filesystem::create_directories(source.data_dir, ec);
-    // Created with mode 0600 from the start: never readable by others, not even briefly.
-    std::string tmp = path + ".tmp";
-    mode_t old = ::umask(077);
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << Base64UrlEncode(kek) << "\n";
-      if (!out) {
-        ::umask(old);
-        return Status::Unavailable("cannot write " + tmp);
-      }
-    }
-    ::umask(old);
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) return Status::Unavailable("cannot create " + path + ": " + ec.message());
-    log::Info("created a key-encryption key", {{"file", path}});
-    return kek;
+      return Status::InvalidArgument("keys.kek_file: " + *path + " does not exist");
+    return std::optional<std::vector<uint8_t>>();
   }
-  std::ifstream in(path);
+  const std::string where = "keys.kek_file: " + *path;  // its default is <data_dir>/kek
+  if (std::filesystem::is_directory(*path, ec))
+    return Status::InvalidArgument(where + " is a directory");
+  std::ifstream in(*path);
+  if (!in) {
+    return Status::Unavailable(where + ": cannot read: " + std::generic_category().message(errno));
+  }
   std::string text;
   std::getline(in, text);
-  if (!in && !in.eof()) return Status::Unavailable("cannot read " + path);
-  return decode(text, path);
+  if (!in && !in.eof()) return Status::Unavailable(where + ": cannot read");
+  return decode(text, where);
+}
+
+}  // namespace
+
+Status CheckKek(const KekSource& source) {
+  std::string path;
+  return ReadKek(source, &path).status();
+}
+
+Result<std::vector<uint8_t>> LoadKek(const KekSource& source, Random& random) {
+  std::string path;
+  IDS_ASSIGN_OR_RETURN(auto existing, ReadKek(source, &path));
+  if (existing) return std::move(*existing);
+  std::error_code ec;
+  std::vector<uint8_t> kek(32);
+  random.Fill(kek);
+  std::filesystem::create_directories(source.data_dir, ec);
+  // Created with mode 0600 from the start: never readable by others, not even briefly.
+  std::string tmp = path + ".tmp";
+  mode_t old = ::umask(077);
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << Base64UrlEncode(kek) << "\n";
+    if (!out) {
+      ::umask(old);
+      return Status::Unavailable("cannot write " + tmp);
+    }
+  }
+  ::umask(old);
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::Unavailable("cannot create " + path + ": " + ec.message());
+  log::Info("created a key-encryption key", {{"file", path}});
+  return kek;
 }
 
 }  // namespace idscheme::keys

@@ -62,5 +62,9 @@ struct KekSource {
   bool shared_store = false;
 };
 Result<std::vector<uint8_t>> LoadKek(const KekSource& source, Random& random);
+// What LoadKek would refuse, found without creating anything (`idscheme config check`): a
+// missing keys.kek_file, an unreadable or malformed key, no key for a PostgreSQL store. A
+// <data_dir>/kek not made yet is fine: the first start makes it.
+Status CheckKek(const KekSource& source);
 
 }  // namespace idscheme::keys

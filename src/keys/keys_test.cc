@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "audit/audit_log.h"
@@ -227,6 +229,31 @@ TEST(Kek, SharedStoreNeedsAnExplicitKey) {
   EXPECT_FALSE(LoadKek({.kek_file = "/nonexistent/kek"}, crypto::SystemRandom()).ok());
   auto ok = LoadKek({.kek_b64 = std::string(43, 'A')}, crypto::SystemRandom());
   EXPECT_TRUE(ok.ok());
+}
+
+TEST(Kek, CheckFindsWhatLoadWouldRefuseAndCreatesNothing) {
+  const std::string dir = testing::TempDir() + "/data";
+  // A first start would make <data_dir>/kek: fine, and nothing is made now.
+  EXPECT_TRUE(CheckKek({.data_dir = dir}).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  Status missing = CheckKek({.kek_file = dir + "/kek", .data_dir = dir});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.message().find("keys.kek_file: " + dir + "/kek does not exist"),
+            std::string::npos)
+      << missing.message();
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  const std::string bad = testing::TempDir() + "/bad-kek";
+  std::ofstream(bad) << "not a key\n";
+  Status malformed = CheckKek({.kek_file = bad});
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_NE(malformed.message().find("keys.kek_file: " + bad), std::string::npos)
+      << malformed.message();
+  EXPECT_FALSE(CheckKek({.kek_file = testing::TempDir()}).ok());  // a directory
+  EXPECT_FALSE(CheckKek({.data_dir = "", .shared_store = true}).ok());
+  EXPECT_FALSE(CheckKek({.kek_b64 = "short"}).ok());
+  auto made = LoadKek({.data_dir = dir}, crypto::SystemRandom());
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_TRUE(CheckKek({.kek_file = dir + "/kek"}).ok());
 }
 
 }  // namespace

@@ -1,11 +1,16 @@
 #include "server/node.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <tuple>
 
@@ -13,6 +18,7 @@
 #include "common/log.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "http/proxies.h"
 #include "http/server.h"
 #include "identity/registrar_api.h"
 #include "identity/sim_controller_api.h"
@@ -52,6 +58,39 @@ std::pair<std::string, uint16_t> ListenAddress(const config::Config& c) {
   return {host, static_cast<uint16_t>(port)};
 }
 
+// server.trusted_proxies as the list of entries http::TrustedProxies::Parse takes.
+std::vector<std::string> ProxyEntries(const config::Config& c) {
+  std::vector<std::string> out;
+  const std::string& list = c.server.trusted_proxies;
+  for (size_t start = 0; start <= list.size();) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// A file the configuration names, `key`, must be there and readable when the node starts,
+// not when it is first needed (a CA bundle is read only when a client's jwks_uri is fetched).
+Status CheckReadable(std::string_view key, const std::string& path) {
+  if (path.empty()) return Status::Ok();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::InvalidArgument(std::string(key) + ": cannot read " + path + ": " +
+                                   std::generic_category().message(errno));
+  }
+  struct stat st {};
+  const bool directory = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+  ::close(fd);
+  if (directory) return Status::InvalidArgument(std::string(key) + ": " + path + " is a directory");
+  return Status::Ok();
+}
+
+keys::KekSource KekSourceOf(const config::Config& c) {
+  return {c.keys.kek, c.keys.kek_file, c.store.data_dir,
+          /*shared_store=*/!c.store.url.empty() && c.store.url.rfind("sqlite:", 0) != 0};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, const NodeOptions& options) {
@@ -74,10 +113,7 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, const Nod
   node->db_ = Instrument(std::move(db), node->metrics_);
   if (options.migrate) IDS_RETURN_IF_ERROR(store::Migrate(*node->db_, AllMigrations()));
 
-  keys::KekSource kek_source{
-      config.keys.kek, config.keys.kek_file, config.store.data_dir,
-      /*shared_store=*/!config.store.url.empty() && config.store.url.rfind("sqlite:", 0) != 0};
-  IDS_ASSIGN_OR_RETURN(auto kek, keys::LoadKek(kek_source, *node->random_));
+  IDS_ASSIGN_OR_RETURN(auto kek, keys::LoadKek(KekSourceOf(config), *node->random_));
   // Secrets every node must share, derived from the key-encryption key (which they share
   // already): the pairwise subject key (OIDC Core §8.1) and the QR codes' MAC key.
   IDS_ASSIGN_OR_RETURN(auto subject_secret, DeriveSecret(kek, "idscheme pairwise subject v1"));
@@ -311,19 +347,30 @@ http::ServerOptions ServerOptionsFrom(const config::Config& c, http::Metrics& me
   o.idle_timeout = std::chrono::milliseconds(c.server.idle_timeout_ms);
   o.tls_cert_file = c.server.tls_cert_file;
   o.tls_key_file = c.server.tls_key_file;
-  for (size_t start = 0; start <= c.server.trusted_proxies.size();) {
-    const size_t comma =
-        std::min(c.server.trusted_proxies.find(',', start), c.server.trusted_proxies.size());
-    o.trusted_proxies.push_back(c.server.trusted_proxies.substr(start, comma - start));
-    start = comma + 1;
-  }
+  o.trusted_proxies = ProxyEntries(c);
   o.metrics = &metrics;
   return o;
 }
 
 }  // namespace
 
+Status CheckConfig(const config::Config& config) {
+  const config::ServerConfig& s = config.server;
+  const std::vector<std::string> proxies = ProxyEntries(config);
+  IDS_RETURN_IF_ERROR(
+      http::TrustedProxies::Parse(proxies).status().WithContext("server.trusted_proxies"));
+  IDS_RETURN_IF_ERROR(CheckReadable("server.tls_cert_file", s.tls_cert_file));
+  IDS_RETURN_IF_ERROR(CheckReadable("server.tls_key_file", s.tls_key_file));
+  // Readable is not yet usable: the PEM must parse and the key be the certificate's.
+  IDS_RETURN_IF_ERROR(http::CheckTlsFiles(s.tls_cert_file, s.tls_key_file)
+                          .WithContext("server.tls_cert_file, server.tls_key_file"));
+  IDS_RETURN_IF_ERROR(keys::CheckKek(KekSourceOf(config)));
+  IDS_RETURN_IF_ERROR(CheckReadable("oauth.jwks_ca_file", config.oauth.jwks_ca_file));
+  return Status::Ok();
+}
+
 Result<Listening> Listen(const config::Config& config) {
+  IDS_RETURN_IF_ERROR(CheckConfig(config));
   const auto [address, port] = ListenAddress(config);
   IDS_ASSIGN_OR_RETURN(http::Listener listener, http::Listener::Bind(address, port));
   Listening out{config, std::move(listener)};

@@ -125,6 +125,12 @@ class Node {
   Random* random_ = nullptr;
 };
 
+// What `serve` checks before it opens anything, and `config check` with it: the trusted
+// proxies parse, the files the configuration names (TLS certificate and key, key-encryption
+// key, CA bundle) exist and are readable, a PostgreSQL store has its key-encryption key.
+// Creates nothing. Errors name the configuration key.
+Status CheckConfig(const config::Config& config);
+
 // A node's port, taken before the node opens, and the configuration the node runs with:
 // with server.listen on port 0 and no server.issuer, the issuer (and all that is derived from
 // it: discovery, the demo's client and guide) names the port the system chose.
@@ -132,7 +138,7 @@ struct Listening {
   config::Config config;
   http::Listener listener;
 };
-// Binds server.listen.
+// CheckConfig, then binds server.listen.
 Result<Listening> Listen(const config::Config& config);
 
 // A started node: its HTTP server listening, its key set re-read from the store every

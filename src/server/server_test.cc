@@ -1,6 +1,8 @@
 // Integration tests: a real node (store, keys, HTTP server on port 0) on both backends.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <map>
 #include <thread>
 
 #include "audit/audit_log.h"
@@ -145,6 +147,40 @@ TEST(NodeConfig, AGivenIssuerStaysOnAnyFreePort) {
   auto r = testing::Get((*node)->port(), "/.well-known/openid-configuration");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(nlohmann::json::parse(r.body)["issuer"], "http://localhost:9");
+}
+
+TEST(NodeConfig, WhatServeRefusesIsFoundBeforeAnythingIsOpened) {
+  const std::string tmp = testing::TempDir();
+  const std::string dir = tmp + "/data";
+  const std::string missing = tmp + "/missing.pem";
+  auto load = [&](std::map<std::string, std::string> overrides) {
+    overrides["store.data_dir"] = dir;
+    overrides["server.listen"] = "127.0.0.1:0";
+    auto cfg = config::Load({.overrides = overrides});
+    EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
+    return *cfg;
+  };
+  const std::vector<std::pair<config::Config, std::string>> cases = {
+      {load({{"server.trusted_proxies", "10.0.0.0/33"}}),
+       "server.trusted_proxies: not an IP address or network: 10.0.0.0/33"},
+      {load({{"server.tls_cert_file", missing}, {"server.tls_key_file", missing}}),
+       "server.tls_cert_file: cannot read " + missing + ": No such file or directory"},
+      {load({{"server.tls_cert_file", IDSCHEME_HTTP_TESTDATA_DIR "/test_cert.pem"},
+             {"server.tls_key_file", IDSCHEME_HTTP_TESTDATA_DIR "/test_cert.pem"}}),
+       "TLS key " IDSCHEME_HTTP_TESTDATA_DIR "/test_cert.pem"},
+      {load({{"keys.kek_file", dir + "/kek"}}), "keys.kek_file: " + dir + "/kek does not exist"},
+      {load({{"oauth.jwks_ca_file", tmp}}), "oauth.jwks_ca_file: " + tmp + " is a directory"},
+  };
+  for (const auto& [cfg, expected] : cases) {
+    Status checked = CheckConfig(cfg);
+    ASSERT_FALSE(checked.ok()) << expected;
+    EXPECT_NE(checked.message().find(expected), std::string::npos) << checked.message();
+    auto started = Instance::Start(cfg);
+    ASSERT_FALSE(started.ok()) << expected;
+    EXPECT_EQ(started.status().message(), checked.message());
+  }
+  EXPECT_TRUE(CheckConfig(load({})).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir));  // nothing created: no data directory, no KEK
 }
 
 TEST(NodeConfig, MissingKekWithPostgresIsAClearError) {
