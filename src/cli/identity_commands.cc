@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "crypto/json.h"
 #include "identity/identities.h"
 
@@ -145,6 +146,49 @@ Result<json> IdentityBody(const Args& a, const Clock& clock) {
   return body;
 }
 
+// The members of the body a new identity cannot do without (identity/attributes.h:
+// kRequiredAttributes, and the document evidence), by the flag that sets each.
+struct RequiredMember {
+  const char* flag;
+  std::vector<const char*> path;
+};
+const RequiredMember kRequired[] = {
+    {"--given-name", {"given_name"}},
+    {"--family-name", {"family_name"}},
+    {"--birthdate", {"birthdate"}},
+    {"--phone", {"phone_number"}},
+    {"--document-type", {"evidence", "document_details", "type"}},
+    {"--document-number", {"evidence", "document_details", "document_number"}},
+    {"--document-country", {"evidence", "document_details", "issuer", "country"}},
+    {"--document-issued", {"evidence", "document_details", "date_of_issuance"}},
+    {"--document-expires", {"evidence", "document_details", "date_of_expiry"}},
+};
+
+bool Has(const json& body, const std::vector<const char*>& path) {
+  const json* at = &body;
+  for (const char* name : path) {
+    if (!at->is_object() || !at->contains(name)) return false;
+    at = &(*at)[name];
+  }
+  return true;
+}
+
+// Every required member neither a flag nor --file gave, named by its flag, all at once: an
+// operator at the desk should not learn them one attempt at a time, nor by their JSON paths.
+Status CheckRequiredFlags(const json& body) {
+  std::string missing;
+  for (const auto& r : kRequired) {
+    if (!Has(body, r.path)) missing += std::string(missing.empty() ? "" : ", ") + r.flag;
+  }
+  // A place of birth or an address is optional, but not without its country.
+  if (body.contains("place_of_birth") && !Has(body, {"place_of_birth", "country"}))
+    missing += std::string(missing.empty() ? "" : ", ") + "--birth-country";
+  if (body.contains("address") && !Has(body, {"address", "country"}))
+    missing += std::string(missing.empty() ? "" : ", ") + "--country";
+  if (missing.empty()) return Status::Ok();
+  return Status::InvalidArgument(missing + ": required (a flag, or the member in --file)");
+}
+
 CLI::App* Command(CLI::App* parent, const char* name, const char* description, CommonFlags& flags) {
   auto* cmd = parent->add_subcommand(name, description);
   flags.AddStoreFlags(cmd);
@@ -153,33 +197,40 @@ CLI::App* Command(CLI::App* parent, const char* name, const char* description, C
 }
 
 void AddAttributeFlags(CLI::App* cmd, Args& a) {
+  // Not CLI11's ->required(): --file may give the member instead of the flag.
+  const std::string required = "; REQUIRED (or in --file)";
   cmd->add_option("--file", a.file,
                   "the identity as JSON (the body of POST /registrar/v1/identities); the flags "
                   "below override its members");
-  cmd->add_option("--given-name", a.given_name, "given name(s)");
-  cmd->add_option("--family-name", a.family_name, "family name(s)");
+  cmd->add_option("--given-name", a.given_name, "given name(s)" + required);
+  cmd->add_option("--family-name", a.family_name, "family name(s)" + required);
   cmd->add_option("--middle-name", a.middle_name, "middle name(s)");
-  cmd->add_option("--birthdate", a.birthdate, "date of birth, YYYY-MM-DD");
+  cmd->add_option("--birthdate", a.birthdate, "date of birth, YYYY-MM-DD" + required);
   cmd->add_option("--gender", a.gender, "female, male or other");
-  cmd->add_option("--phone", a.phone, "mobile number, E.164 (e.g. +32470123456)");
+  cmd->add_option("--phone", a.phone, "mobile number, E.164 (e.g. +32470123456)" + required);
   cmd->add_option("--email", a.email, "e-mail address");
   cmd->add_option("--national-id", a.national_id, "national identification number");
   cmd->add_option("--nationality", a.nationalities, "ISO 3166-1 alpha-2 code (repeatable)");
-  cmd->add_option("--birth-country", a.birth_country, "country of birth, ISO 3166-1 alpha-2");
+  cmd->add_option("--birth-country", a.birth_country,
+                  "country of birth, ISO 3166-1 alpha-2 (required with a place of birth)");
   cmd->add_option("--birth-region", a.birth_region, "region of birth");
   cmd->add_option("--birth-locality", a.birth_locality, "place of birth");
   cmd->add_option("--street", a.street, "address: street and number");
   cmd->add_option("--locality", a.locality, "address: city or town");
   cmd->add_option("--region", a.region, "address: region");
   cmd->add_option("--postal-code", a.postal_code, "address: postal code");
-  cmd->add_option("--country", a.country, "address: country, ISO 3166-1 alpha-2");
+  cmd->add_option("--country", a.country,
+                  "address: country, ISO 3166-1 alpha-2 (required with an address)");
   cmd->add_option("--document-type", a.document_type,
-                  "evidence: idcard, passport, driving_permit or residence_permit");
-  cmd->add_option("--document-number", a.document_number, "evidence: the document's number");
+                  "evidence: idcard, passport, driving_permit or residence_permit" + required);
+  cmd->add_option("--document-number", a.document_number,
+                  "evidence: the document's number" + required);
   cmd->add_option("--document-country", a.document_country,
-                  "evidence: issuing country, ISO 3166-1 alpha-2");
-  cmd->add_option("--document-issued", a.document_issued, "evidence: date of issue, YYYY-MM-DD");
-  cmd->add_option("--document-expires", a.document_expires, "evidence: date of expiry, YYYY-MM-DD");
+                  "evidence: issuing country, ISO 3166-1 alpha-2" + required);
+  cmd->add_option("--document-issued", a.document_issued,
+                  "evidence: date of issue, YYYY-MM-DD" + required);
+  cmd->add_option("--document-expires", a.document_expires,
+                  "evidence: date of expiry, YYYY-MM-DD" + required);
   cmd->add_option("--method", a.method,
                   "evidence: how it was checked: pipp (in person, default), sripp, eid, uripp");
   cmd->add_option("--verified-at", a.verified_at,
@@ -201,10 +252,19 @@ void AddIdentityCommands(CLI::App& app, CommonFlags& flags, int& rc) {
   add->add_option("--registrar", a.registrar, "the identity registrar member it belongs to")
       ->required();
   AddAttributeFlags(add, a);
+  add->footer(
+      "A new identity needs its given and family names, birthdate, phone number and the document "
+      "checked: each from its flag, or from --file.");
   add->callback([&flags, &rc, args] {
-    rc = WithIdentities(flags, [&](Identities& ids, const Clock& clock) -> Status {
-      IDS_ASSIGN_OR_RETURN(json body, IdentityBody(*args, clock));
-      IDS_ASSIGN_OR_RETURN(identity::NewIdentity request, identity::ParseNewIdentity(body));
+    // The flags are checked before the store is opened: a usage error creates nothing.
+    auto body = IdentityBody(*args, SystemClock::Instance());
+    Status usable = body.ok() ? CheckRequiredFlags(*body) : body.status();
+    if (!usable.ok()) {
+      rc = Fail(usable);
+      return;
+    }
+    rc = WithIdentities(flags, [&](Identities& ids, const Clock&) -> Status {
+      IDS_ASSIGN_OR_RETURN(identity::NewIdentity request, identity::ParseNewIdentity(*body));
       IDS_ASSIGN_OR_RETURN(identity::Identity created,
                            ids.Create(Actor::Operator(), args->registrar, request));
       IDS_ASSIGN_OR_RETURN(identity::ActivationCode code,

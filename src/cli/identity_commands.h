@@ -7,7 +7,9 @@
 //
 //   identity add --registrar M ...    create an identity of registrar M (attributes from flags
 //                                     and/or --file, the body of POST /registrar/v1/identities);
-//                                     prints its id and a one-time activation code
+//                                     prints its id and a one-time activation code. Names,
+//                                     birthdate, phone and the document are required: those
+//                                     neither a flag nor the file gave are named by their flags
 //   identity show ID                  the record, its evidence and verification times
 //   identity list [--registrar M] [--status S] [--phone P] [--after ID] [--limit N]
 //   identity revoke ID [--reason R]   revoke: its activation codes die, its number is freed

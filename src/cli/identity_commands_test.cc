@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -203,6 +204,69 @@ TEST_F(IdentityCommandsTest, BadInputIsNamed) {
   EXPECT_NE(missing.err.find("required"), std::string::npos) << missing.err;
   EXPECT_EQ(Cmd({"identity", "show", "idn_nope"}).rc, 1);
   EXPECT_EQ(Cmd({"identity", "list", "--status", "gone"}).rc, 1);
+}
+
+TEST_F(IdentityCommandsTest, MissingFlagsAreNamedByFlagAllAtOnce) {
+  // Without the birthdate and the document's number and expiry.
+  std::vector<std::string> args = AddArgs("+32470123456");
+  for (const char* drop : {"--birthdate", "--document-number", "--document-expires"}) {
+    auto at = std::find(args.begin(), args.end(), drop);
+    ASSERT_NE(at, args.end());
+    args.erase(at, at + 2);
+  }
+  Outcome r = Cmd(args);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--birthdate, --document-number, --document-expires: required"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("evidence."), std::string::npos) << r.err;
+  EXPECT_EQ(JsonOf(Cmd({"identity", "list", "--json"})).size(), 0u);
+
+  // One missing: named alone. An address needs its country.
+  args = AddArgs("+32470123456");
+  auto number = std::find(args.begin(), args.end(), std::string("--document-number"));
+  args.erase(number, number + 2);
+  auto country = std::find(args.begin(), args.end(), std::string("--country"));
+  args.erase(country, country + 2);
+  r = Cmd(args);
+  EXPECT_NE(r.err.find("idscheme: --document-number, --country: required"), std::string::npos)
+      << r.err;
+
+  // What --file gives needs no flag.
+  std::string file = dir_ + "/evidence.json";
+  std::ofstream(file) << json{{"birthdate", "1990-04-27"},
+                              {"evidence",
+                               {{"type", "document"},
+                                {"method", "pipp"},
+                                {"time", "2024-05-01T08:00:00Z"},
+                                {"document_details",
+                                 {{"type", "idcard"},
+                                  {"document_number", "592123456789"},
+                                  {"issuer", {{"country", "BE"}}},
+                                  {"date_of_issuance", "2021-03-01"},
+                                  {"date_of_expiry", "2031-03-01"}}}}}}
+                             .dump();
+  Outcome from_file =
+      Cmd({"identity", "add", "--registrar", registrar_, "--file", file, "--given-name", "Anna",
+           "--family-name", "Peeters", "--phone", "+32470123456"});
+  EXPECT_EQ(from_file.rc, 0) << from_file.err;
+}
+
+TEST_F(IdentityCommandsTest, TheHelpMarksEveryRequiredFlag) {
+  Outcome help = Cmd({"identity", "add", "--help"});
+  EXPECT_EQ(help.rc, 0);
+  for (const char* flag :
+       {"--given-name", "--family-name", "--birthdate", "--phone", "--document-type",
+        "--document-number", "--document-country", "--document-issued", "--document-expires"}) {
+    auto at = help.out.find(std::string(flag) + " ");
+    ASSERT_NE(at, std::string::npos) << flag << "\n" << help.out;
+    const std::string line = help.out.substr(at, help.out.find('\n', at) - at);
+    EXPECT_NE(line.find("REQUIRED"), std::string::npos) << line;
+  }
+  auto middle = help.out.find("--middle-name ");
+  ASSERT_NE(middle, std::string::npos);
+  EXPECT_EQ(help.out.substr(middle, help.out.find('\n', middle) - middle).find("REQUIRED"),
+            std::string::npos);
 }
 
 }  // namespace
