@@ -82,7 +82,7 @@ Result<std::unique_ptr<Provider>> Provider::Create(ProviderDeps deps, ProviderCo
   if (p->config_.dpop) userinfo.dpop_algs = deps.oauth.dpop().AlgsValue();
   p->userinfo_ = std::make_unique<UserinfoEndpoint>(
       UserinfoDeps{deps.oauth.bearer(), *p->token_grants_, deps.clients, deps.identities, signer,
-                   deps.clock},
+                   deps.clock, deps.policy},
       std::move(userinfo));
   p->logout_ = std::make_unique<LogoutEndpoint>(
       LogoutDeps{deps.keys, deps.clients, deps.db, deps.clock},
@@ -106,7 +106,7 @@ PersonTokenDeps Provider::GrantDeps() {
                          deps_.identities, deps_.oauth.access_tokens(),
                          *id_tokens_,      deps_.db,
                          deps_.clock,      config_.subject_secret,
-                         config_.release};
+                         config_.release,  deps_.policy};
 }
 
 void Provider::AddGrants(oauth::TokenEndpoint& token_endpoint) {

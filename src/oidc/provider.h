@@ -59,6 +59,9 @@ struct ProviderDeps {
   oauth::OAuthContext& oauth;
   registry::ClientDirectory& clients;
   identity::Identities& identities;
+  // The member's agreement, asked again when a login's data is released (current_agreement.h);
+  // none in tests that have no registry.
+  registry::Policy* policy = nullptr;
 };
 
 struct ProviderConfig {

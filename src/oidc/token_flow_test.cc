@@ -61,13 +61,21 @@ class TokenFlowTest : public testenv::OidcPersonTest {
     const JwtResponseSigner signer{testenv::SharedSchemeKeys(), *jwks_, random_};
     id_tokens_ = std::make_unique<IdTokenIssuer>(signer, clock_, IdTokenOptions{kIssuer, 300});
     PersonTokenDeps deps{
-        *codes_, *refresh_, *grants_store_, *registry_, *identities_, *access_tokens_, *id_tokens_,
-        *db_,    clock_,    kSubjectSecret, {}};
+        *codes_,     *refresh_, *grants_store_, *registry_,     *identities_, *access_tokens_,
+        *id_tokens_, *db_,      clock_,         kSubjectSecret, {},           &registry_->policy()};
     code_grant_ = std::make_unique<AuthorizationCodeGrant>(deps);
     refresh_grant_ = std::make_unique<RefreshTokenGrant>(deps);
     userinfo_ = std::make_unique<UserinfoEndpoint>(
-        UserinfoDeps{*bearer_, *grants_store_, *registry_, *identities_, signer, clock_},
+        UserinfoDeps{*bearer_, *grants_store_, *registry_, *identities_, signer, clock_,
+                     &registry_->policy()},
         UserinfoOptions{kIssuer, {}, ""});
+  }
+
+  // The operator replaces the member's agreement with `terms` (registry/agreement.h's JSON).
+  void SetAgreement(const json& terms) {
+    auto parsed = registry::ParseAgreementTerms(terms);
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    ASSERT_TRUE(registry_->agreements().Set(member_id_, *parsed, "operator").ok());
   }
 
   ApprovedAuthorization Approved(const std::string& client_id) {
@@ -317,6 +325,86 @@ TEST_P(TokenFlowTest, RefreshTokensRotateAndReuseRevokesTheFamily) {
   EXPECT_EQ(Userinfo(third->access_token).status(), 401);
   EXPECT_EQ(Userinfo(second->access_token).status(), 401);
   EXPECT_EQ(Userinfo(first->access_token).status(), 401);
+}
+
+// Issue 5: only what the agreement allows is released, at the time it is released. The
+// agreement narrowed after the approval: a refresh, and userinfo even with an access token from
+// before, leave out the claim it no longer lists.
+TEST_P(TokenFlowTest, AClaimTheAgreementNoLongerListsIsNoLongerReleased) {
+  std::string client;
+  std::optional<oauth::TokenResponse> login;
+  ASSERT_NO_FATAL_FAILURE(LogInWithRefreshToken(&client, &login));
+  json before = VerifyIdToken(login->extra["id_token"].get<std::string>(), client);
+  EXPECT_EQ(before["given_name"], "Anna");  // claims.id_token
+  http::Response first = Userinfo(login->access_token);
+  ASSERT_EQ(first.status(), 200) << first.body();
+  EXPECT_EQ(json::parse(first.body())["email"], "anna@example.be");  // scope email
+
+  ASSERT_NO_FATAL_FAILURE(SetAgreement({{"services", {"login", "identification"}},
+                                        {"claims", {"email_verified"}},
+                                        {"assurance_levels", {"basic", "advanced"}},
+                                        {"claims_outside", "refuse"}}));
+  http::Response old_token = Userinfo(login->access_token);
+  ASSERT_EQ(old_token.status(), 200) << old_token.body();
+  json old_claims = json::parse(old_token.body());
+  EXPECT_FALSE(old_claims.contains("email"));
+  EXPECT_TRUE(old_claims.contains("email_verified"));
+
+  http::FormParams p;
+  p.Add("refresh_token", login->extra["refresh_token"].get<std::string>());
+  auto refreshed = Call(*refresh_grant_, client, p);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status().ToString();
+  json id = VerifyIdToken(refreshed->extra["id_token"].get<std::string>(), client);
+  EXPECT_FALSE(id.contains("given_name"));
+  http::Response info = Userinfo(refreshed->access_token);
+  ASSERT_EQ(info.status(), 200) << info.body();
+  EXPECT_FALSE(json::parse(info.body()).contains("email"));
+  EXPECT_TRUE(json::parse(info.body()).contains("email_verified"));
+}
+
+// The identification service taken out of the agreement: a login that shared data no longer
+// stands. The refresh is refused (and leaves the refresh token unused, should the agreement
+// come back), and userinfo refuses the access token from before.
+TEST_P(TokenFlowTest, ALoginWhoseServiceLeftTheAgreementEnds) {
+  std::string client;
+  std::optional<oauth::TokenResponse> login;
+  ASSERT_NO_FATAL_FAILURE(LogInWithRefreshToken(&client, &login));
+  const json login_only = {{"services", {"login"}},
+                           {"claims", json::array()},
+                           {"assurance_levels", {"basic", "advanced"}},
+                           {"claims_outside", "refuse"}};
+  ASSERT_NO_FATAL_FAILURE(SetAgreement(login_only));
+
+  http::FormParams p;
+  p.Add("refresh_token", login->extra["refresh_token"].get<std::string>());
+  auto refused = Call(*refresh_grant_, client, p);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().oauth_error(), "invalid_grant");
+  EXPECT_NE(refused.status().message().find("identification"), std::string::npos)
+      << refused.status().message();
+  http::Response info = Userinfo(login->access_token);
+  EXPECT_EQ(info.status(), 401);
+  EXPECT_NE(info.GetHeader("WWW-Authenticate").value_or("").find("invalid_token"),
+            std::string::npos);
+
+  // A login that shared no data is a login: it goes on under the login-only agreement.
+  ApprovedAuthorization plain = Approved(client);
+  plain.scopes = {"openid"};
+  plain.claims = {};
+  plain.approved_claims = {};
+  auto code = codes_->Issue(plain);
+  ASSERT_TRUE(code.ok());
+  auto tokens = Redeem(client, *code);
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  EXPECT_EQ(Userinfo(tokens->access_token).status(), 200);
+
+  // The agreement back as it was: the refused refresh token still works.
+  ASSERT_NO_FATAL_FAILURE(SetAgreement({{"services", {"login", "identification"}},
+                                        {"claims", {"given_name", "email", "email_verified"}},
+                                        {"assurance_levels", {"basic", "advanced"}},
+                                        {"claims_outside", "refuse"}}));
+  auto again = Call(*refresh_grant_, client, p);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
 }
 
 // RFC 9700 §4.14.2: the same refresh token presented twice at once. Whenever one presentation

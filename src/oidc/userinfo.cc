@@ -1,6 +1,7 @@
 #include "oidc/userinfo.h"
 
 #include "oauth/dpop.h"
+#include "oidc/current_agreement.h"
 
 namespace idscheme::oidc {
 namespace {
@@ -34,6 +35,10 @@ Result<nlohmann::json> UserinfoEndpoint::Claims(const http::Request& request,
   }
   if (person->status != identity::IdentityStatus::kActive)
     return InvalidToken("the person's identity was revoked");
+  if (deps_.policy) {
+    IDS_RETURN_IF_ERROR(ApplyCurrentAgreement(*deps_.policy, found->grant, "invalid_token",
+                                              Status::Code::kUnauthenticated));
+  }
   if (client_out) {
     IDS_ASSIGN_OR_RETURN(*client_out, deps_.clients.FindClient(context.client_id));
   }

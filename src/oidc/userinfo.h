@@ -10,7 +10,9 @@
 //                          403)
 //   3. FindGrant           the login behind the token (TokenGrants, by jti); a token not issued
 //                          for a person (client_credentials) is invalid_token
-//   4. ActivePerson        the identity still active (else invalid_token)
+//   4. ActivePerson        the identity still active (else invalid_token), the login still
+//                          within the member's agreement (current_agreement.h: else
+//                          invalid_token; claims it no longer lists are not released)
 //   5. Release             claims release's userinfo member plus sub (OIDC Core §5.3.2: always)
 //   6. Respond             application/json, or application/jwt signed (with iss and aud) and/or
 //                          encrypted per the client's userinfo_signed_response_alg /
@@ -29,6 +31,7 @@
 #include "oidc/id_token.h"
 #include "oidc/token_grants.h"
 #include "registry/client_directory.h"
+#include "registry/policy.h"
 
 namespace idscheme::oidc {
 
@@ -39,6 +42,9 @@ struct UserinfoDeps {
   identity::Identities& identities;
   JwtResponseSigner signer;
   const Clock& clock;  // the verification's max_age (OIDC4IDA §6)
+  // The agreement asked again at every call (current_agreement.h); none in tests that have no
+  // registry.
+  registry::Policy* policy = nullptr;
 };
 
 struct UserinfoOptions {

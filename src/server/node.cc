@@ -228,9 +228,10 @@ Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
   provider_config.dpop = true;
   provider_config.logged_out_page = login::RenderLoggedOutPage;  // /logout, in four languages
   provider_config.error_page = login::RenderSchemeErrorPage;     // a refused /logout, likewise
-  IDS_ASSIGN_OR_RETURN(provider_, oidc::Provider::Create({*db_, *clock_, *random_, *key_manager_,
-                                                          *oauth_, *registry_, *identities_},
-                                                         std::move(provider_config)));
+  IDS_ASSIGN_OR_RETURN(provider_,
+                       oidc::Provider::Create({*db_, *clock_, *random_, *key_manager_, *oauth_,
+                                               *registry_, *identities_, &registry_->policy()},
+                                              std::move(provider_config)));
   provider_->AddGrants(oauth_->token_endpoint());
 
   oidc::AuthorizationOptions authorization_options;

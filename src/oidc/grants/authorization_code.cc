@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "oidc/current_agreement.h"
 #include "oidc/subject.h"
 
 namespace idscheme::oidc {
@@ -39,7 +40,7 @@ using TakeInWrite = std::function<Status(store::Transaction&)>;
 // Steps 5-8, shared with the refresh_token grant.
 Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
                                                const oauth::TokenRequest& request,
-                                               const ApprovedAuthorization& grant,
+                                               ApprovedAuthorization grant,
                                                const std::string& family, bool with_nonce,
                                                std::string refresh_token,
                                                const TakeInWrite& take = nullptr) {
@@ -52,6 +53,11 @@ Result<oauth::TokenResponse> IssuePersonTokens(PersonTokenDeps& deps,
   // reinstatement (whole seconds, as the bearer check: the switch-off's own second included).
   if (client.switched_off_at_ms > 0 && grant.auth_time < (client.switched_off_at_ms + 999) / 1000)
     return InvalidGrant("the client was suspended after this login; log in again");
+  // The agreement may have narrowed since the approval: what it no longer allows is not released.
+  if (deps.policy) {
+    IDS_RETURN_IF_ERROR(ApplyCurrentAgreement(*deps.policy, grant, "invalid_grant",
+                                              Status::Code::kInvalidArgument));
+  }
   IDS_ASSIGN_OR_RETURN(identity::Identity person, ActivePerson(deps, grant.identity_id));
   IDS_ASSIGN_OR_RETURN(std::string sub, SubjectFor(client, grant.identity_id, deps.subject_secret));
 

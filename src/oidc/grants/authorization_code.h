@@ -7,7 +7,8 @@
 //   2. AuthorizationCodes::Redeem: single use, 60 s, same client, same redirect_uri, PKCE S256
 //   3. a public client (auth method none) must have used PKCE (RFC 9700 §2.1.1)
 //   4. DPoP: a code issued for dpop_jkt is redeemed only with a proof by that key (RFC 9449 §10)
-//   5. the client (registry) still usable, the identity still active
+//   5. the client (registry) still usable, the identity still active, the login still within
+//      the member's agreement (current_agreement.h: claims it no longer lists are dropped)
 //   6. the access token (oauth::AccessTokenService; sub = the client's sub for the person, scope
 //      = the approved scopes, acr and auth_time; DPoP-bound when a proof came), recorded for the
 //      code (reuse revokes it) and for userinfo (TokenGrants)
@@ -35,6 +36,7 @@
 #include "oidc/refresh_tokens.h"
 #include "oidc/token_grants.h"
 #include "registry/client_directory.h"
+#include "registry/policy.h"
 
 namespace idscheme::oidc {
 
@@ -54,6 +56,9 @@ struct PersonTokenDeps {
   const Clock& clock;
   std::vector<uint8_t> subject_secret;  // pairwise sub secret (subject.h), >= 32 bytes
   ClaimsReleaseOptions release;
+  // The agreement asked again at every exchange and refresh (current_agreement.h); none in
+  // tests that have no registry.
+  registry::Policy* policy = nullptr;
 };
 
 class AuthorizationCodeGrant final : public oauth::GrantHandler {
