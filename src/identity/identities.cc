@@ -303,6 +303,14 @@ Result<Identity> Identities::Update(const Actor& actor, std::string_view id,
     IDS_ASSIGN_OR_RETURN(Identity i, GetOwned(tx, actor, id));
     if (i.status != IdentityStatus::kActive)
       return Status::FailedPrecondition("identity " + i.id + " is revoked; it cannot change");
+    // The record keeps one evidence, the latest check: an older one would take its place and
+    // leave the attributes the newer check dated without evidence for verified_claims.
+    if (update.evidence && update.evidence->time < i.evidence.time) {
+      return Status::InvalidArgument(
+          "evidence: time " + internal::FormatDateTime(update.evidence->time) +
+          " is before the record's evidence (" + internal::FormatDateTime(i.evidence.time) +
+          "); the record keeps the latest check");
+    }
     json merged = i.attributes.ToJson();
     const json given = update.set.ToJson();
     for (const auto& [name, value] : given.items()) merged[name] = value;

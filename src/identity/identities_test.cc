@@ -167,6 +167,20 @@ TEST_P(IdentitiesTest, UpdatesKeepHistoryAndVerificationTimes) {
   for (const auto& [name, at] : rechecked->verified_at) EXPECT_EQ(at, recheck_time) << name;
   EXPECT_EQ(ParseIdentityUpdate(json::object()).status().message(),
             "nothing to update: give at least one attribute, or evidence");
+  // Evidence older than the record's would replace the latest check: refused, nothing changes.
+  json older = SampleEvidence();
+  older["time"] = "2023-11-14T22:59:59Z";
+  auto late = ParseIdentityUpdate({{"email", "anna@late.example"}, {"evidence", older}});
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  auto refused = identities_->Update(Me(), i.id, *late);
+  EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(),
+            "evidence: time 2023-11-14T22:59:59Z is before the record's evidence "
+            "(2023-11-14T23:00:00Z); the record keeps the latest check");
+  auto unchanged = identities_->Get(Me(), i.id);
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_EQ(unchanged->version, rechecked->version);
+  EXPECT_EQ(unchanged->evidence.time, recheck_time);
 
   auto history = identities_->History(Me(), i.id);
   ASSERT_TRUE(history.ok());
