@@ -184,12 +184,16 @@ int KeysList(const CommonFlags& flags) {
   return 0;
 }
 
-int KeysRotate(const CommonFlags& flags, const std::vector<std::string>& slots) {
-  auto node = OpenNode(flags, /*migrate=*/true);
+int KeysRotate(const CommonFlags& flags, const std::vector<std::string>& slots, bool force) {
+  auto node = OpenNode(flags, /*migrate=*/true, StoreUse::kMustExist);
   if (!node.ok()) return Fail(node.status());
   auto& n = **node;
-  auto report =
-      n.key_store().Rotate(slots, n.clock().NowSeconds(), n.config().keys.retire_after_seconds);
+  // A next key signs only once every node has reloaded and every relying party's JWKS cache
+  // has expired since it was published.
+  const int64_t min_published =
+      force ? 0 : keys::kJwksCacheSeconds + n.config().keys.reload_interval_seconds;
+  auto report = n.key_store().Rotate(slots, n.clock().NowSeconds(),
+                                     n.config().keys.retire_after_seconds, min_published);
   if (!report.ok()) return Fail(report.status());
   if (flags.json) {
     nlohmann::json out = {{"rotated", nlohmann::json::array()}, {"removed", report->removed_kids}};
@@ -353,7 +357,13 @@ int Run(int argc, char** argv) {
   keys_rotate->add_option("--slot", slots,
                           "only these slots (ES256, PS256, RS256, EdDSA, "
                           "RSA-OAEP-256, ECDH-ES); default all");
-  keys_rotate->callback([&] { rc = KeysRotate(flags, slots); });
+  bool force_rotation = false;
+  keys_rotate->add_flag("--force", force_rotation,
+                        "promote next keys at once, even those published too recently for every "
+                        "node and relying party to know them (only for a compromised key: for "
+                        "up to keys.reload_interval_seconds + 300 s, tokens they sign may be "
+                        "refused)");
+  keys_rotate->callback([&] { rc = KeysRotate(flags, slots, force_rotation); });
 
   auto* audit = app.add_subcommand("audit", "Verify and read the hash-chained audit log");
   audit->require_subcommand(1);

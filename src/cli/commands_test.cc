@@ -74,6 +74,7 @@ TEST(Commands, ReadingCommandsNeedAStoreAndCreateNone) {
   const std::string dir = testing::TempDir() + "/typo";
   for (std::vector<std::string> args : {std::vector<std::string>{"member", "list"},
                                         {"keys", "list"},
+                                        {"keys", "rotate"},
                                         {"audit", "verify"},
                                         {"identity", "list"},
                                         {"client", "show", "cl_x"}}) {
@@ -227,6 +228,21 @@ TEST(Commands, TheDemoOnAnyFreePortPrintsThePortItGot) {
   EXPECT_NE(authorize.headers["location"].find("/login"), std::string::npos)
       << authorize.headers["location"];
   EXPECT_EQ(demo.Stop(), 0);
+}
+
+// A next key just published may be unknown to the other nodes and to relying parties that keep
+// the JWKS: rotating then is refused, with the wait; --force (a compromised key) rotates.
+TEST(Commands, KeysRotateWaitsUntilTheNextKeyIsKnownUnlessForced) {
+  const std::string dir = testing::TempDir() + "/rotate";
+  ASSERT_EQ(RunCli({"migrate", "--data", dir}).rc, 0);
+  Outcome early = RunCli({"keys", "rotate", "--data", dir});
+  EXPECT_EQ(early.rc, 1);
+  EXPECT_NE(early.err.find("its next key was published"), std::string::npos) << early.err;
+  EXPECT_NE(early.err.find("(--force)"), std::string::npos) << early.err;
+  Outcome forced = RunCli({"keys", "rotate", "--data", dir, "--slot", "ES256", "--force"});
+  EXPECT_EQ(forced.rc, 0) << forced.err;
+  EXPECT_NE(forced.out.find("ES256: now active"), std::string::npos) << forced.out;
+  EXPECT_NE(RunCli({"keys", "rotate", "--help"}).out.find("--force"), std::string::npos);
 }
 
 TEST(Commands, ConfigCheckRefusesWhatServeRefusesAndCreatesNothing) {

@@ -154,7 +154,8 @@ Status DbKeyStore::EnsureInitialized(int64_t now) {
 }
 
 Result<RotationReport> DbKeyStore::Rotate(const std::vector<std::string>& slots, int64_t now,
-                                          int64_t retire_after_seconds) {
+                                          int64_t retire_after_seconds,
+                                          int64_t min_published_seconds) {
   std::vector<const Slot*> chosen;
   for (const auto& name : slots) {
     const Slot* slot = FindSlot(name);
@@ -186,15 +187,34 @@ Result<RotationReport> DbKeyStore::Rotate(const std::vector<std::string>& slots,
     for (size_t i = 0; i < chosen.size(); ++i) {
       const Slot& slot = *chosen[i];
       RotationReport::SlotChange change{slot.name, "", "", fresh[i]->kid()};
-      IDS_ASSIGN_OR_RETURN(auto cur,
-                           tx.Exec("SELECT kid, state FROM signing_keys WHERE slot = ? AND"
-                                   " state IN ('active', 'next')",
-                                   {store::Text(slot.name)}));
+      IDS_ASSIGN_OR_RETURN(auto cur, tx.Exec("SELECT kid, state, created_at FROM signing_keys WHERE"
+                                             " slot = ? AND state IN ('active', 'next')",
+                                             {store::Text(slot.name)}));
       std::string active, next;
-      for (const auto& r : cur.rows) (r.Text(1) == "active" ? active : next) = r.Text(0);
+      int64_t next_published = 0;
+      for (const auto& r : cur.rows) {
+        if (r.Text(1) == "active") {
+          active = r.Text(0);
+        } else {
+          next = r.Text(0);
+          next_published = r.Int(2);
+        }
+      }
       if (active.empty() || next.empty())
         return Status::FailedPrecondition("slot " + slot.name +
                                           " is not initialised (start the server once)");
+      // The next key signs from now on: everyone who verifies must have seen it published.
+      if (now - next_published < min_published_seconds) {
+        const int64_t wait = next_published + min_published_seconds - now;
+        return Status::FailedPrecondition("slot " + slot.name + ": its next key was published " +
+                                          std::to_string(now - next_published) +
+                                          " s ago, and nodes and relying parties may "
+                                          "not have read it yet (they may keep the JWKS " +
+                                          std::to_string(min_published_seconds) +
+                                          " s); rotate again in " + std::to_string(wait) +
+                                          " s, or now only if a key is "
+                                          "compromised (--force)");
+      }
       // Conditional updates: if another node rotated meanwhile, nothing matches and we stop.
       IDS_ASSIGN_OR_RETURN(auto a,
                            tx.Exec("UPDATE signing_keys SET state = 'retiring',"

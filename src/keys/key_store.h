@@ -52,6 +52,10 @@ struct KeyRecord {
   crypto::KeyPtr key;        // private key (nullptr for retired keys)
 };
 
+// How long relying parties may cache the JWKS (its Cache-Control max-age): a next key must be
+// published at least this long, plus a node's keys.reload_interval_seconds, before it signs.
+inline constexpr int64_t kJwksCacheSeconds = 300;
+
 struct RotationReport {
   struct SlotChange {
     std::string slot;
@@ -71,9 +75,13 @@ class KeyStore {
   // Creates the active and next keys of every slot that has none (first start).
   virtual Status EnsureInitialized(int64_t now) = 0;
   // Promotes next -> active -> retiring in every slot (or the named ones), creates new next
-  // keys, and retires keys whose retiring period is over. Audited.
+  // keys, and retires keys whose retiring period is over. Audited. A next key published less
+  // than `min_published_seconds` ago is not promoted (FailedPrecondition, naming when it may
+  // be): a node or relying party that has not read the JWKS since would refuse what it signs.
+  // 0 promotes at once (a compromised key).
   virtual Result<RotationReport> Rotate(const std::vector<std::string>& slots, int64_t now,
-                                        int64_t retire_after_seconds) = 0;
+                                        int64_t retire_after_seconds,
+                                        int64_t min_published_seconds) = 0;
 };
 
 class DbKeyStore final : public KeyStore {
@@ -84,7 +92,8 @@ class DbKeyStore final : public KeyStore {
   Result<std::vector<KeyRecord>> LoadPublished() override;
   Status EnsureInitialized(int64_t now) override;
   Result<RotationReport> Rotate(const std::vector<std::string>& slots, int64_t now,
-                                int64_t retire_after_seconds) override;
+                                int64_t retire_after_seconds,
+                                int64_t min_published_seconds) override;
 
  private:
   Result<crypto::KeyPtr> Generate(const Slot& slot) const;

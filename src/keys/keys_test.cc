@@ -102,7 +102,7 @@ TEST_P(KeysTest, RotationPublishesBeforeSigningAndRetiresLater) {
   }
   ASSERT_TRUE(Published(next));  // the next key is public before it ever signs
 
-  auto report = store_->Rotate({"ES256"}, clock_.NowSeconds(), 3600);
+  auto report = store_->Rotate({"ES256"}, clock_.NowSeconds(), 3600, 0);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->changes.size(), 1u);
   EXPECT_EQ(report->changes[0].active_kid, next);
@@ -115,7 +115,7 @@ TEST_P(KeysTest, RotationPublishesBeforeSigningAndRetiresLater) {
 
   // Within the retiring period a second rotation keeps the old key published...
   clock_.AdvanceSeconds(1800);
-  ASSERT_TRUE(store_->Rotate({"ES256"}, clock_.NowSeconds(), 3600).ok());
+  ASSERT_TRUE(store_->Rotate({"ES256"}, clock_.NowSeconds(), 3600, 0).ok());
   ASSERT_TRUE(manager_->Reload().ok());
   EXPECT_TRUE(Published(old_active));
   // ...and once the period is over it leaves the JWKS even before the next rotation, and is
@@ -124,7 +124,7 @@ TEST_P(KeysTest, RotationPublishesBeforeSigningAndRetiresLater) {
   ASSERT_TRUE(manager_->Reload().ok());
   EXPECT_FALSE(Published(old_active));
   EXPECT_EQ(manager_->FindByKid(old_active), nullptr);
-  auto third = store_->Rotate({}, clock_.NowSeconds(), 3600);
+  auto third = store_->Rotate({}, clock_.NowSeconds(), 3600, 0);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->removed_kids, std::vector<std::string>{old_active});
   ASSERT_TRUE(manager_->Reload().ok());
@@ -147,7 +147,7 @@ TEST_P(KeysTest, ARetiredEncryptionKeyStopsDecryptingWhenItsPeriodEnds) {
     if (r.slot == "RSA-OAEP-256" && r.state == KeyState::kActive) old_active = r.kid;
   }
   ASSERT_FALSE(old_active.empty());
-  ASSERT_TRUE(store_->Rotate({"RSA-OAEP-256"}, clock_.NowSeconds(), 60).ok());
+  ASSERT_TRUE(store_->Rotate({"RSA-OAEP-256"}, clock_.NowSeconds(), 60, 0).ok());
   ASSERT_TRUE(manager_->Reload().ok());
   auto has = [&](const crypto::KeyPtr& k) {
     for (const auto& d : manager_->DecryptionKeys())
@@ -160,6 +160,34 @@ TEST_P(KeysTest, ARetiredEncryptionKeyStopsDecryptingWhenItsPeriodEnds) {
   clock_.AdvanceSeconds(61);
   EXPECT_EQ(manager_->FindByKid(old_active), nullptr);
   EXPECT_FALSE(has(retiring));
+}
+
+// A next key signs only once every node and relying party can have read it: two rotations in
+// a row would make a key that was published a moment ago sign. Refused, naming the wait; nothing
+// changes. Past the wait, or with 0 (a compromised key), it rotates.
+TEST_P(KeysTest, ANextKeyPublishedTooRecentlyIsNotPromoted) {
+  constexpr int64_t kMinPublished = kJwksCacheSeconds + 30;
+  clock_.AdvanceSeconds(kMinPublished);
+  ASSERT_TRUE(store_->Rotate({"ES256"}, clock_.NowSeconds(), 3600, kMinPublished).ok());
+  ASSERT_TRUE(manager_->Reload().ok());
+  const auto before = manager_->Records();
+
+  clock_.AdvanceSeconds(10);
+  auto refused = store_->Rotate({}, clock_.NowSeconds(), 3600, kMinPublished);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            "slot ES256: its next key was published 10 s ago, and nodes and relying parties may "
+            "not have read it yet (they may keep the JWKS 330 s); rotate again in 320 s, or now "
+            "only if a key is compromised (--force)");
+  ASSERT_TRUE(manager_->Reload().ok());
+  EXPECT_EQ(manager_->Records().size(), before.size());  // no slot rotated, ES256's or others'
+
+  clock_.AdvanceSeconds(319);
+  EXPECT_FALSE(store_->Rotate({"ES256"}, clock_.NowSeconds(), 3600, kMinPublished).ok());
+  clock_.AdvanceSeconds(1);
+  EXPECT_TRUE(store_->Rotate({"ES256"}, clock_.NowSeconds(), 3600, kMinPublished).ok());
+  EXPECT_TRUE(store_->Rotate({"ES256"}, clock_.NowSeconds(), 3600, 0).ok());
 }
 
 TEST_P(KeysTest, PrivateKeysAreSealedAtRest) {
@@ -179,7 +207,7 @@ TEST_P(KeysTest, PrivateKeysAreSealedAtRest) {
 }
 
 TEST_P(KeysTest, UnknownSlotIsRefused) {
-  auto r = store_->Rotate({"HS256"}, clock_.NowSeconds(), 60);
+  auto r = store_->Rotate({"HS256"}, clock_.NowSeconds(), 60, 0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
 }

@@ -5,8 +5,9 @@
 // the production ClientDirectory (client_directory.h) for client authentication.
 //
 // Suspension and termination take effect at once: MemberStatusOf is a single indexed query
-// without a cache, and FindClient's cache is dropped by any registry write on any node (the
-// store's ChangeEpoch), so the next request on any node sees the change.
+// without a cache, and FindClient's cache is dropped by any registry write of any process on the
+// SQLite file (the store's ChangeEpoch); a PostgreSQL store has no ChangeEpoch, so nodes on it
+// keep nothing and read every time. Either way the next request on any node sees the change.
 //
 // Thread-safety: safe from any thread once constructed; register status hooks (hooks()) before
 // the first change.

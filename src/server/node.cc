@@ -299,10 +299,10 @@ void Node::AddRoutes(http::Router& router) {
   router.Add("GET", "/metrics", "metrics",
              [this](http::Request&) { return http::MetricsResponse(metrics_); });
   router.Add("GET", "/jwks", "jwks", [this](http::Request&) {
-    // Rotation publishes keys well before use, so caches of a few minutes are safe.
+    // Rotation publishes a key this long before it signs (keys::DbKeyStore::Rotate).
     auto r = http::Response::JsonText(200, *key_manager_->JwksJson());
     r.SetHeader("Content-Type", "application/jwk-set+json");
-    r.CacheFor(std::chrono::seconds(300));
+    r.CacheFor(std::chrono::seconds(keys::kJwksCacheSeconds));
     return r;
   });
   oauth::AddTokenRoutes(router, *oauth_);

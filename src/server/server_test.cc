@@ -119,7 +119,7 @@ TEST_P(NodeTest, ASlowClientIsCutOffWhileOthersAreServed) {
 TEST_P(NodeTest, RotationOnTheStoreReachesTheNode) {
   auto before = nlohmann::json::parse(testing::Get(port_, "/jwks").body);
   auto& node = instance_->node();
-  auto report = node.key_store().Rotate({"ES256"}, node.clock().NowSeconds(), 600);
+  auto report = node.key_store().Rotate({"ES256"}, node.clock().NowSeconds(), 600, 0);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_TRUE(node.keys().Reload().ok());  // what the periodic reloader does
   auto after = nlohmann::json::parse(testing::Get(port_, "/jwks").body);
