@@ -31,8 +31,12 @@ std::shared_ptr<const KeyManager::Snapshot> KeyManager::Current() const {
   return snapshot_;
 }
 
-Status KeyManager::Reload() {
-  IDS_ASSIGN_OR_RETURN(auto records, store_.LoadPublished());
+Status KeyManager::Reload() { return Load(); }
+
+Status KeyManager::Load() const {
+  std::vector<KeyRecord> known;
+  if (auto current = Current()) known = current->records;
+  IDS_ASSIGN_OR_RETURN(auto records, store_.LoadPublished(known));
   const int64_t now = clock_.NowSeconds();
   auto next = std::make_shared<Snapshot>();
   nlohmann::json keys = nlohmann::json::array();
@@ -64,12 +68,25 @@ Result<crypto::KeyPtr> KeyManager::SigningKey(crypto::SigAlg alg) const {
   return Status::NotFound("no active signing key for " + std::string(name));
 }
 
-crypto::KeyPtr KeyManager::FindByKid(std::string_view kid) const {
-  auto snap = Current();
+crypto::KeyPtr KeyManager::Find(const Snapshot& snap, std::string_view kid) const {
   const int64_t now = clock_.NowSeconds();
-  for (const auto& r : snap->records)
+  for (const auto& r : snap.records)
     if (r.kid == kid && StillPublished(r, now)) return r.key;
   return nullptr;
+}
+
+crypto::KeyPtr KeyManager::FindByKid(std::string_view kid) const {
+  if (crypto::KeyPtr key = Find(*Current(), kid)) return key;
+  // Unknown here: perhaps a key another node just made active (keys rotate --force). One
+  // caller a second re-reads; the others answer from the snapshot they have, so forged kids
+  // cannot make a node read its keys more often than that.
+  const int64_t now_ms = clock_.NowMillis();
+  int64_t last = last_miss_reload_ms_.load();
+  if (now_ms - last < kMissReloadIntervalMs ||
+      !last_miss_reload_ms_.compare_exchange_strong(last, now_ms))
+    return nullptr;
+  if (!Load().ok()) return nullptr;  // the periodic reload logs store failures
+  return Find(*Current(), kid);
 }
 
 std::vector<crypto::KeyPtr> KeyManager::DecryptionKeys() const {

@@ -8,6 +8,7 @@
 // Thread-safety: all methods are safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,7 +29,9 @@ class KeyManager {
 
   // The active signing key for `alg` (with its kid in metadata), or NotFound.
   Result<crypto::KeyPtr> SigningKey(crypto::SigAlg alg) const;
-  // A published private key by kid (signing or encryption), for decryption; nullptr if none.
+  // A published key by kid (signing or encryption), to verify what the scheme signed or to
+  // decrypt; nullptr if none. A kid not in the snapshot re-reads the store first (at most once
+  // a second per node): another node may have rotated since this one's last reload.
   crypto::KeyPtr FindByKid(std::string_view kid) const;
   // Published encryption keys (active first), for decrypting when no kid is given.
   std::vector<crypto::KeyPtr> DecryptionKeys() const;
@@ -45,11 +48,17 @@ class KeyManager {
     std::shared_ptr<const std::string> jwks;
   };
   std::shared_ptr<const Snapshot> Current() const;
+  // Reload's work; const so that FindByKid may refresh the snapshot on a miss.
+  Status Load() const;
+  crypto::KeyPtr Find(const Snapshot& snap, std::string_view kid) const;
+
+  static constexpr int64_t kMissReloadIntervalMs = 1000;
 
   KeyStore& store_;
   const Clock& clock_;
   mutable std::mutex mu_;
-  std::shared_ptr<const Snapshot> snapshot_;
+  mutable std::shared_ptr<const Snapshot> snapshot_;
+  mutable std::atomic<int64_t> last_miss_reload_ms_{0};
 };
 
 // The key-encryption key from the configuration: keys.kek (base64url), else keys.kek_file, else

@@ -1,5 +1,7 @@
 #include "keys/key_store.h"
 
+#include <algorithm>
+
 #include "audit/audit_log.h"
 #include "crypto/aead.h"
 
@@ -87,7 +89,7 @@ Status DbKeyStore::Insert(store::Transaction& tx, const Slot& slot, const crypto
       .status();
 }
 
-Result<std::vector<KeyRecord>> DbKeyStore::LoadPublished() {
+Result<std::vector<KeyRecord>> DbKeyStore::LoadPublished(const std::vector<KeyRecord>& known) {
   IDS_ASSIGN_OR_RETURN(
       auto rows,
       db_.Exec("SELECT kid, slot, use, state, created_at, activated_at, remove_after,"
@@ -103,6 +105,13 @@ Result<std::vector<KeyRecord>> DbKeyStore::LoadPublished() {
     k.created_at = r.Int(4);
     k.activated_at = r.Int(5);
     k.remove_after = r.Int(6);
+    auto same = std::find_if(known.begin(), known.end(),
+                             [&](const KeyRecord& o) { return o.kid == k.kid && o.key; });
+    if (same != known.end()) {
+      k.key = same->key;
+      out.push_back(std::move(k));
+      continue;
+    }
     auto pem = crypto::Aes256GcmOpen(kek_, r.Bytes(7), AsBytes(k.kid));
     if (!pem.ok())
       return Status::FailedPrecondition(

@@ -70,8 +70,10 @@ struct RotationReport {
 class KeyStore {
  public:
   virtual ~KeyStore() = default;
-  // Every key in the next, active and retiring states, with its private half.
-  virtual Result<std::vector<KeyRecord>> LoadPublished() = 0;
+  // Every key in the next, active and retiring states, with its private half. A key whose kid
+  // is in `known` is taken from there instead of being unsealed and parsed again (a kid is the
+  // key's thumbprint: the same kid is the same key).
+  virtual Result<std::vector<KeyRecord>> LoadPublished(const std::vector<KeyRecord>& known) = 0;
   // Creates the active and next keys of every slot that has none (first start).
   virtual Status EnsureInitialized(int64_t now) = 0;
   // Promotes next -> active -> retiring in every slot (or the named ones), creates new next
@@ -89,7 +91,7 @@ class DbKeyStore final : public KeyStore {
   // `kek`: 32 bytes. `rsa_bits`: size of generated RSA keys.
   DbKeyStore(store::Database& db, std::vector<uint8_t> kek, Random& random, int rsa_bits);
 
-  Result<std::vector<KeyRecord>> LoadPublished() override;
+  Result<std::vector<KeyRecord>> LoadPublished(const std::vector<KeyRecord>& known) override;
   Status EnsureInitialized(int64_t now) override;
   Result<RotationReport> Rotate(const std::vector<std::string>& slots, int64_t now,
                                 int64_t retire_after_seconds,
