@@ -269,9 +269,11 @@ class Connection {
   boost::asio::awaitable<bool> Send(Response& resp, bool close) {
     namespace asio = boost::asio;
     const bool head_only = req_.method() == "HEAD";
-    if (!SerializeHead(resp, req_, resp.body().size(), close, /*chunked=*/false, head_)) {
+    if (!SerializeHead(resp, req_, resp.body().size(), close, /*chunked=*/false,
+                       opt_.strict_transport_security, head_)) {
       resp = Response::Error(Status::Internal("handler set a malformed response header"));
-      SerializeHead(resp, req_, resp.body().size(), close, false, head_);
+      SerializeHead(resp, req_, resp.body().size(), close, false, opt_.strict_transport_security,
+                    head_);
     }
     const bool with_body = !head_only && resp.status() != 204 && resp.status() != 304;
     const std::array<asio::const_buffer, 2> buffers = {
@@ -285,7 +287,8 @@ class Connection {
   // text/event-stream: headers, then one chunk per write of the producer, then the last chunk.
   boost::asio::awaitable<bool> SendEventStream(Response& resp, bool close) {
     namespace asio = boost::asio;
-    if (!SerializeHead(resp, req_, 0, close, /*chunked=*/true, head_)) {
+    if (!SerializeHead(resp, req_, 0, close, /*chunked=*/true, opt_.strict_transport_security,
+                       head_)) {
       resp = Response::Error(Status::Internal("handler set a malformed response header"));
       co_return co_await Send(resp, close);
     }

@@ -267,7 +267,7 @@ void ServerCore::CloseConnections(bool idle_only) {
 }
 
 bool SerializeHead(const Response& resp, const Request& req, size_t body_size, bool close,
-                   bool chunked, std::string& out) {
+                   bool chunked, std::string_view hsts, std::string& out) {
   out.clear();
   const int status = resp.status();
   if (status < 100 || status > 999) return false;
@@ -279,6 +279,7 @@ bool SerializeHead(const Response& resp, const Request& req, size_t body_size, b
   out.append("\r\n");
   bool has_cache_control = false;
   bool has_nosniff = false;
+  bool has_hsts = false;
   for (const auto& h : resp.headers()) {
     if (h.name.empty() || !std::all_of(h.name.begin(), h.name.end(), IsTokenChar) ||
         !IsFieldValue(h.value)) {
@@ -287,8 +288,11 @@ bool SerializeHead(const Response& resp, const Request& req, size_t body_size, b
     if (IsServerOwned(h.name)) continue;
     if (EqualsIgnoreCase(h.name, "cache-control")) has_cache_control = true;
     if (EqualsIgnoreCase(h.name, "x-content-type-options")) has_nosniff = true;
+    if (EqualsIgnoreCase(h.name, "strict-transport-security")) has_hsts = true;
     AppendHeader(out, h.name, h.value);
   }
+  // RFC 6797 §7.1: on every response of a host reached over HTTPS.
+  if (!hsts.empty() && !has_hsts) AppendHeader(out, "Strict-Transport-Security", hsts);
   // RFC 6749 §5.1 / RFC 9111 §5.2.2.5: nothing is cached unless the route opted in.
   if (!has_cache_control) out.append("Cache-Control: no-store\r\n");
   if (!has_nosniff) out.append("X-Content-Type-Options: nosniff\r\n");

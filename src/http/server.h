@@ -58,6 +58,9 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30'000};  // writing a response (each chunk of a stream)
   std::string tls_cert_file;                        // PEM chain; with tls_key_file: HTTPS only
   std::string tls_key_file;                         // PEM private key
+  // RFC 6797: the Strict-Transport-Security value sent with every response (e.g.
+  // "max-age=31536000"), for a server reached only over HTTPS; empty sends none.
+  std::string strict_transport_security;
   bool access_log = true;  // one info line per request (log.h); off for benchmarks
   // Reverse proxies whose X-Forwarded-For names the client (proxies.h): addresses or networks.
   // Empty: the TCP peer is always the client.

@@ -116,9 +116,10 @@ enum class CloseMode {
 
 // Writes the status line and headers of `resp` into `out`, with the defaults of response.h.
 // Returns false when a header of `resp` is malformed (the caller answers 500 instead).
-// `body_size` is the Content-Length (ignored when `chunked`).
+// `body_size` is the Content-Length (ignored when `chunked`). `hsts`: the server's
+// Strict-Transport-Security value, added unless the response has one (empty: none).
 bool SerializeHead(const Response& resp, const Request& req, size_t body_size, bool close,
-                   bool chunked, std::string& out);
+                   bool chunked, std::string_view hsts, std::string& out);
 
 // The response for a request the server refuses before any handler (parse errors, limits).
 Response ProtocolError(int status, std::string_view description);

@@ -40,6 +40,7 @@ struct Fetched {
   int status;
   std::string body;
   std::string request_id;
+  std::string hsts;  // Strict-Transport-Security
 };
 
 asio::awaitable<void> FetchOverTls(uint16_t port, ssl::context& ctx,
@@ -59,8 +60,8 @@ asio::awaitable<void> FetchOverTls(uint16_t port, ssl::context& ctx,
     co_await bhttp::async_write(stream, req, asio::use_awaitable);
     bhttp::response<bhttp::string_body> res;
     co_await bhttp::async_read(stream, buffer, res, asio::use_awaitable);
-    out.push_back(
-        {static_cast<int>(res.result_int()), res.body(), std::string(res["X-Request-Id"])});
+    out.push_back({static_cast<int>(res.result_int()), res.body(), std::string(res["X-Request-Id"]),
+                   std::string(res["Strict-Transport-Security"])});
   }
   boost::system::error_code ec;
   co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
@@ -76,6 +77,7 @@ class TlsTest : public ::testing::Test {
     ServerOptions options;
     options.tls_cert_file = TestData("test_cert.pem");
     options.tls_key_file = TestData("test_key.pem");
+    options.strict_transport_security = "max-age=31536000";
     options.worker_threads = 2;
     options.header_timeout = 2s;
     server_ = std::make_unique<Server>(options, std::move(router));
@@ -104,6 +106,7 @@ TEST_F(TlsTest, ServesHttpsWithKeepAlive) {
   EXPECT_EQ(got[1].status, 200);
   EXPECT_NE(got[0].request_id, got[1].request_id);
   EXPECT_EQ(got[2].status, 404);
+  for (const auto& f : got) EXPECT_EQ(f.hsts, "max-age=31536000");  // RFC 6797 §7.1
 }
 
 TEST_F(TlsTest, ClientThatDoesNotTrustTheCertificateFails) {

@@ -348,6 +348,12 @@ http::ServerOptions ServerOptionsFrom(const config::Config& c, http::Metrics& me
   o.idle_timeout = std::chrono::milliseconds(c.server.idle_timeout_ms);
   o.tls_cert_file = c.server.tls_cert_file;
   o.tls_key_file = c.server.tls_key_file;
+  // RFC 6797: a scheme reached over HTTPS (its own TLS, or an https issuer behind a TLS proxy)
+  // tells browsers never to reach it over plain HTTP. Not includeSubDomains: the operator's
+  // other hosts are not the scheme's to decide.
+  if (!c.server.tls_cert_file.empty() ||
+      (c.server.behind_tls_proxy && c.server.issuer.starts_with("https://")))
+    o.strict_transport_security = "max-age=31536000";
   o.trusted_proxies = ProxyEntries(c);
   o.metrics = &metrics;
   return o;

@@ -49,6 +49,19 @@ TEST_P(NodeTest, JwksPublishesPublicKeysWithCaching) {
   EXPECT_EQ(r.body.find("\"d\""), std::string::npos);
 }
 
+// RFC 6797: a node reached over HTTPS (here an https issuer behind a TLS proxy) sends
+// Strict-Transport-Security with every response; one on plain http (the demo, tests) does not.
+TEST_P(NodeTest, StrictTransportSecurityOnlyWhenReachedOverHttps) {
+  EXPECT_FALSE(testing::Get(port_, "/healthz").headers.contains("strict-transport-security"));
+  auto inst = testing::StartTestNode(GetParam(), {{"server.behind_tls_proxy", "true"},
+                                                  {"server.issuer", "https://id.example.org"}});
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  for (const char* path : {"/healthz", "/jwks", "/no-such-page"}) {
+    auto r = testing::Get((*inst)->port(), path);
+    EXPECT_EQ(r.headers["strict-transport-security"], "max-age=31536000") << path;
+  }
+}
+
 TEST_P(NodeTest, MetricsCountRequestsAndStoreLatency) {
   testing::Get(port_, "/healthz");
   testing::Get(port_, "/readyz");
