@@ -241,10 +241,12 @@ Result<Device> Devices::Enrol(const Enrolment& enrolment) {
 
   Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
     IDS_ASSIGN_OR_RETURN(device.identity_id, redeemer_.Redeem(tx, enrolment.activation_code));
+    // Active devices only: a locked one approves nothing and waits for this very enrolment
+    // (docs/pin.md), so it must not hold a place the person needs to get back in.
     IDS_ASSIGN_OR_RETURN(
         auto count,
-        tx.Exec("SELECT COUNT(*) FROM approval_devices WHERE identity_id = ? AND status <> "
-                "'removed'",
+        tx.Exec("SELECT COUNT(*) FROM approval_devices WHERE identity_id = ? AND status = "
+                "'active'",
                 {Text(device.identity_id)}));
     if (count.rows[0].Int(0) >= options_.max_devices_per_identity) {
       return Status::ResourceExhausted("too many devices enrolled for this person");

@@ -133,6 +133,26 @@ TEST_P(DevicesTest, FiveWrongPinsLockAndThenEvenTheRightPinIsRefused) {
   ExpectRefused(devices_->VerifyPin(d.id, PinInput(7)));
 }
 
+// approval.max_devices_per_identity counts active devices: a person whose phone locked itself
+// again and again re-enrols each time with a new activation code, never shut out by the locked
+// ones they cannot remove themselves.
+TEST_P(DevicesTest, LockedDevicesDoNotCountAgainstTheLimit) {
+  DeviceOptions one = testing::FastDeviceOptions();
+  one.max_devices_per_identity = 1;
+  devices_ = std::make_unique<Devices>(*db_, clock_, random_, redeemer_, one);
+  for (int round = 0; round < 3; ++round) {
+    auto d = Enrol("id_anna", 7);
+    ASSERT_FALSE(d.id.empty()) << round;
+    for (int i = 0; i < 5; ++i) ExpectRefused(devices_->VerifyPin(d.id, PinInput(1)));
+    ASSERT_EQ(devices_->Get(d.id)->status, DeviceStatus::kLocked);
+  }
+  Enrol("id_anna", 7);  // the one active device
+  redeemer_.Issue("one-too-many", "id_anna");
+  auto key = testing::NewDeviceKey();
+  auto refused = devices_->Enrol({"one-too-many", testing::PublicJwk(*key), "phone", PinInput(7)});
+  EXPECT_EQ(refused.status().code(), Status::Code::kResourceExhausted);
+}
+
 TEST_P(DevicesTest, AVerifierWithOtherParametersIsRemadeOnTheRightPin) {
   auto d = Enrol("id_anna", 7);  // t=1, 8 KiB
   auto params = [&] {
