@@ -440,6 +440,40 @@ TEST_P(DeviceApiTest, FiveWrongPinsLockAndTheRightOneIsThenRefusedAlike) {
   EXPECT_EQ(cancelled->decided_by, approval::kDecidedByDeviceLocked);
 }
 
+// Issue 4: a refusal never reveals which factor was wrong. With the right PIN, a signature
+// that does not verify gets the wrong PIN's answer and counts as a wrong PIN, so a device key
+// used without the PIN cannot test PIN guesses by signing badly on purpose.
+TEST_P(DeviceApiTest, ABadSignatureIsRefusedAndCountedAsAWrongPin) {
+  Phone phone = Enrol(NewIdentity("+32470000001"), /*pin=*/1);
+  Action action = CreateAction(phone.identity_id);
+  const std::string code = RightCode(action.id);
+  Reply shown = Call(phone, "GET", "/app/v1/actions/" + action.id);
+  ASSERT_EQ(shown.status, 200);
+  const std::string path = "/app/v1/actions/" + action.id + "/approve";
+  const std::string good = Sign(*phone.key, shown.body, code);
+  Reply wrong_pin =
+      Call(phone, "POST", path,
+           {{"pin_input", PinInput(2)}, {"verification_code", code}, {"device_signature", good}});
+  auto other = crypto::Key::Generate(crypto::KeyType::kEcP256);
+  ASSERT_TRUE(other.ok());
+  Reply bad_signature = Call(phone, "POST", path,
+                             {{"pin_input", PinInput(1)},
+                              {"verification_code", code},
+                              {"device_signature", Sign(**other, shown.body, code)}});
+  EXPECT_EQ(wrong_pin.status, 401);
+  EXPECT_EQ(bad_signature.status, wrong_pin.status);
+  EXPECT_EQ(bad_signature.body, wrong_pin.body);
+  auto device = devices_->Get(phone.device_id);
+  ASSERT_TRUE(device.ok());
+  EXPECT_EQ(device->pin_failures, 2);
+  // The action is still there to approve, with the right PIN and signature.
+  Reply approved =
+      Call(phone, "POST", path,
+           {{"pin_input", PinInput(1)}, {"verification_code", code}, {"device_signature", good}});
+  EXPECT_EQ(approved.status, 200) << approved.body.dump();
+  EXPECT_EQ(devices_->Get(phone.device_id)->pin_failures, 0);
+}
+
 // The approve route accepts its proof's jti in the write that reserves the PIN attempt: a
 // replayed proof is refused as a proof, counts no PIN attempt and approves nothing, and every
 // other answer spends its proof all the same.

@@ -425,6 +425,26 @@ Result<Action> Actions::Approve(const Approval& approval) {
   auto committed = [&] {
     if (approval.once != nullptr) approval.once->Committed();
   };
+  // A signature that does not verify, from a caller that checked the PIN: answered and counted
+  // as a wrong PIN, so that a refusal never says which factor failed (issue 4; PSD2 RTS
+  // (EU 2018/389) Art. 4(2)(b)): else a device key used without the PIN would learn, from a
+  // deliberately bad signature, whether a PIN guess was right.
+  auto refuse_factor = [&](std::string reason) -> Status {
+    if (approval.pin == nullptr) return Status::Unauthenticated(std::move(reason));
+    PinCheck failed;
+    failed.device_id = approval.pin->device_id;
+    failed.max_failures = approval.pin->max_failures;
+    Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+      if (approval.once != nullptr) {
+        IDS_ASSIGN_OR_RETURN(bool first, approval.once->AcceptIn(tx));
+        if (!first) return Status::Unauthenticated("approval: the request was made before");
+      }
+      return RecordPin(tx, failed, now_ms).status();
+    });
+    if (!st.ok()) return st;
+    committed();
+    return PinRefused();
+  };
 
   // Number matching: a wrong pick ends the action, so guessing gets one try.
   if (!crypto::ConstantTimeEquals(approval.verification_code, action->verification_code)) {
@@ -454,7 +474,7 @@ Result<Action> Actions::Approve(const Approval& approval) {
   // (over what it showed) does not verify.
   IDS_ASSIGN_OR_RETURN(auto digest, ActionDigest(*action));
   if (!crypto::VerifyBytes(crypto::SigAlg::kES256, *device.public_key, digest, device_sig).ok()) {
-    return Status::Unauthenticated("the device signature does not verify");
+    return refuse_factor("the device signature does not verify");
   }
   nlohmann::json details = {{"type", ActionTypeName(action->type)},
                             {"level", AssuranceLevelName(action->level)},
@@ -468,10 +488,10 @@ Result<Action> Actions::Approve(const Approval& approval) {
   if (action->level == AssuranceLevel::kAdvanced) {
     if (sim_ == nullptr) return Status::FailedPrecondition("the advanced level is not available");
     IDS_ASSIGN_OR_RETURN(auto binding, CheckSimBinding(db_, *action));
-    if (sim_sig.empty()) return Status::Unauthenticated("the SIM signature is missing");
+    if (sim_sig.empty()) return refuse_factor("the SIM signature is missing");
     if (!binding.public_key ||
         !crypto::VerifyBytes(crypto::SigAlg::kES256, *binding.public_key, digest, sim_sig).ok()) {
-      return Status::Unauthenticated("the SIM signature does not verify");
+      return refuse_factor("the SIM signature does not verify");
     }
     binding_id = binding.binding_id;
     details["sim_binding_id"] = binding.binding_id;
