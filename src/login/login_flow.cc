@@ -456,7 +456,12 @@ void AddLoginRoutes(http::Router& router, LoginFlow& flow) {
   LoginFlow* f = &flow;
   router.Add("GET", kStylePath, "login_css", [](http::Request&) { return StyleSheet(); });
   router.Add("GET", kScriptPath, "login_js", [](http::Request&) { return Script(); });
-  router.Add("GET", "/login/{id}", "login", [f](http::Request& r) { return f->Show(r); });
+  // Both issue the authorization code once the person approved (Show on a reload, Continue
+  // from the waiting page): no HEAD (RFC 9110 §9.2.1: HEAD is safe).
+  http::RouteOptions effects;
+  effects.get_has_effects = true;
+  router.Add(
+      "GET", "/login/{id}", "login", [f](http::Request& r) { return f->Show(r); }, effects);
   router.Add("POST", "/login/{id}/phone", "login_phone",
              [f](http::Request& r) { return f->SubmitPhone(r); });
   router.Add("POST", "/login/{id}/qr", "login_qr",
@@ -465,9 +470,6 @@ void AddLoginRoutes(http::Router& router, LoginFlow& flow) {
              [f](http::Request& r) { return f->QrImage(r); });
   router.Add("GET", "/login/{id}/status", "login_status",
              [f](http::Request& r) { return f->StatusJson(r); });
-  // It issues the authorization code: no HEAD.
-  http::RouteOptions effects;
-  effects.get_has_effects = true;
   router.Add(
       "GET", "/login/{id}/continue", "login_continue",
       [f](http::Request& r) { return f->Continue(r); }, effects);

@@ -343,5 +343,19 @@ TEST_P(LoginFlowTest, ASubTheRequestNamedMustBeThePersonWhoApproved) {
 INSTANTIATE_TEST_SUITE_P(Backends, LoginFlowTest, idscheme::testing::AllBackends(),
                          idscheme::testing::BackendName);
 
+// The two routes that issue the authorization code once the person approved answer no HEAD
+// (RFC 9110 §9.2.1): a HEAD would take the code and end the browser's login unseen.
+TEST_P(LoginFlowTest, TheRoutesThatIssueTheCodeHaveNoHead) {
+  http::Router router;
+  AddLoginRoutes(router, *flow_);
+  for (const char* path : {"/login/abc", "/login/abc/continue"}) {
+    EXPECT_EQ(router.Find("HEAD", path, nullptr).kind, http::Router::Match::Kind::kMethodNotAllowed)
+        << path;
+    EXPECT_EQ(router.Find("GET", path, nullptr).kind, http::Router::Match::Kind::kFound) << path;
+  }
+  EXPECT_EQ(router.Find("HEAD", "/login/abc/status", nullptr).kind,
+            http::Router::Match::Kind::kFound);
+}
+
 }  // namespace
 }  // namespace idscheme::login
