@@ -487,14 +487,45 @@ Result<Action> Actions::Approve(const Approval& approval) {
   std::string binding_id;
   if (action->level == AssuranceLevel::kAdvanced) {
     if (sim_ == nullptr) return Status::FailedPrecondition("the advanced level is not available");
-    IDS_ASSIGN_OR_RETURN(auto binding, CheckSimBinding(db_, *action));
+    auto binding = CheckSimBinding(db_, *action);
+    if (!binding.ok()) {
+      if (binding.status().code() != Status::Code::kFailedPrecondition) return binding.status();
+      // SCHEME.md: a level the person's enrolment cannot reach fails with a clear error, at
+      // once, rather than waiting out the expiry. Only the person (the PIN was right) learns it
+      // here, so the browser page still says nothing about the number before that.
+      const std::string reason = binding.status().message();
+      Status st = store::InTransaction(db_, [&](store::Transaction& tx) -> Status {
+        IDS_RETURN_IF_ERROR(once_and_pin(tx));
+        IDS_ASSIGN_OR_RETURN(
+            auto r, tx.Exec("UPDATE approval_actions SET state = 'cancelled', decided_at = ?,"
+                            " decided_by = ? WHERE id = ? AND state = 'pending' AND expires_at > ?",
+                            {Int(now_ms), Text(std::string(kDecidedByLevelUnreachable)),
+                             Text(action->id), Int(now_s)}));
+        if (r.affected != 1) return Status::FailedPrecondition("the action is no longer pending");
+        return audit::Append(tx,
+                             {std::string(kDecidedByLevelUnreachable),
+                              "approval.level_unreachable",
+                              action->id,
+                              {{"type", ActionTypeName(action->type)},
+                               {"member_id", action->member_id},
+                               {"client_id", action->client_id},
+                               {"device_id", device.id},
+                               {"reason", reason}}},
+                             now_ms)
+            .status();
+      });
+      if (!st.ok()) return st;
+      committed();
+      return Status::FailedPrecondition(reason + "; the advanced level cannot be reached, and " +
+                                        "the request is cancelled");
+    }
     if (sim_sig.empty()) return refuse_factor("the SIM signature is missing");
-    if (!binding.public_key ||
-        !crypto::VerifyBytes(crypto::SigAlg::kES256, *binding.public_key, digest, sim_sig).ok()) {
+    if (!binding->public_key ||
+        !crypto::VerifyBytes(crypto::SigAlg::kES256, *binding->public_key, digest, sim_sig).ok()) {
       return refuse_factor("the SIM signature does not verify");
     }
-    binding_id = binding.binding_id;
-    details["sim_binding_id"] = binding.binding_id;
+    binding_id = binding->binding_id;
+    details["sim_binding_id"] = binding->binding_id;
     details["sim_signature"] = approval.sim_signature;
   }
 

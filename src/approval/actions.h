@@ -88,6 +88,11 @@ class SimBindingLookup {
   virtual Result<Binding> ActiveBinding(store::Executor& db, std::string_view identity_id) = 0;
 };
 
+// decided_by of an advanced action cancelled because the person's enrolment cannot reach the
+// level: no active SIM binding for their number (none, or ended by a SIM swap), or one made
+// after the request. Found when the person, PIN given, tries to approve.
+inline constexpr std::string_view kDecidedByLevelUnreachable = "system:level_unreachable";
+
 struct ActionOptions {
   int64_t default_ttl_seconds = 180;  // SCHEME/issue 4: default three minutes
   int64_t max_ttl_seconds = 600;

@@ -461,7 +461,11 @@ TEST_P(ActionsTest, SimSwapBetweenRequestAndApprovalFails) {
   const Approval ap = Sign(a, phone, sim_key.get());
   sims_.ReportSimSwap("id_anna");
   EXPECT_EQ(actions_->Approve(ap).status().code(), Status::Code::kFailedPrecondition);
-  EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending);
+  // It can never be approved now: it ends at once (the browser and the service provider learn
+  // why), instead of waiting out its expiry.
+  EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kCancelled);
+  EXPECT_EQ(actions_->Get(a.id)->decided_by, kDecidedByLevelUnreachable);
+  EXPECT_EQ(AuditEntries("approval.level_unreachable").size(), 1u);
   // A basic-level action still works from the device alone.
   auto b = Create(Request());
   EXPECT_TRUE(actions_->Approve(Sign(b, phone)).ok());
@@ -483,7 +487,7 @@ TEST_P(ActionsTest, SimSwappedAndBoundAgainAfterTheRequestFails) {
   auto refused = actions_->Approve(Sign(a, phone, new_sim.get()));
   EXPECT_EQ(refused.status().code(), Status::Code::kFailedPrecondition)
       << refused.status().ToString();
-  EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending);
+  EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kCancelled);
   EXPECT_TRUE(AuditEntries("approval.approve").empty());
   // A request made after the re-binding is approved with the new SIM.
   auto b = Create(Request("id_anna", AssuranceLevel::kAdvanced));

@@ -145,7 +145,9 @@ Result<LoginFlow::Loaded> LoginFlow::Load(const http::Request& http) {
           break;
         case approval::ActionState::kCancelled:
           l.view = l.action->decided_by == approval::kDecidedByDeviceLocked ? View::kLocked
-                                                                            : View::kCancelled;
+                   : l.action->decided_by == approval::kDecidedByLevelUnreachable
+                       ? View::kUnreachable
+                       : View::kCancelled;
           break;
       }
       break;
@@ -205,6 +207,8 @@ http::Response LoginFlow::Show(const http::Request& http) {
       return RenderOutcomePage(l.ctx, Outcome::kExpired);
     case View::kLocked:
       return RenderOutcomePage(l.ctx, Outcome::kLocked);
+    case View::kUnreachable:
+      return RenderOutcomePage(l.ctx, Outcome::kUnreachable);
     case View::kDone:
       return SessionGone(http);
   }
@@ -345,6 +349,9 @@ http::Response LoginFlow::StatusJson(const http::Request& http) {
     case View::kLocked:
       state = "locked";
       break;
+    case View::kUnreachable:
+      state = "unreachable";
+      break;
     case View::kDone:
       state = "done";
       break;
@@ -437,6 +444,12 @@ http::Response LoginFlow::Return(const http::Request& http) {
       return Finish(l, "access_denied", "the request was not approved in time");
     case View::kLocked:
       return Finish(l, "access_denied", "the app is locked");
+    case View::kUnreachable:
+      // OIDC Core §3.1.2.6 has no code for an unreachable level; as for an essential acr the
+      // scheme cannot meet, access_denied, with the reason.
+      return Finish(l, "access_denied",
+                    "the person's enrolment cannot reach the advanced level (no SIM binding "
+                    "for their phone number)");
     default:
       return http::Response::Redirect(303, "/login/" + l.session.id);
   }

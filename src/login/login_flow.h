@@ -95,7 +95,17 @@ class LoginFlow {
 
  private:
   // Where the session stands, as the pages see it.
-  enum class View { kPhone, kPending, kApproved, kDenied, kExpired, kCancelled, kLocked, kDone };
+  enum class View {
+    kPhone,
+    kPending,
+    kApproved,
+    kDenied,
+    kExpired,
+    kCancelled,
+    kLocked,
+    kUnreachable,  // an advanced request the person's enrolment cannot reach
+    kDone
+  };
   struct Loaded {
     LoginSession session;
     View view = View::kPhone;

@@ -222,6 +222,30 @@ TEST_P(LoginFlowTest, ACancelledActionShowsTheCancelledPage) {
   EXPECT_NE(outcome.body().find("data-outcome=\"cancelled\""), std::string::npos) << outcome.body();
 }
 
+// An advanced request the person's enrolment cannot reach (no SIM binding), ended when the
+// person tried to approve it: the page says why in the person's language, and the service
+// provider gets access_denied saying so, at once rather than after the expiry.
+TEST_P(LoginFlowTest, AnUnreachableLevelShowsItsPageAndTellsTheServiceProvider) {
+  EnrolDevice();
+  ASSERT_NO_FATAL_FAILURE(Begin());
+  ASSERT_EQ(flow_->SubmitPhone(Browser("POST", "/phone", "phone=%2B32470000001")).status(), 303);
+  auto pending = actions_->Pending(identity_id_);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  ASSERT_TRUE(
+      actions_->Cancel(pending->front().id, std::string(approval::kDecidedByLevelUnreachable))
+          .ok());
+  EXPECT_EQ(StatusOfPage(), "unreachable");
+  http::Response outcome = flow_->Show(Browser("GET", ""));
+  EXPECT_EQ(outcome.status(), 200);
+  EXPECT_NE(outcome.body().find("data-outcome=\"unreachable\""), std::string::npos)
+      << outcome.body();
+  EXPECT_NE(outcome.body().find("SIM"), std::string::npos) << outcome.body();
+  http::Response back = flow_->Return(Browser("POST", "/return"));
+  EXPECT_NE(back.body().find("access_denied"), std::string::npos) << back.body();
+  EXPECT_NE(back.body().find("cannot reach the advanced level"), std::string::npos) << back.body();
+}
+
 TEST_P(LoginFlowTest, FiveWrongPinsDuringALoginShowTheLockedPage) {
   const std::string device = EnrolDevice();
   ASSERT_NO_FATAL_FAILURE(Begin());

@@ -127,7 +127,8 @@ TEST(Pages, WaitingPageShowsCodeQrLiveStatusAndANoScriptWay) {
 TEST(Pages, OutcomePagesOfferTheWayBack) {
   for (auto [outcome, name] :
        {std::pair{Outcome::kRefused, "refused"}, std::pair{Outcome::kExpired, "expired"},
-        std::pair{Outcome::kLocked, "locked"}, std::pair{Outcome::kCancelled, "cancelled"}}) {
+        std::pair{Outcome::kLocked, "locked"}, std::pair{Outcome::kCancelled, "cancelled"},
+        std::pair{Outcome::kUnreachable, "unreachable"}}) {
     http::Response r = RenderOutcomePage(Ctx("de"), outcome);
     EXPECT_NE(r.body().find(std::string("data-outcome=\"") + name + "\""), std::string::npos);
     EXPECT_NE(r.body().find("action=\"/login/lgn_abc/return\""), std::string::npos);

@@ -87,6 +87,19 @@ constexpr std::array<Row, kMsgCount> kTexts = {{
      "recommencer.",
      "Die Anfrage wurde beendet, bevor sie in der App bestätigt wurde. Es wurde nichts geteilt. "
      "Sie können neu beginnen."},
+    {"Not possible at the advanced level", "Niet mogelijk op het geavanceerde niveau",
+     "Impossible au niveau avancé", "Auf der erweiterten Stufe nicht möglich"},
+    {"This request needs your SIM card (advanced level), and your mobile operator has not linked "
+     "your phone number to it. Nothing was shared. Ask your mobile operator, then start again.",
+     "Dit verzoek heeft uw simkaart nodig (geavanceerd niveau), en uw mobiele operator heeft uw "
+     "telefoonnummer er niet aan gekoppeld. Er werd niets gedeeld. Vraag het uw mobiele "
+     "operator en begin dan opnieuw.",
+     "Cette demande requiert votre carte SIM (niveau avancé), et votre opérateur mobile n'y a pas "
+     "lié votre numéro de téléphone. Rien n'a été partagé. Adressez-vous à votre opérateur "
+     "mobile, puis recommencez.",
+     "Diese Anfrage benötigt Ihre SIM-Karte (erweiterte Stufe), und Ihr Mobilfunkanbieter hat "
+     "Ihre Telefonnummer nicht mit ihr verknüpft. Es wurde nichts geteilt. Fragen Sie Ihren "
+     "Mobilfunkanbieter und beginnen Sie dann neu."},
     {"Return to {member}", "Terug naar {member}", "Retour à {member}", "Zurück zu {member}"},
     {"Please enter a mobile number in international format, starting with + and the country code.",
      "Geef een mobiel nummer in internationaal formaat, beginnend met + en de landcode.",

@@ -36,6 +36,8 @@ enum class Msg {
   kLockedText,
   kCancelledTitle,  // outcome: cancelled by the scheme (a revocation, a suspension)
   kCancelledText,
+  kUnreachableTitle,  // outcome: an advanced request the person's enrolment cannot reach
+  kUnreachableText,
   kReturn,         // "Return to {member}"
   kInvalidPhone,   // phone number not E.164
   kTooMany,        // rate limited

@@ -188,12 +188,15 @@ http::Response RenderOutcomePage(const PageContext& ctx, Outcome outcome) {
   if (outcome == Outcome::kExpired) title = Msg::kExpiredTitle, text = Msg::kExpiredText;
   if (outcome == Outcome::kLocked) title = Msg::kLockedTitle, text = Msg::kLockedText;
   if (outcome == Outcome::kCancelled) title = Msg::kCancelledTitle, text = Msg::kCancelledText;
+  if (outcome == Outcome::kUnreachable)
+    title = Msg::kUnreachableTitle, text = Msg::kUnreachableText;
   std::string h = Head(l, Text(l, title));
   h += "<h1 id=\"outcome\" data-outcome=\"" +
-       std::string(outcome == Outcome::kRefused     ? "refused"
-                   : outcome == Outcome::kExpired   ? "expired"
-                   : outcome == Outcome::kCancelled ? "cancelled"
-                                                    : "locked") +
+       std::string(outcome == Outcome::kRefused       ? "refused"
+                   : outcome == Outcome::kExpired     ? "expired"
+                   : outcome == Outcome::kCancelled   ? "cancelled"
+                   : outcome == Outcome::kUnreachable ? "unreachable"
+                                                      : "locked") +
        "\">" + std::string(Text(l, title)) + "</h1>";
   h += "<p>" + std::string(Text(l, text)) + "</p>";
   h += "<form method=\"post\" action=\"" + SessionPath(ctx, "/return") +

@@ -46,7 +46,7 @@ struct WaitingPage {
   std::vector<std::string> claims;
 };
 
-enum class Outcome { kRefused, kExpired, kLocked, kCancelled };
+enum class Outcome { kRefused, kExpired, kLocked, kCancelled, kUnreachable };
 
 http::Response RenderPhonePage(const PageContext& ctx, const PhonePage& page, int status = 200);
 http::Response RenderWaitingPage(const PageContext& ctx, const WaitingPage& page);
