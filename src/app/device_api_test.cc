@@ -20,7 +20,9 @@
 #include "crypto/jws.h"
 #include "http/server.h"
 #include "identity/identity_test_util.h"
+#include "identity/registrar_api.h"
 #include "identity/sim_bindings.h"
+#include "registry/client_metadata.h"
 #include "registry/registry.h"
 #include "testing/http_client.h"
 #include "testing/test_db.h"
@@ -103,8 +105,28 @@ class DeviceApiTest : public ::testing::TestWithParam<Backend> {
     options.poll_interval = std::chrono::milliseconds(20);
     api_ = std::make_unique<DeviceApi>(*db_, *identities_, *devices_, *actions_, *qr_, clock_,
                                        options);
+    registrar_ = AddMember(registry::Role::kIdentityRegistrar, "Registrar");
+    shop_ = AddMember(registry::Role::kServiceProvider, "Shop");
+    other_registrar_ = AddMember(registry::Role::kIdentityRegistrar, "Other Registrar");
+    person_devices_ = std::make_unique<ApprovalPersonDevices>(*devices_);
+
     http::Router router;
     AddDeviceRoutes(router, *api_);
+    // The registrar's device routes (issue 4) next to the app's, behind the real policy; the
+    // caller is read from a test token ("Authorization: Test <member_id>").
+    for (const std::string& member : {registrar_, other_registrar_}) {
+      registrar_callers_[member] = {member, registry::Role::kIdentityRegistrar, AddClient(member)};
+    }
+    registrar_callers_[shop_] = {shop_, registry::Role::kServiceProvider, AddClient(shop_)};
+    auto authenticate = [this](http::Request& req) -> Result<registry::Caller> {
+      auto h = req.GetHeader("authorization");
+      if (!h || h->rfind("Test ", 0) != 0) return Status::Unauthenticated("no test token");
+      auto it = registrar_callers_.find(std::string(h->substr(5)));
+      if (it == registrar_callers_.end()) return Status::Unauthenticated("unknown test token");
+      return it->second;
+    };
+    identity::AddRegistrarDeviceRoutes(router, *identities_, *person_devices_, *registry_,
+                                       authenticate);
     http::ServerOptions server_options;
     server_options.worker_threads = 2;
     server_options.access_log = false;
@@ -113,9 +135,6 @@ class DeviceApiTest : public ::testing::TestWithParam<Backend> {
     ASSERT_TRUE(started.ok()) << started.ToString();
     base_ = "http://127.0.0.1:" + std::to_string(server_->port());
     api_->set_public_base_url(base_);
-
-    registrar_ = AddMember(registry::Role::kIdentityRegistrar, "Registrar");
-    shop_ = AddMember(registry::Role::kServiceProvider, "Shop");
   }
 
   void TearDown() override {
@@ -137,6 +156,32 @@ class DeviceApiTest : public ::testing::TestWithParam<Backend> {
     auto created = registry_->members().Create(m, "operator");
     EXPECT_TRUE(created.ok()) << created.status().ToString();
     return created.ok() ? created->id : "";
+  }
+
+  std::string AddClient(const std::string& member) {
+    json metadata = {{"grant_types", {"client_credentials"}},
+                     {"jwks", {{"keys", {identity::testing::SimKeyJwk()}}}}};
+    auto m = registry::ValidateClientMetadata(metadata);
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    auto c = registry_->clients().Create(member, *m, "operator", "operator");
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? c->client.client_id : "";
+  }
+
+  // A registrar API call as `member` (registrar_callers_).
+  Reply AsRegistrar(const std::string& member, const std::string& method, const std::string& path) {
+    return Raw(method, path, "", {{"Authorization", "Test " + member}});
+  }
+
+  std::vector<std::string> AuditActors(const std::string& action, const std::string& subject) {
+    auto r = db_->Exec("SELECT actor FROM audit_log WHERE action = ? AND subject = ? ORDER BY seq",
+                       {store::Text(action), store::Text(subject)});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> out;
+    if (r.ok()) {
+      for (const auto& row : r->rows) out.push_back(row.Text(0));
+    }
+    return out;
   }
 
   std::string NewIdentity(const std::string& phone) {
@@ -268,6 +313,9 @@ class DeviceApiTest : public ::testing::TestWithParam<Backend> {
   std::string base_;
   std::string registrar_;
   std::string shop_;
+  std::string other_registrar_;
+  std::map<std::string, registry::Caller> registrar_callers_;
+  std::unique_ptr<ApprovalPersonDevices> person_devices_;
 };
 
 TEST_P(DeviceApiTest, EnrolWithARealActivationCodeThenListDevices) {
@@ -721,6 +769,111 @@ TEST_P(DeviceApiTest, ListAndRemoveDevices) {
   // Removing itself (unenrol).
   EXPECT_EQ(Call(first, "DELETE", "/app/v1/devices/" + first.device_id).status, 204);
   EXPECT_EQ(Call(first, "GET", "/app/v1/devices").status, 401);
+}
+
+// Issue 4: "registrars and the operator can revoke them". The registrar that registered the
+// person sees the devices (nothing secret) and revokes one.
+TEST_P(DeviceApiTest, ARegistrarListsAPersonsDevices) {
+  const std::string anna = NewIdentity("+32470000001");
+  // A second apart each, for the order (oldest first).
+  Phone first = Enrol(anna, 1, "First");
+  const int64_t first_enrolled = clock_.NowMillis();
+  clock_.AdvanceSeconds(1);
+  Phone second = Enrol(anna, 1, "Second");
+  clock_.AdvanceSeconds(1);
+  Phone removed = Enrol(anna, 1, "Removed");
+  ASSERT_EQ(Call(first, "DELETE", "/app/v1/devices/" + removed.device_id).status, 204);
+  for (int i = 0; i < 5; ++i) (void)devices_->VerifyPin(second.device_id, PinInput(9));
+  const std::string path = "/registrar/v1/identities/" + anna + "/devices";
+
+  Reply list = AsRegistrar(registrar_, "GET", path);
+  ASSERT_EQ(list.status, 200) << list.body.dump();
+  EXPECT_EQ(list.headers["cache-control"], "no-store");
+  EXPECT_EQ(list.body["identity_id"], anna);
+  ASSERT_EQ(list.body["devices"].size(), 2u) << list.body.dump();
+  const json& d = list.body["devices"][0];
+  EXPECT_EQ(d["id"], first.device_id);
+  EXPECT_EQ(d["name"], "First");
+  EXPECT_EQ(d["status"], "active");
+  EXPECT_EQ(d["jwk_thumbprint"], first.key->Rfc7638Thumbprint());
+  EXPECT_EQ(d["created_at"], first_enrolled);
+  EXPECT_TRUE(d.contains("updated_at"));
+  // Only these members: no key, no PIN verifier or salt, no failure count.
+  for (const auto& [name, value] : d.items()) {
+    EXPECT_TRUE(name == "id" || name == "name" || name == "status" || name == "jwk_thumbprint" ||
+                name == "created_at" || name == "updated_at" || name == "last_used_at")
+        << name;
+  }
+  EXPECT_EQ(list.body["devices"][1]["id"], second.device_id);
+  EXPECT_EQ(list.body["devices"][1]["status"], "locked");
+
+  // A person without devices: an empty list; another registrar's person, an unknown or a
+  // malformed id: 404, as the other registrar routes answer.
+  const std::string bob = NewIdentity("+32470000002");
+  Reply none = AsRegistrar(registrar_, "GET", "/registrar/v1/identities/" + bob + "/devices");
+  ASSERT_EQ(none.status, 200) << none.body.dump();
+  EXPECT_EQ(none.body["devices"], json::array());
+  Reply other = AsRegistrar(other_registrar_, "GET", path);
+  EXPECT_EQ(other.status, 404) << other.body.dump();
+  EXPECT_EQ(other.body["error"], "not_found");
+  EXPECT_EQ(AsRegistrar(registrar_, "GET", "/registrar/v1/identities/idn_nobody/devices").status,
+            404);
+  EXPECT_EQ(AsRegistrar(registrar_, "GET", "/registrar/v1/identities/%21%21/devices").status, 404);
+  // A service provider is no registrar; no caller is nobody.
+  EXPECT_EQ(AsRegistrar(shop_, "GET", path).status, 403);
+  EXPECT_EQ(Raw("GET", path, "", {}).status, 401);
+}
+
+TEST_P(DeviceApiTest, ARegistrarRevokesADeviceThatThenApprovesNothing) {
+  const std::string anna = NewIdentity("+32470000001");
+  Phone lost = Enrol(anna, 1, "Lost");
+  Phone kept = Enrol(anna, 1, "Kept");
+  const std::string path = "/registrar/v1/identities/" + anna + "/devices/";
+  // The lost phone has already fetched the request it is about to approve.
+  Action action = CreateAction(anna);
+  const std::string code = RightCode(action.id);
+  Reply shown = Call(lost, "GET", "/app/v1/actions/" + action.id);
+  ASSERT_EQ(shown.status, 200) << shown.body.dump();
+
+  // Another registrar cannot reach it (404, not 403), and it stays active.
+  Reply foreign = AsRegistrar(other_registrar_, "DELETE", path + lost.device_id);
+  EXPECT_EQ(foreign.status, 404) << foreign.body.dump();
+  EXPECT_EQ(foreign.body["error"], "not_found");
+  EXPECT_EQ(devices_->Get(lost.device_id)->status, approval::DeviceStatus::kActive);
+
+  Reply revoked = AsRegistrar(registrar_, "DELETE", path + lost.device_id);
+  ASSERT_EQ(revoked.status, 204) << revoked.body.dump();
+  EXPECT_EQ(devices_->Get(lost.device_id)->status, approval::DeviceStatus::kRemoved);
+  EXPECT_EQ(AuditActors("device.remove", lost.device_id),
+            std::vector<std::string>{"client:" + registrar_callers_[registrar_].client_id});
+
+  // The approval it signed for the action it fetched is refused, and the action stays pending
+  // for the person's other device.
+  Reply approve = Call(lost, "POST", "/app/v1/actions/" + action.id + "/approve",
+                       {{"pin_input", PinInput(1)},
+                        {"verification_code", code},
+                        {"device_signature", Sign(*lost.key, shown.body, code)}});
+  EXPECT_EQ(approve.status, 401) << approve.body.dump();
+  EXPECT_EQ(actions_->Get(action.id)->state, approval::ActionState::kPending);
+  EXPECT_EQ(Call(lost, "GET", "/app/v1/devices").status, 401);
+  // Below the HTTP proof as well: the engine refuses the device's PIN from now on.
+  EXPECT_FALSE(devices_->VerifyPin(lost.device_id, PinInput(1)).ok());
+  Reply approved = ApproveWith(kept, action.id, code, 1);
+  EXPECT_EQ(approved.status, 200) << approved.body.dump();
+
+  // Revoked already: 404, as the person's own DELETE answers; so are unknown, malformed and
+  // someone else's device ids.
+  Reply again = AsRegistrar(registrar_, "DELETE", path + lost.device_id);
+  EXPECT_EQ(again.status, 404) << again.body.dump();
+  EXPECT_EQ(again.body["error"], "not_found");
+  EXPECT_EQ(AsRegistrar(registrar_, "DELETE", path + "dev_nothing").status, 404);
+  EXPECT_EQ(AsRegistrar(registrar_, "DELETE", path + "%21%21").status, 404);
+  Phone bobs = Enrol(NewIdentity("+32470000002"));
+  EXPECT_EQ(AsRegistrar(registrar_, "DELETE", path + bobs.device_id).status, 404);
+  EXPECT_EQ(devices_->Get(bobs.device_id)->status, approval::DeviceStatus::kActive);
+  Reply list = AsRegistrar(registrar_, "GET", "/registrar/v1/identities/" + anna + "/devices");
+  ASSERT_EQ(list.body["devices"].size(), 1u);
+  EXPECT_EQ(list.body["devices"][0]["id"], kept.device_id);
 }
 
 TEST_P(DeviceApiTest, RevokedIdentityDevicesAreRefused) {

@@ -28,4 +28,27 @@ Result<approval::SimBindingLookup::Binding> IdentitySimBindingLookup::ActiveBind
   return Binding{binding->id, std::move(key).value(), binding->created_at_ms};
 }
 
+Result<std::vector<identity::PersonDevice>> ApprovalPersonDevices::List(
+    std::string_view identity_id) {
+  IDS_ASSIGN_OR_RETURN(auto found, devices_.List(identity_id));
+  std::vector<identity::PersonDevice> out;
+  out.reserve(found.size());
+  for (const approval::Device& d : found) {
+    // What is safe to show: never the key itself, the PIN verifier or the failure count.
+    out.push_back({.id = d.id,
+                   .name = d.name,
+                   .status = std::string(approval::DeviceStatusName(d.status)),
+                   .jwk_thumbprint = d.jwk_thumbprint,
+                   .created_at_ms = d.created_at_ms,
+                   .updated_at_ms = d.updated_at_ms,
+                   .last_used_at_ms = d.last_used_at_ms});
+  }
+  return out;
+}
+
+Status ApprovalPersonDevices::Revoke(std::string_view identity_id, std::string_view device_id,
+                                     std::string_view actor) {
+  return devices_.Remove(identity_id, device_id, actor);
+}
+
 }  // namespace idscheme::app

@@ -410,7 +410,13 @@ Status Devices::Remove(std::string_view identity_id, std::string_view device_id,
                         " WHERE id = ? AND identity_id = ? AND status <> 'removed'",
                         {Int(now), Text(std::string(device_id)), Text(std::string(identity_id))}));
     if (r.affected != 1) return Status::NotFound("no such device");
-    return audit::Append(tx, {std::string(actor), "device.remove", std::string(device_id), {}}, now)
+    // The actor may be a registrar or the operator (issue 4): the entry names whose device it was.
+    return audit::Append(tx,
+                         {std::string(actor),
+                          "device.remove",
+                          std::string(device_id),
+                          {{"identity_id", std::string(identity_id)}}},
+                         now)
         .status();
   });
 }

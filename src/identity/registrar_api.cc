@@ -6,6 +6,7 @@
 
 #include "identity/internal/fields.h"
 #include "identity/internal/guard.h"
+#include "identity/person_devices.h"
 
 namespace idscheme::identity {
 
@@ -50,17 +51,24 @@ Result<IdentityFilter> ParseFilter(const http::Request& req) {
   return f;
 }
 
+// Every registrar route runs the same pipeline (internal/guard.h) with the registrar's role.
+auto RegistrarAdder(http::Router& router, registry::Registry& registry,
+                    const registry::Authenticator& authenticate,
+                    const registry::AuthenticationRefusal& refuse) {
+  return [&router, &registry, authenticate, refuse](std::string_view method, std::string_view path,
+                                                    std::string name, internal::Action action) {
+    router.Add(method, path, std::move(name),
+               internal::Guarded(registry, authenticate, refuse, registry::Role::kIdentityRegistrar,
+                                 std::move(action)));
+  };
+}
+
 }  // namespace
 
 void AddRegistrarRoutes(http::Router& router, Identities& identities, registry::Registry& registry,
                         registry::Authenticator authenticate,
                         registry::AuthenticationRefusal refuse) {
-  auto add = [&](std::string_view method, std::string_view path, std::string name,
-                 internal::Action action) {
-    router.Add(method, path, std::move(name),
-               internal::Guarded(registry, authenticate, refuse, registry::Role::kIdentityRegistrar,
-                                 std::move(action)));
-  };
+  auto add = RegistrarAdder(router, registry, authenticate, refuse);
   Identities& ids = identities;
 
   add("POST", "/registrar/v1/identities", "registrar_identity_create",
@@ -127,6 +135,31 @@ void AddRegistrarRoutes(http::Router& router, Identities& identities, registry::
         }
         if (!code.ok()) return code.status();
         return http::Response::Json(201, code->ToJson());
+      });
+}
+
+void AddRegistrarDeviceRoutes(http::Router& router, Identities& identities, PersonDevices& devices,
+                              registry::Registry& registry, registry::Authenticator authenticate,
+                              registry::AuthenticationRefusal refuse) {
+  auto add = RegistrarAdder(router, registry, authenticate, refuse);
+  Identities& ids = identities;
+  PersonDevices& devs = devices;
+
+  // Issue 4: registrars can revoke a person's devices, e.g. when the person lost the phone.
+  add("GET", "/registrar/v1/identities/{identity_id}/devices", "registrar_devices",
+      [&ids, &devs](http::Request& req, const internal::Member& m) -> Result<http::Response> {
+        std::string id = Param(req, "identity_id");
+        IDS_ASSIGN_OR_RETURN(auto found, ListPersonDevices(ids, devs, ActorOf(m), id));
+        json out = {{"identity_id", id}, {"devices", json::array()}};
+        for (const auto& d : found) out["devices"].push_back(d.ToJson());
+        return http::Response::Json(200, out);
+      });
+  add("DELETE", "/registrar/v1/identities/{identity_id}/devices/{device_id}",
+      "registrar_device_revoke",
+      [&ids, &devs](http::Request& req, const internal::Member& m) -> Result<http::Response> {
+        IDS_RETURN_IF_ERROR(RevokePersonDevice(ids, devs, ActorOf(m), Param(req, "identity_id"),
+                                               Param(req, "device_id")));
+        return http::Response(204);
       });
 }
 

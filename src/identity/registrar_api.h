@@ -10,11 +10,16 @@
 //   POST   /registrar/v1/identities/{identity_id}/revoke    {"reason"?}
 //   POST   /registrar/v1/identities/{identity_id}/activation-codes   a one-time code   201
 //          -> {"activation_code", "identity_id", "expires_at"}: shown once, stored hashed
+//   GET    /registrar/v1/identities/{identity_id}/devices   the person's devices that are not
+//          removed -> {"identity_id", "devices": [PersonDevice::ToJson()]} (person_devices.h)
+//   DELETE /registrar/v1/identities/{identity_id}/devices/{device_id}   revoke one          204
+//          (AddRegistrarDeviceRoutes: the devices are the approval engine's)
 //
 // Bodies are described in attributes.h. Errors are {"error", "error_description"}: bad input
 // 400 invalid_request naming the field ("phone_number: must be E.164, e.g. +31612345678");
-// another registrar's identity and unknown ids 404 (never 403, so ids cannot be probed); a phone
-// number held by another active identity 409; changing a revoked identity 400; too many
+// another registrar's identity and unknown ids 404 (never 403, so ids cannot be probed; a path id
+// that cannot be one is unknown too), and so is a device already removed; a phone number held
+// by another active identity 409; changing a revoked identity 400; too many
 // activation codes 429; a caller that cannot be authenticated 401 (a suspended member's or
 // client's token included: the bearer check refuses it first); a caller whose member is not an
 // identity registrar 403 access_denied.
@@ -27,6 +32,7 @@
 
 #include "http/router.h"
 #include "identity/identities.h"
+#include "identity/person_devices.h"
 #include "registry/admin_api.h"
 #include "registry/registry.h"
 
@@ -35,5 +41,11 @@ namespace idscheme::identity {
 void AddRegistrarRoutes(http::Router& router, Identities& identities, registry::Registry& registry,
                         registry::Authenticator authenticate,
                         registry::AuthenticationRefusal refuse = {});
+
+// The two device routes above, over `devices` (implemented by the app part, which sits above
+// this one), behind the same pipeline as the other registrar routes.
+void AddRegistrarDeviceRoutes(http::Router& router, Identities& identities, PersonDevices& devices,
+                              registry::Registry& registry, registry::Authenticator authenticate,
+                              registry::AuthenticationRefusal refuse = {});
 
 }  // namespace idscheme::identity

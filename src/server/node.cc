@@ -211,6 +211,7 @@ Status Node::OpenPersonServices(std::vector<uint8_t> subject_secret,
   device_options.max_devices_per_identity = c.approval.max_devices_per_identity;
   devices_ =
       std::make_unique<approval::Devices>(*db_, *clock_, *random_, *redeemer_, device_options);
+  person_devices_ = std::make_unique<app::ApprovalPersonDevices>(*devices_);
   qr_codes_ = std::make_unique<app::QrCodes>(std::move(qr_secret), *clock_);
   app::DeviceApiOptions device_api_options;
   device_api_options.public_base_url = c.server.issuer;
@@ -320,6 +321,9 @@ void Node::AddRoutes(http::Router& router) {
   };
   registry::AddAdminRoutes(router, *registry_, BearerCallers(), refuse);
   identity::AddRegistrarRoutes(router, *identities_, *registry_, BearerCallers(), refuse);
+  // Issue 4: a registrar revokes the devices of the people it registered.
+  identity::AddRegistrarDeviceRoutes(router, *identities_, *person_devices_, *registry_,
+                                     BearerCallers(), refuse);
   identity::AddSimControllerRoutes(router, *sim_bindings_, *registry_, BearerCallers(), refuse);
 }
 

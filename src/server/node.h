@@ -77,6 +77,8 @@ class Node {
   identity::SimBindings& sim_bindings() { return *sim_bindings_; }
   approval::Actions& actions() { return *actions_; }
   approval::Devices& devices() { return *devices_; }
+  // The same devices as registrars and the operator see and revoke them (issue 4).
+  identity::PersonDevices& person_devices() { return *person_devices_; }
   oidc::Provider& provider() { return *provider_; }
   oidc::AuthorizationEndpoint& authorization() { return *authorization_; }
   login::LoginFlow& login() { return *login_; }
@@ -115,6 +117,7 @@ class Node {
   std::unique_ptr<app::IdentitySimBindingLookup> sim_lookup_;
   std::unique_ptr<approval::Actions> actions_;
   std::unique_ptr<approval::Devices> devices_;
+  std::unique_ptr<app::ApprovalPersonDevices> person_devices_;
   std::unique_ptr<app::QrCodes> qr_codes_;
   std::unique_ptr<app::DeviceApi> device_api_;
   std::unique_ptr<oidc::Provider> provider_;
