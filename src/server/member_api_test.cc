@@ -154,6 +154,27 @@ TEST_P(MemberApiTest, ARegistrarsTokenWorksUntilItsMemberIsSuspended) {
   EXPECT_EQ(Call("GET", path, fresh).status, 200);
 }
 
+// Issue 4: the node serves the registrar's device routes behind the bearer token, scoped to the
+// registrar's own identities.
+TEST_P(MemberApiTest, ARegistrarReachesTheDevicesOfItsOwnIdentitiesOnly) {
+  auto [registrar, client] = AddMemberWithClient(registry::Role::kIdentityRegistrar);
+  auto [other, other_client] = AddMemberWithClient(registry::Role::kIdentityRegistrar);
+  std::string token = Token(client);
+  auto created =
+      Call("POST", "/registrar/v1/identities", token, identity::testing::SampleIdentity());
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string devices =
+      "/registrar/v1/identities/" + json::parse(created.body)["id"].get<std::string>() + "/devices";
+
+  auto listed = Call("GET", devices, token);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(json::parse(listed.body)["devices"], json::array());
+  EXPECT_EQ(Call("DELETE", devices + "/dev_unknown", token).status, 404);
+  const std::string other_token = Token(other_client);
+  EXPECT_EQ(Call("GET", devices, other_token).status, 404);
+  EXPECT_EQ(Call("GET", devices, "not-a-token").status, 401);
+}
+
 TEST_P(MemberApiTest, SuspendingAServiceProviderFailsItsPendingRequestsAtOnce) {
   auto [shop, client] = AddMemberWithClient(registry::Role::kServiceProvider);
   auto [other, other_client] = AddMemberWithClient(registry::Role::kServiceProvider);
