@@ -12,6 +12,8 @@
 #include "common/clock.h"
 #include "crypto/json.h"
 #include "identity/identities.h"
+#include "identity/person_devices.h"
+#include "server/node.h"
 
 namespace idscheme::cli {
 namespace {
@@ -22,7 +24,7 @@ using json = nlohmann::json;
 
 // Everything the commands' flags fill in; lives as long as the App (owned by its callbacks).
 struct Args {
-  std::string id, registrar, file, reason, status, phone, after;
+  std::string id, device_id, registrar, file, reason, status, phone, after;
   int limit = 100;
   // attributes
   std::string given_name, family_name, middle_name, birthdate, gender, email, national_id;
@@ -40,6 +42,15 @@ int WithIdentities(const CommonFlags& flags, Body body, StoreUse use = StoreUse:
   auto node = OpenNode(flags, /*migrate=*/true, use);
   if (!node.ok()) return Fail(node.status());
   Status s = body((*node)->identities(), (*node)->clock());
+  return s.ok() ? 0 : Fail(s);
+}
+
+// Runs `body` with the node's identities and the person devices they reach (issue 4).
+template <typename Body>
+int WithPersonDevices(const CommonFlags& flags, Body body, StoreUse use) {
+  auto node = OpenNode(flags, /*migrate=*/true, use);
+  if (!node.ok()) return Fail(node.status());
+  Status s = body((*node)->identities(), (*node)->person_devices());
   return s.ok() ? 0 : Fail(s);
 }
 
@@ -242,8 +253,8 @@ void AddAttributeFlags(CLI::App* cmd, Args& a) {
 void AddIdentityCommands(CLI::App& app, CommonFlags& flags, int& rc) {
   auto args = std::make_shared<Args>();
   Args& a = *args;
-  auto* identity =
-      app.add_subcommand("identity", "Create, show, revoke identity records; activation codes");
+  auto* identity = app.add_subcommand(
+      "identity", "Create, show, revoke identity records; activation codes; a person's devices");
   identity->require_subcommand(1);
 
   auto* add =
@@ -353,6 +364,72 @@ void AddIdentityCommands(CLI::App& app, CommonFlags& flags, int& rc) {
       }
       return Status::Ok();
     });
+  });
+
+  // Issue 4: the operator lists and revokes a person's devices, e.g. for a person who lost the
+  // only phone, without revoking the whole identity.
+  auto* devices = Command(identity, "devices",
+                          "List a person's app devices (active and locked; not removed)", flags);
+  devices->add_option("identity_id", a.id, "the identity")->required();
+  devices->footer(
+      "Shows each device's id, name, status (active, or locked after too many wrong PINs), the "
+      "RFC 7638 thumbprint of its public key, and when it was enrolled, last changed and last "
+      "used. Revoke one with `identity revoke-device`.");
+  devices->callback([&flags, &rc, args] {
+    rc = WithPersonDevices(
+        flags,
+        [&](Identities& ids, identity::PersonDevices& devs) -> Status {
+          IDS_ASSIGN_OR_RETURN(auto found,
+                               identity::ListPersonDevices(ids, devs, Actor::Operator(), args->id));
+          if (flags.json) {
+            json out = json::array();
+            for (const auto& d : found) out.push_back(d.ToJson());
+            PrintJson(out);
+            return Status::Ok();
+          }
+          if (found.empty()) {
+            std::printf("identity %s has no device enrolled\n", args->id.c_str());
+            return Status::Ok();
+          }
+          std::printf("%-24s %-7s %-20s %-20s %-43s %s\n", "ID", "STATUS", "ENROLLED", "LAST USED",
+                      "KEY THUMBPRINT", "NAME");
+          for (const auto& d : found)
+            std::printf("%-24s %-7s %-20s %-20s %-43s %s\n", d.id.c_str(), d.status.c_str(),
+                        Time(d.created_at_ms).c_str(),
+                        d.last_used_at_ms ? Time(*d.last_used_at_ms).c_str() : "-",
+                        d.jwk_thumbprint.c_str(), d.name.c_str());
+          return Status::Ok();
+        },
+        StoreUse::kMustExist);
+  });
+
+  auto* revoke_device =
+      Command(identity, "revoke-device",
+              "Revoke one of a person's app devices: it approves nothing more", flags);
+  revoke_device->add_option("identity_id", a.id, "the identity")->required();
+  revoke_device->add_option("device_id", a.device_id, "the device (see `identity devices`)")
+      ->required();
+  revoke_device->footer(
+      "The device is removed as if the person removed it in the app: from that moment it "
+      "approves nothing, not even a request it already fetched. The person's other devices and "
+      "the identity stay as they are; a new phone needs a new activation code (`identity "
+      "activation-code`). Audited with the actor \"operator\".");
+  revoke_device->callback([&flags, &rc, args] {
+    rc = WithPersonDevices(
+        flags,
+        [&](Identities& ids, identity::PersonDevices& devs) -> Status {
+          IDS_RETURN_IF_ERROR(identity::RevokePersonDevice(ids, devs, Actor::Operator(), args->id,
+                                                           args->device_id));
+          if (flags.json) {
+            PrintJson(
+                {{"identity_id", args->id}, {"device_id", args->device_id}, {"status", "removed"}});
+          } else {
+            std::printf("device %s of identity %s is now revoked\n", args->device_id.c_str(),
+                        args->id.c_str());
+          }
+          return Status::Ok();
+        },
+        StoreUse::kMustExist);
   });
 
   auto* code =

@@ -14,6 +14,9 @@
 //   identity list [--registrar M] [--status S] [--phone P] [--after ID] [--limit N]
 //   identity revoke ID [--reason R]   revoke: its activation codes die, its number is freed
 //   identity activation-code ID       a new one-time code (the earlier one stops working)
+//   identity devices ID               the person's app devices (active and locked), issue 4
+//   identity revoke-device ID DEVICE  revoke one: it approves nothing more (as if the person
+//                                     removed it in the app); the identity stays active
 //
 // Activation codes are printed once: the store keeps only their hash.
 //

@@ -5,13 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "app/identity_adapters.h"
+#include "approval/devices.h"
 #include "cli/registry_commands.h"
+#include "common/base64url.h"
 #include "common/clock.h"
+#include "crypto/key.h"
 #include "crypto/random.h"
 #include "identity/identities.h"
 #include "store/database.h"
@@ -38,11 +43,11 @@ class IdentityCommandsTest : public ::testing::Test {
     registrar_ = json::parse(r.out)["id"];
   }
 
-  // Runs `idscheme <args...> --data <dir>`.
-  Outcome Cmd(std::vector<std::string> args) {
+  // Runs `idscheme <args...> --data <dir>` (the test's data directory unless `data` is given).
+  Outcome Cmd(std::vector<std::string> args, const std::string& data = "") {
     args.insert(args.begin(), "idscheme");
     args.push_back("--data");
-    args.push_back(dir_);
+    args.push_back(data.empty() ? dir_ : data);
     args.push_back("--set");
     args.push_back("keys.rsa_bits=2048");
     CLI::App app{"idscheme"};
@@ -111,6 +116,40 @@ class IdentityCommandsTest : public ::testing::Test {
     if (!db.ok()) return db.status();
     identity::Identities ids(**db, SystemClock::Instance(), crypto::SystemRandom());
     return ids.RedeemActivationCode(code);
+  }
+
+  // Enrols a phone app for `code` on the store the commands used, as POST /app/v1/devices does;
+  // returns its device id.
+  Result<std::string> Enrol(const std::string& code, const std::string& name) {
+    auto db = store::Database::Open(dir_ + "/idscheme.db", 2);
+    if (!db.ok()) return db.status();
+    identity::Identities ids(**db, SystemClock::Instance(), crypto::SystemRandom());
+    app::IdentityActivationRedeemer redeemer(ids);
+    approval::Devices devices(**db, SystemClock::Instance(), crypto::SystemRandom(), redeemer,
+                              {.pin = {1, 8, 1}});
+    IDS_ASSIGN_OR_RETURN(auto key, crypto::Key::Generate(crypto::KeyType::kEcP256));
+    IDS_ASSIGN_OR_RETURN(auto jwk, key->ToJwk(false));
+    approval::Enrolment e{code, jwk, name,
+                          Base64UrlEncode(std::vector<uint8_t>(approval::kPinInputBytes, 1))};
+    IDS_ASSIGN_OR_RETURN(approval::Device device, devices.Enrol(e));
+    return device.id;
+  }
+
+  // The device's status and the actors of its removal, as stored.
+  std::pair<std::string, std::vector<std::string>> DeviceRecord(const std::string& device_id) {
+    auto db = store::Database::Open(dir_ + "/idscheme.db", 2);
+    EXPECT_TRUE(db.ok());
+    if (!db.ok()) return {};
+    auto status =
+        (*db)->Exec("SELECT status FROM approval_devices WHERE id = ?", {store::Text(device_id)});
+    auto audit = (*db)->Exec(
+        "SELECT actor FROM audit_log WHERE action = 'device.remove' AND subject = ? ORDER BY seq",
+        {store::Text(device_id)});
+    EXPECT_TRUE(status.ok() && audit.ok());
+    if (!status.ok() || !audit.ok() || status->rows.empty()) return {};
+    std::vector<std::string> actors;
+    for (const auto& row : audit->rows) actors.push_back(row.Text(0));
+    return {status->rows[0].Text(0), actors};
   }
 
   std::string dir_;
@@ -250,6 +289,79 @@ TEST_F(IdentityCommandsTest, MissingFlagsAreNamedByFlagAllAtOnce) {
       Cmd({"identity", "add", "--registrar", registrar_, "--file", file, "--given-name", "Anna",
            "--family-name", "Peeters", "--phone", "+32470123456"});
   EXPECT_EQ(from_file.rc, 0) << from_file.err;
+}
+
+// Issue 4: the operator lists a person's devices and revokes one (a lost phone) without
+// revoking the identity.
+TEST_F(IdentityCommandsTest, DevicesAndRevokeDevice) {
+  json a = JsonOf(Cmd([&] {
+    auto args = AddArgs("+32470123456");
+    args.push_back("--json");
+    return args;
+  }()));
+  const std::string id = a["identity"]["id"];
+  // Nothing enrolled yet.
+  EXPECT_EQ(JsonOf(Cmd({"identity", "devices", id, "--json"})), json::array());
+  auto lost = Enrol(a["activation_code"]["activation_code"], "Lost phone");
+  ASSERT_TRUE(lost.ok()) << lost.status().ToString();
+  json code = JsonOf(Cmd({"identity", "activation-code", id, "--json"}));
+  auto kept = Enrol(code["activation_code"], "New phone");
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+
+  json listed = JsonOf(Cmd({"identity", "devices", id, "--json"}));
+  ASSERT_EQ(listed.size(), 2u) << listed.dump();
+  EXPECT_EQ(listed[0]["id"], *lost);
+  EXPECT_EQ(listed[0]["name"], "Lost phone");
+  EXPECT_EQ(listed[0]["status"], "active");
+  EXPECT_TRUE(listed[0].contains("jwk_thumbprint"));
+  EXPECT_FALSE(listed[0].contains("pin_verifier"));
+  EXPECT_EQ(listed[1]["id"], *kept);
+  Outcome text = Cmd({"identity", "devices", id});
+  ASSERT_EQ(text.rc, 0) << text.err;
+  EXPECT_NE(text.out.find(*lost), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Lost phone"), std::string::npos) << text.out;
+
+  Outcome revoked = Cmd({"identity", "revoke-device", id, *lost});
+  ASSERT_EQ(revoked.rc, 0) << revoked.err;
+  EXPECT_NE(revoked.out.find("now revoked"), std::string::npos) << revoked.out;
+  EXPECT_EQ(DeviceRecord(*lost),
+            (std::pair<std::string, std::vector<std::string>>{"removed", {"operator"}}));
+  listed = JsonOf(Cmd({"identity", "devices", id, "--json"}));
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["id"], *kept);
+  EXPECT_EQ(JsonOf(Cmd({"identity", "show", id, "--json"}))["status"], "active");
+
+  // Revoked already, unknown device or identity: refused, nothing changed.
+  Outcome again = Cmd({"identity", "revoke-device", id, *lost});
+  EXPECT_EQ(again.rc, 1);
+  EXPECT_NE(again.err.find("no such device"), std::string::npos) << again.err;
+  EXPECT_EQ(Cmd({"identity", "revoke-device", id, "dev_nothing"}).rc, 1);
+  EXPECT_EQ(Cmd({"identity", "revoke-device", "idn_nobody", *kept}).rc, 1);
+  EXPECT_EQ(DeviceRecord(*kept).first, "active");
+  EXPECT_EQ(Cmd({"identity", "devices", "idn_nobody"}).rc, 1);
+}
+
+// Reading and revoking need a store that exists: a mistyped --data creates none.
+TEST_F(IdentityCommandsTest, DeviceCommandsCreateNoStore) {
+  const std::string typo = dir_ + "-typo";
+  const std::vector<std::vector<std::string>> commands = {
+      {"identity", "devices", "idn_a"}, {"identity", "revoke-device", "idn_a", "dev_b"}};
+  for (const auto& args : commands) {
+    Outcome r = Cmd(args, typo);
+    EXPECT_EQ(r.rc, 1) << args[1];
+    EXPECT_FALSE(std::filesystem::exists(typo)) << args[1];
+  }
+}
+
+TEST_F(IdentityCommandsTest, TheDeviceCommandsExplainThemselves) {
+  Outcome help = Cmd({"identity", "--help"});
+  EXPECT_NE(help.out.find("devices"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("revoke-device"), std::string::npos) << help.out;
+  Outcome revoke = Cmd({"identity", "revoke-device", "--help"});
+  EXPECT_EQ(revoke.rc, 0);
+  EXPECT_NE(revoke.out.find("device_id"), std::string::npos) << revoke.out;
+  EXPECT_NE(revoke.out.find("not even a request it already fetched"), std::string::npos)
+      << revoke.out;
 }
 
 TEST_F(IdentityCommandsTest, TheHelpMarksEveryRequiredFlag) {
