@@ -180,6 +180,17 @@ class LoginFlowTest : public ::testing::TestWithParam<Backend> {
     return r;
   }
 
+  // Logs the enrolled person in as far as the waiting page: the id of the action it made.
+  std::string WaitForTheApp() {
+    EnrolDevice();
+    Begin();
+    EXPECT_EQ(flow_->SubmitPhone(Browser("POST", "/phone", "phone=%2B32470000001")).status(), 303);
+    auto pending = actions_->Pending(identity_id_);
+    EXPECT_TRUE(pending.ok());
+    EXPECT_EQ(pending.ok() ? pending->size() : 0u, 1u);
+    return pending.ok() && pending->size() == 1 ? pending->front().id : "";
+  }
+
   std::string StatusOfPage() {
     http::Response r = flow_->StatusJson(Browser("GET", "/status"));
     EXPECT_EQ(r.status(), 200);
@@ -209,13 +220,9 @@ class LoginFlowTest : public ::testing::TestWithParam<Backend> {
 // An action the scheme ended (here: cancelled, as a revocation or suspension does) is not
 // reported to the person as refused by them.
 TEST_P(LoginFlowTest, ACancelledActionShowsTheCancelledPage) {
-  EnrolDevice();
-  ASSERT_NO_FATAL_FAILURE(Begin());
-  ASSERT_EQ(flow_->SubmitPhone(Browser("POST", "/phone", "phone=%2B32470000001")).status(), 303);
-  auto pending = actions_->Pending(identity_id_);
-  ASSERT_TRUE(pending.ok());
-  ASSERT_EQ(pending->size(), 1u);
-  ASSERT_TRUE(actions_->Cancel(pending->front().id, "system:identity_revoked").ok());
+  const std::string action = WaitForTheApp();
+  ASSERT_FALSE(action.empty());
+  ASSERT_TRUE(actions_->Cancel(action, "system:identity_revoked").ok());
   EXPECT_EQ(StatusOfPage(), "cancelled");
   http::Response outcome = flow_->Show(Browser("GET", ""));
   EXPECT_EQ(outcome.status(), 200);
@@ -226,15 +233,9 @@ TEST_P(LoginFlowTest, ACancelledActionShowsTheCancelledPage) {
 // person tried to approve it: the page says why in the person's language, and the service
 // provider gets access_denied saying so, at once rather than after the expiry.
 TEST_P(LoginFlowTest, AnUnreachableLevelShowsItsPageAndTellsTheServiceProvider) {
-  EnrolDevice();
-  ASSERT_NO_FATAL_FAILURE(Begin());
-  ASSERT_EQ(flow_->SubmitPhone(Browser("POST", "/phone", "phone=%2B32470000001")).status(), 303);
-  auto pending = actions_->Pending(identity_id_);
-  ASSERT_TRUE(pending.ok());
-  ASSERT_EQ(pending->size(), 1u);
-  ASSERT_TRUE(
-      actions_->Cancel(pending->front().id, std::string(approval::kDecidedByLevelUnreachable))
-          .ok());
+  const std::string action = WaitForTheApp();
+  ASSERT_FALSE(action.empty());
+  ASSERT_TRUE(actions_->Cancel(action, std::string(approval::kDecidedByLevelUnreachable)).ok());
   EXPECT_EQ(StatusOfPage(), "unreachable");
   http::Response outcome = flow_->Show(Browser("GET", ""));
   EXPECT_EQ(outcome.status(), 200);
