@@ -641,6 +641,24 @@ TEST_P(ActionsTest, LockingOneOfTwoDevicesLeavesTheActionsToTheOther) {
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
 }
 
+// A person's last active device removed (a registrar revoking a lost phone): nobody can approve
+// the pending requests any more, so they end now; while another device remains, they stay.
+TEST_P(ActionsTest, RemovingThePersonsLastDeviceCancelsTheirPendingActions) {
+  auto phone = Enrol("id_anna");
+  auto tablet = Enrol("id_anna");
+  auto a = Create(Request("id_anna"));
+  ASSERT_TRUE(devices_->Remove("id_anna", tablet.device.id, "client:c_registrar").ok());
+  EXPECT_EQ(actions_->Get(a.id)->state, ActionState::kPending);
+  ASSERT_TRUE(devices_->Remove("id_anna", phone.device.id, "client:c_registrar").ok());
+  auto ended = actions_->Get(a.id);
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(ended->state, ActionState::kCancelled);
+  EXPECT_EQ(ended->decided_by, kDecidedByDeviceRemoved);
+  auto entries = AuditEntries("approval.cancel_removed");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].event.details["cancelled"], 1);
+}
+
 TEST_P(ActionsTest, UnclaimedActionIsClaimedOnce) {
   auto phone = Enrol("id_anna");
   auto r = Request();

@@ -137,31 +137,45 @@ Result<Device> DeviceFromRow(const store::Row& row) {
 
 }  // namespace
 
-Result<int64_t> CancelPendingOfLockedDevice(store::Transaction& tx, std::string_view identity_id,
-                                            std::string_view device_id, int64_t now_ms) {
+namespace {
+
+// The identity's pending actions, cancelled by `decided_by` when `device_id` was its last active
+// device (nobody can approve them any more: the browser learns it now rather than at expiry).
+Result<int64_t> CancelPendingWithoutDevice(store::Transaction& tx, std::string_view identity_id,
+                                           std::string_view device_id, int64_t now_ms,
+                                           std::string_view decided_by,
+                                           std::string_view audit_action) {
   // Another active device can still approve them: then nothing is cancelled.
   IDS_ASSIGN_OR_RETURN(auto others,
                        tx.Exec("SELECT COUNT(*) FROM approval_devices WHERE identity_id = ?"
                                " AND status = 'active' AND id <> ?",
                                {Text(std::string(identity_id)), Text(std::string(device_id))}));
   if (others.rows[0].Int(0) > 0) return int64_t{0};
-  IDS_ASSIGN_OR_RETURN(auto r,
-                       tx.Exec("UPDATE approval_actions SET state = 'cancelled', decided_at = ?,"
-                               " decided_by = ? WHERE identity_id = ? AND state = 'pending'"
-                               " AND expires_at > ?",
-                               {Int(now_ms), Text(std::string(kDecidedByDeviceLocked)),
-                                Text(std::string(identity_id)), Int(now_ms / 1000)}));
+  IDS_ASSIGN_OR_RETURN(
+      auto r, tx.Exec("UPDATE approval_actions SET state = 'cancelled', decided_at = ?,"
+                      " decided_by = ? WHERE identity_id = ? AND state = 'pending'"
+                      " AND expires_at > ?",
+                      {Int(now_ms), Text(std::string(decided_by)), Text(std::string(identity_id)),
+                       Int(now_ms / 1000)}));
   if (r.affected > 0) {
     IDS_RETURN_IF_ERROR(
         audit::Append(tx,
-                      {std::string(kDecidedByDeviceLocked),
-                       "approval.cancel_locked",
+                      {std::string(decided_by),
+                       std::string(audit_action),
                        std::string(device_id),
                        {{"identity_id", std::string(identity_id)}, {"cancelled", r.affected}}},
                       now_ms)
             .status());
   }
   return r.affected;
+}
+
+}  // namespace
+
+Result<int64_t> CancelPendingOfLockedDevice(store::Transaction& tx, std::string_view identity_id,
+                                            std::string_view device_id, int64_t now_ms) {
+  return CancelPendingWithoutDevice(tx, identity_id, device_id, now_ms, kDecidedByDeviceLocked,
+                                    "approval.cancel_locked");
 }
 
 std::string_view DeviceStatusName(DeviceStatus status) {
@@ -411,12 +425,16 @@ Status Devices::Remove(std::string_view identity_id, std::string_view device_id,
                         {Int(now), Text(std::string(device_id)), Text(std::string(identity_id))}));
     if (r.affected != 1) return Status::NotFound("no such device");
     // The actor may be a registrar or the operator (issue 4): the entry names whose device it was.
-    return audit::Append(tx,
-                         {std::string(actor),
-                          "device.remove",
-                          std::string(device_id),
-                          {{"identity_id", std::string(identity_id)}}},
-                         now)
+    IDS_RETURN_IF_ERROR(audit::Append(tx,
+                                      {std::string(actor),
+                                       "device.remove",
+                                       std::string(device_id),
+                                       {{"identity_id", std::string(identity_id)}}},
+                                      now)
+                            .status());
+    // The last active device gone: the person's pending requests end now, as at a lock.
+    return CancelPendingWithoutDevice(tx, identity_id, device_id, now, kDecidedByDeviceRemoved,
+                                      "approval.cancel_removed")
         .status();
   });
 }

@@ -74,6 +74,9 @@ struct DeviceOptions {
 // `decided_by` of the actions cancelled because their person's last active device locked; the
 // login pages show the "locked" outcome for them.
 inline constexpr std::string_view kDecidedByDeviceLocked = "system:device_locked";
+// decided_by of the pending actions cancelled when their person's last active device was
+// removed (by the person from another device, a registrar or the operator).
+inline constexpr std::string_view kDecidedByDeviceRemoved = "system:device_removed";
 
 // The length of the app's PIN derivation (docs/pin.md), in bytes.
 inline constexpr size_t kPinInputBytes = 32;
