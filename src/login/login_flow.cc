@@ -438,8 +438,12 @@ http::Response LoginFlow::Return(const http::Request& http) {
   const Loaded& l = *loaded;
   switch (l.view) {
     case View::kDenied:
-    case View::kCancelled:
       return Finish(l, "access_denied", "the person refused the request");
+    case View::kCancelled:
+      // Ended by the scheme, not by the person: an identity revoked, a member suspended, the
+      // person's last device removed.
+      return Finish(l, "access_denied",
+                    "the request was ended by the scheme before it was approved");
     case View::kExpired:
       return Finish(l, "access_denied", "the request was not approved in time");
     case View::kLocked:

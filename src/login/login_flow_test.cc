@@ -227,6 +227,10 @@ TEST_P(LoginFlowTest, ACancelledActionShowsTheCancelledPage) {
   http::Response outcome = flow_->Show(Browser("GET", ""));
   EXPECT_EQ(outcome.status(), 200);
   EXPECT_NE(outcome.body().find("data-outcome=\"cancelled\""), std::string::npos) << outcome.body();
+  // The service provider is not told that the person refused.
+  http::Response back = flow_->Return(Browser("POST", "/return"));
+  EXPECT_NE(back.body().find("access_denied"), std::string::npos) << back.body();
+  EXPECT_NE(back.body().find("ended by the scheme"), std::string::npos) << back.body();
 }
 
 // An advanced request the person's enrolment cannot reach (no SIM binding), ended when the
