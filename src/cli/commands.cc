@@ -194,7 +194,14 @@ int KeysRotate(const CommonFlags& flags, const std::vector<std::string>& slots, 
       force ? 0 : keys::kJwksCacheSeconds + n.config().keys.reload_interval_seconds;
   auto report = n.key_store().Rotate(slots, n.clock().NowSeconds(),
                                      n.config().keys.retire_after_seconds, min_published);
-  if (!report.ok()) return Fail(report.status());
+  if (!report.ok()) {
+    // Too early for a slot (the store says how long to wait): the way around it is ours to name.
+    if (!force && report.status().code() == Status::Code::kFailedPrecondition &&
+        report.status().message().find("rotate again in") != std::string::npos)
+      return Fail(Status::FailedPrecondition(
+          report.status().message() + ", or now with --force, only if a key is compromised"));
+    return Fail(report.status());
+  }
   if (flags.json) {
     nlohmann::json out = {{"rotated", nlohmann::json::array()}, {"removed", report->removed_kids}};
     for (const auto& c : report->changes)

@@ -220,9 +220,7 @@ Result<RotationReport> DbKeyStore::Rotate(const std::vector<std::string>& slots,
                                           " s ago, and nodes and relying parties may "
                                           "not have read it yet (they may keep the JWKS " +
                                           std::to_string(min_published_seconds) +
-                                          " s); rotate again in " + std::to_string(wait) +
-                                          " s, or now only if a key is "
-                                          "compromised (--force)");
+                                          " s); rotate again in " + std::to_string(wait) + " s");
       }
       // Conditional updates: if another node rotated meanwhile, nothing matches and we stop.
       IDS_ASSIGN_OR_RETURN(auto a,

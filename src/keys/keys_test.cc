@@ -178,8 +178,7 @@ TEST_P(KeysTest, ANextKeyPublishedTooRecentlyIsNotPromoted) {
   EXPECT_EQ(refused.status().code(), Status::Code::kFailedPrecondition);
   EXPECT_EQ(refused.status().message(),
             "slot ES256: its next key was published 10 s ago, and nodes and relying parties may "
-            "not have read it yet (they may keep the JWKS 330 s); rotate again in 320 s, or now "
-            "only if a key is compromised (--force)");
+            "not have read it yet (they may keep the JWKS 330 s); rotate again in 320 s");
   ASSERT_TRUE(manager_->Reload().ok());
   EXPECT_EQ(manager_->Records().size(), before.size());  // no slot rotated, ES256's or others'
 
